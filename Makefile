@@ -1,0 +1,64 @@
+# deliverypipeline — every entry point a developer or CI uses.
+# `make demo` and `make test` each build the virtualenv (.venv) from the pinned requirements first.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo up run test lint typecheck pytest bench bench-webapp bench-controller \
+        docker-engine package clean
+
+$(STAMP): requirements-dev.txt webapp/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## The main job: the whole loop on one machine (no AWS account, no MongoDB server).
+demo: $(STAMP)
+	$(PY) -m sandbox demo
+
+## Everything up and running until Ctrl-C; prints one JSON line with the URLs.
+up: $(STAMP)
+	$(PY) -m sandbox up
+
+## The web app alone on the embedded SQLite store (http://127.0.0.1:8080).
+run: $(STAMP)
+	$(PY) -m webapp
+
+## Every test: lint, types, then the suite.
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/hadolint Dockerfile
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Benchmarks (figures printed side by side; never asserted in tests).
+bench: bench-webapp bench-controller
+
+bench-webapp: $(STAMP)
+	$(PY) -m bench.webapp
+
+bench-controller: $(STAMP)
+	$(PY) -m bench.controller
+
+## A local Docker engine and registry on 127.0.0.1:5000 (Debian; idempotent).
+docker-engine:
+	bash scripts/docker-engine.sh
+
+## The controller's Lambda package and CloudFormation template (offline).
+package: $(STAMP)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package \
+	    --stage dev --merge-template .chalice/resources.json build/package
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
