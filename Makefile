@@ -6,14 +6,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo up run test lint typecheck pytest bench bench-webapp bench-controller \
+.PHONY: venv demo up run test lint typecheck pytest bench bench-webapp bench-controller \
         docker-engine package clean
 
 $(STAMP): requirements-dev.txt webapp/requirements.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $(STAMP)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing the pinned requirements into $(VENV) (about a minute the first time)..."
+	@$(PY) -m pip install -qq --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+	@echo "$(VENV) is ready
 
 venv: $(STAMP)
 
