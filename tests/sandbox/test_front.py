@@ -1,0 +1,162 @@
+"""The CNAME front routes each request to the environment that owns the CNAME now."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from sandbox.front import Front, Route, cname_router
+from sandbox.ports import free_port
+
+PROD = "app-prod.us-east-1.elasticbeanstalk.com"
+STAGING = "app-staging.us-east-1.elasticbeanstalk.com"
+
+
+class _Env(BaseHTTPRequestHandler):
+    """An environment stand-in that says who it is and what it received."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._answer({"env": self.server.name, "path": self.path, "host": self.headers["Host"]})  # type: ignore[attr-defined]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self._answer({"env": self.server.name, "sha256": hashlib.sha256(body).hexdigest(), "size": len(body)})  # type: ignore[attr-defined]
+
+    def _answer(self, document: dict) -> None:
+        body = json.dumps(document).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def envs() -> Iterator[dict[str, int]]:
+    servers = {}
+    for name in ("blue", "green"):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Env)
+        server.name = name  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers[name] = server
+    yield {name: server.server_address[1] for name, server in servers.items()}
+    for server in servers.values():
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def owners() -> dict[str, str]:
+    return {PROD: "blue", STAGING: "green"}
+
+
+@pytest.fixture
+def front(envs: dict[str, int], owners: dict[str, str]) -> Iterator[Front]:
+    running = Front(cname_router(owners.get, envs.get))
+    yield running
+    running.stop()
+
+
+def _via_proxy(front: Front, url: str, data: bytes | None = None) -> dict:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": front.url}))
+    with opener.open(urllib.request.Request(url, data=data), timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_proxy_requests_reach_the_environment_owning_each_cname(front: Front) -> None:
+    prod = _via_proxy(front, f"http://{PROD}/health?x=1")
+    staging = _via_proxy(front, f"http://{STAGING}/")
+
+    assert prod == {"env": "blue", "path": "/health?x=1", "host": PROD}
+    assert staging["env"] == "green"
+
+
+def test_plain_requests_are_routed_by_their_host_header(front: Front) -> None:
+    request = urllib.request.Request(f"{front.url}/health", headers={"Host": STAGING})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as response:
+        assert json.loads(response.read())["env"] == "green"
+
+
+def test_a_swap_moves_the_traffic_on_the_next_request(front: Front, owners: dict[str, str]) -> None:
+    assert _via_proxy(front, f"http://{PROD}/")["env"] == "blue"
+
+    owners[PROD], owners[STAGING] = "green", "blue"
+
+    assert _via_proxy(front, f"http://{PROD}/")["env"] == "green"
+    assert _via_proxy(front, f"http://{STAGING}/")["env"] == "blue"
+
+
+def test_request_bodies_pass_through_intact(front: Front) -> None:
+    body = bytes(range(256)) * 8192  # 2 MiB
+
+    answer = _via_proxy(front, f"http://{PROD}/upload", data=body)
+
+    assert answer == {"env": "blue", "sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
+
+
+def test_a_fixed_front_always_reaches_its_cname(envs: dict[str, int], owners: dict[str, str]) -> None:
+    prod_front = Front(cname_router(owners.get, envs.get), host=PROD)
+    try:
+        with urllib.request.urlopen(f"{prod_front.url}/", timeout=10) as response:
+            assert json.loads(response.read())["env"] == "blue"
+        owners[PROD] = "green"
+        with urllib.request.urlopen(f"{prod_front.url}/", timeout=10) as response:
+            assert json.loads(response.read())["env"] == "green"
+    finally:
+        prod_front.stop()
+
+
+def _error_of(front: Front, url: str) -> tuple[int, dict]:
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        _via_proxy(front, url)
+    return raised.value.code, json.loads(raised.value.read())
+
+
+def test_an_unknown_cname_is_a_json_502(front: Front) -> None:
+    status, body = _error_of(front, "http://nobody.example.com/")
+
+    assert status == 502
+    assert body == {
+        "error": "no environment owns the CNAME nobody.us-east-1.elasticbeanstalk.com",
+        "status": 502,
+    }
+
+
+def test_an_environment_that_is_down_is_a_json_502(owners: dict[str, str]) -> None:
+    nothing_listens = free_port()
+    down = Front(cname_router(owners.get, lambda env: nothing_listens))
+    try:
+        status, body = _error_of(down, f"http://{PROD}/")
+    finally:
+        down.stop()
+
+    assert status == 502
+    assert body["status"] == 502
+    assert PROD in body["error"]
+
+
+def test_an_environment_without_an_instance_is_a_json_502(front: Front, owners: dict[str, str]) -> None:
+    owners[PROD] = "red"
+
+    status, body = _error_of(front, f"http://{PROD}/")
+
+    assert status == 502
+    assert body["error"] == f"environment red ({PROD}) has no running instance"
+
+
+def test_route_reports_why_there_is_no_port() -> None:
+    route = cname_router({PROD: "blue"}.get, {}.get)
+
+    assert route(PROD) == Route(None, f"environment blue ({PROD}) has no running instance")
