@@ -129,7 +129,7 @@ def test_an_unknown_cname_is_a_json_502(front: Front) -> None:
 
     assert status == 502
     assert body == {
-        "error": "no environment owns the CNAME nobody.us-east-1.elasticbeanstalk.com",
+        "error": "no environment owns the CNAME nobody.example.com",
         "status": 502,
     }
 
