@@ -1,0 +1,107 @@
+"""The web app's configuration: read from the environment once, validated, frozen.
+
+Every problem is a `ConfigError` naming the variable, so `python -m webapp` can print one clear line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_PORT = 8080
+DEFAULT_THREADS = 8
+DEFAULT_VERSION = "dev"
+DEFAULT_SQLITE_PATH = "./data/webapp.sqlite3"
+DEFAULT_STORE_TIMEOUT_S = 2.0
+MAX_VERSION_LENGTH = 128
+
+
+class ConfigError(ValueError):
+    """A variable of the environment has a value the app cannot run with."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Config:
+    port: int
+    threads: int
+    version: str
+    mongodb_uri: str | None
+    sqlite_path: Path
+    store_timeout_s: float
+
+
+def config_from_env(env: Mapping[str, str] | None = None) -> Config:
+    """Reads and validates the configuration; raises ConfigError on the first bad variable."""
+    env = os.environ if env is None else env
+    return Config(
+        port=_integer(env, "PORT", DEFAULT_PORT, low=0, high=65535),
+        threads=_integer(env, "WEB_THREADS", DEFAULT_THREADS, low=1, high=256),
+        version=_version(env.get("APP_VERSION", DEFAULT_VERSION)),
+        mongodb_uri=_mongodb_uri(env.get("MONGODB_URI", "")),
+        sqlite_path=_sqlite_path(env.get("SQLITE_PATH", DEFAULT_SQLITE_PATH)),
+        store_timeout_s=_seconds(env, "STORE_TIMEOUT_S", DEFAULT_STORE_TIMEOUT_S),
+    )
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw, 10)
+    except ValueError:
+        raise ConfigError(name, f"must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a number of seconds, got {raw!r}") from None
+    if not 0.05 <= value <= 60:
+        raise ConfigError(name, f"must be between 0.05 and 60 seconds, got {raw}")
+    return value
+
+
+def _version(raw: str) -> str:
+    if not raw:
+        raise ConfigError("APP_VERSION", "must not be empty")
+    if len(raw) > MAX_VERSION_LENGTH:
+        raise ConfigError("APP_VERSION", f"must be at most {MAX_VERSION_LENGTH} characters, got {len(raw)}")
+    if not raw.isprintable() or raw != raw.strip():
+        raise ConfigError("APP_VERSION", f"must be printable without surrounding spaces, got {raw!r}")
+    return raw
+
+
+def _mongodb_uri(raw: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("mongodb", "mongodb+srv"):
+        raise ConfigError(
+            "MONGODB_URI", f"must start with mongodb:// or mongodb+srv://, got scheme {parts.scheme!r}"
+        )
+    if not parts.netloc.rpartition("@")[2]:
+        raise ConfigError("MONGODB_URI", "has no host")
+    return raw
+
+
+def _sqlite_path(raw: str) -> Path:
+    if not raw.strip():
+        raise ConfigError("SQLITE_PATH", "must not be empty")
+    return Path(raw)

@@ -1,0 +1,94 @@
+"""The HTTP surface (Bottle): `GET /`, `GET /health`, and JSON for every error.
+
+Thin shell: it asks the store, hands the state to the pure view, and turns store outages into `503`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+import bottle
+
+from webapp.negotiation import prefers_html
+from webapp.store.base import Deploy, Store, StoreUnavailable
+from webapp.view import state_document, state_page
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+HTML = "text/html; charset=utf-8"
+
+
+def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
+    """The WSGI app for the instance described by `first_start` (its version, host and start time)."""
+    app = bottle.Bottle(catchall=True, autojson=False)
+    stamp = DeployStamp(store, first_start)
+    version, hostname = first_start.version, first_start.hostname
+
+    @app.get("/")
+    def index() -> str:
+        try:
+            stamp.ensure_recorded()
+            state = store.count_call(version)
+        except StoreUnavailable as error:
+            log.error("GET / not counted, store unavailable (version %s): %s", version, error)
+            return _json({"error": f"store unavailable: {error}", "status": 503}, status=503)
+        _no_store()
+        if prefers_html(bottle.request.get_header("Accept")):
+            bottle.response.content_type = HTML
+            return state_page(state, version, hostname)
+        return _json(state_document(state, version, hostname))
+
+    @app.get("/health")
+    def health() -> str:
+        _no_store()
+        try:
+            store.ping()
+            stamp.ensure_recorded()
+        except StoreUnavailable as error:
+            log.error("GET /health: store unavailable (version %s): %s", version, error)
+            return _json({"status": "unavailable", "version": version, "error": str(error)}, status=503)
+        return _json({"status": "ok", "version": version})
+
+    def error_page(error: bottle.HTTPError) -> str:
+        if error.status_code >= 500:
+            log.error(
+                "%s %s failed with %s",
+                bottle.request.method,
+                bottle.request.path,
+                error.status_line,
+                exc_info=error.exception if isinstance(error.exception, BaseException) else None,
+            )
+        message = error.body if isinstance(error.body, str) and error.status_code < 500 else error.status_line
+        return _json({"error": message, "status": error.status_code}, status=error.status_code)
+
+    app.default_error_handler = error_page
+    return app
+
+
+class DeployStamp:
+    """Records this instance's first start once; retried by later requests while the store is down."""
+
+    def __init__(self, store: Store, first_start: Deploy) -> None:
+        self._store = store
+        self._first_start = first_start
+        self._recorded = threading.Event()
+
+    def ensure_recorded(self) -> None:
+        if self._recorded.is_set():
+            return
+        self._store.record_deploy(self._first_start)  # idempotent, so racing threads are harmless
+        self._recorded.set()
+
+
+def _json(body: dict[str, Any], status: int = 200) -> str:
+    bottle.response.status = status
+    bottle.response.content_type = JSON
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _no_store() -> None:
+    bottle.response.set_header("Cache-Control", "no-store")

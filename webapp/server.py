@@ -1,0 +1,70 @@
+"""Serving a WSGI app with waitress, and stopping gracefully on SIGTERM or SIGINT.
+
+On the signal the server stops accepting connections, lets every request already received (or being
+received) finish and its response reach the client, closes idle keep-alive connections, and returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+log = logging.getLogger(__name__)
+
+DRAIN_TIMEOUT_S = 20.0
+LOOP_TIMEOUT_S = 1.0
+
+
+def serve(app: WSGIApplication, port: int, threads: int, host: str = "0.0.0.0") -> None:
+    """Serves until SIGTERM/SIGINT, then drains in-flight requests and returns."""
+    server: Any = create_server(app, host=host, port=port, threads=threads, ident="webapp")
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: finishing in-flight requests, then stopping", signal.Signals(signum).name)
+        stopping.set()
+        server.pull_trigger()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    log.info("serving on http://%s:%s with %d threads", host, server.effective_port, threads)
+    try:
+        while not stopping.is_set():
+            wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=server._map, use_poll=True, count=1)
+        _drain(server)
+    finally:
+        server.task_dispatcher.shutdown()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("stopped")
+
+
+def _drain(server: Any) -> None:
+    server.accepting = False
+    server.close()  # no new connections: the listening socket is closed
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+        channels = [c for c in list(server._map.values()) if isinstance(c, HTTPChannel)]
+        busy = [c for c in channels if _busy(c)]
+        for channel in channels:
+            if channel not in busy:
+                channel.close()
+        if not busy:
+            return
+    log.warning("drain timed out after %.0fs with requests still in flight", DRAIN_TIMEOUT_S)
+
+
+def _busy(channel: HTTPChannel) -> bool:
+    """A request is being received, queued, served, or its response is not fully sent."""
+    return bool(channel.request is not None or channel.requests or channel.total_outbufs_len)

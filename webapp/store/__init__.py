@@ -1,0 +1,19 @@
+"""The store port (`base.Store`) and its adapters; `open_store` picks one from the configuration."""
+
+from __future__ import annotations
+
+from webapp.config import Config
+from webapp.store.base import Deploy, State, Store, StoreUnavailable
+
+__all__ = ["Deploy", "State", "Store", "StoreUnavailable", "open_store"]
+
+
+def open_store(config: Config) -> Store:
+    """MongoDB when MONGODB_URI is set, else the SQLite file; StoreUnavailable when SQLite cannot open."""
+    if config.mongodb_uri:
+        from webapp.store.mongo import MongoStore
+
+        return MongoStore.connect(config.mongodb_uri, config.store_timeout_s)
+    from webapp.store.sqlite import SqliteStore
+
+    return SqliteStore.open(config.sqlite_path, config.store_timeout_s)

@@ -1,0 +1,59 @@
+"""The store port: what the web app needs from its database, and the plain data it gets back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+MAX_DEPLOYS = 10
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """Version `version` first started on host `hostname` at `deployed_at` (tz-aware UTC)."""
+
+    version: str
+    hostname: str
+    deployed_at: datetime
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything the page shows that lives in the store."""
+
+    calls_by_version: Mapping[str, int] = field(default_factory=dict)
+    deploys: tuple[Deploy, ...] = ()  # newest first, at most MAX_DEPLOYS
+
+    @property
+    def calls(self) -> int:
+        return sum(self.calls_by_version.values())
+
+
+class StoreUnavailable(Exception):
+    """The store did not answer (down, unreachable, timed out); nothing was counted or recorded."""
+
+
+class Store(Protocol):
+    def count_call(self, version: str) -> State:
+        """Counts one call served by `version` in one atomic database operation; returns the state after it.
+
+        Returning means the call is durably stored."""
+        ...
+
+    def record_deploy(self, deploy: Deploy) -> None:
+        """Records the first start of `deploy.version`; a later record of the same version changes nothing."""
+        ...
+
+    def read_state(self) -> State:
+        """The current state, without counting."""
+        ...
+
+    def ping(self) -> None:
+        """Returns when the store answers; raises StoreUnavailable otherwise."""
+        ...
+
+    def close(self) -> None:
+        """Releases connections; the store is not used afterwards."""
+        ...

@@ -1,0 +1,133 @@
+"""The MongoDB adapter of the store port (pymongo; MongoDB Atlas in production).
+
+Atomicity: all counts live in one document, `counters/{_id: "calls"}`, as `by_version.<key>: n`; a call is one
+`find_one_and_update` with `$inc` (upserting the document on the very first call), which MongoDB applies
+atomically to a single document and which answers with the document after the increment. Retryable writes
+(pymongo's default on replica sets such as Atlas) make a retried increment apply once, never twice.
+
+Version labels may contain `.` or `$`, which MongoDB field names cannot hold, so a label is stored under a
+percent-encoded key and decoded on the way out.
+
+Durability: writes use `w="majority", j=True`: the answer comes after the write is journaled on a majority.
+
+Outages: pymongo reconnects by itself; every operation is bounded by the store timeout (server selection,
+connect and socket), and any failure surfaces as StoreUnavailable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import pymongo
+from pymongo import ReturnDocument, WriteConcern
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from webapp.store.base import MAX_DEPLOYS, Deploy, State, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_DATABASE = "deliverypipeline"
+COUNTERS_ID = "calls"
+DURABLE = WriteConcern(w="majority", j=True)
+
+Document = Mapping[str, Any]
+
+
+class MongoStore:
+    """The store in a MongoDB database: collections `counters` and `deploys`."""
+
+    @classmethod
+    def connect(cls, uri: str, timeout_s: float) -> MongoStore:
+        """A store on the database named in the URI (else `deliverypipeline`); connects lazily."""
+        timeout_ms = int(timeout_s * 1000)
+        client: pymongo.MongoClient[Document] = pymongo.MongoClient(
+            uri,
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=timeout_ms,
+            tz_aware=True,
+            appname="deliverypipeline-webapp",
+        )
+        return cls(client.get_default_database(default=DEFAULT_DATABASE), close=client.close)
+
+    def __init__(self, database: Database[Document], close: Callable[[], None] = lambda: None) -> None:
+        self._counters = database.get_collection("counters", write_concern=DURABLE)
+        self._deploys = database.get_collection("deploys", write_concern=DURABLE)
+        self._database = database
+        self._close = close
+
+    def count_call(self, version: str) -> State:
+        def count() -> State:
+            counters = self._counters.find_one_and_update(
+                {"_id": COUNTERS_ID},
+                {"$inc": {f"by_version.{encode_key(version)}": 1}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            return State(calls_by_version=_calls_by_version(counters), deploys=self._read_deploys())
+
+        return self._run("count a call", count)
+
+    def record_deploy(self, deploy: Deploy) -> None:
+        def record() -> None:
+            # DuplicateKeyError: another instance of this version upserted at the same moment - recorded once.
+            with suppress(DuplicateKeyError):
+                self._deploys.update_one(
+                    {"_id": deploy.version},
+                    {"$setOnInsert": {"hostname": deploy.hostname, "deployed_at": deploy.deployed_at}},
+                    upsert=True,
+                )
+
+        self._run("record a deploy", record)
+
+    def read_state(self) -> State:
+        def read() -> State:
+            counters = self._counters.find_one({"_id": COUNTERS_ID})
+            return State(calls_by_version=_calls_by_version(counters), deploys=self._read_deploys())
+
+        return self._run("read the state", read)
+
+    def ping(self) -> None:
+        self._run("ping", lambda: self._database.command("ping"))
+
+    def close(self) -> None:
+        self._close()
+
+    def _read_deploys(self) -> tuple[Deploy, ...]:
+        cursor = self._deploys.find().sort([("deployed_at", -1), ("_id", -1)]).limit(MAX_DEPLOYS)
+        return tuple(
+            Deploy(version=doc["_id"], hostname=doc["hostname"], deployed_at=_utc(doc["deployed_at"]))
+            for doc in cursor
+        )
+
+    def _run(self, what: str, operation: Callable[[], T]) -> T:
+        try:
+            return operation()
+        except PyMongoError as error:
+            raise StoreUnavailable(f"MongoDB: cannot {what}: {error}") from error
+
+
+def encode_key(version: str) -> str:
+    """A MongoDB-safe field name for a version label (`.`, `$` and `%` percent-encoded; reversible)."""
+    return version.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+
+
+def decode_key(key: str) -> str:
+    return key.replace("%24", "$").replace("%2E", ".").replace("%25", "%")
+
+
+def _calls_by_version(counters: Document | None) -> dict[str, int]:
+    if counters is None:
+        return {}
+    return {decode_key(key): int(count) for key, count in counters.get("by_version", {}).items()}
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,197 @@
+"""The SQLite adapter of the store port: one embedded database file, shared safely by processes.
+
+Atomicity: a call is counted by one upsert statement inside a `BEGIN IMMEDIATE` transaction, which holds
+SQLite's single write lock; the state returned is read inside that same transaction, so it is exactly the
+state after this call. Several threads, processes and servers on one file never lose or double a count.
+
+Durability: WAL with `synchronous=FULL` fsyncs the log at every commit, so a call answered `200` survives a
+crash of the process *and* of the machine. `NORMAL` would be faster and still survive `kill -9`, but could
+lose the last commits on power loss - and the contract promises that a `200` is stored, so FULL it is.
+
+Outages: every thread keeps its own connection, checked against the file on disk before each use; when the
+file is gone, moved or replaced (a volume unmounted or swapped), the connection is dropped and the call
+answers StoreUnavailable. Reopening never creates a database: a missing file must read as "down", not as
+an empty store that starts counting from zero. Only `SqliteStore.open` creates the file and its schema.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import stat
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from webapp.store.base import MAX_DEPLOYS, Deploy, State, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS calls_by_version (
+           version TEXT PRIMARY KEY,
+           calls   INTEGER NOT NULL CHECK (calls >= 0)
+       ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS deploys (
+           id          INTEGER PRIMARY KEY AUTOINCREMENT,
+           version     TEXT NOT NULL UNIQUE,
+           hostname    TEXT NOT NULL,
+           deployed_at TEXT NOT NULL
+       )""",
+    "CREATE INDEX IF NOT EXISTS deploys_newest ON deploys (deployed_at DESC, id DESC)",
+)
+
+COUNT_CALL = (
+    "INSERT INTO calls_by_version (version, calls) VALUES (?, 1) "
+    "ON CONFLICT (version) DO UPDATE SET calls = calls + 1"
+)
+RECORD_DEPLOY = "INSERT OR IGNORE INTO deploys (version, hostname, deployed_at) VALUES (?, ?, ?)"
+READ_CALLS = "SELECT version, calls FROM calls_by_version"
+READ_DEPLOYS = "SELECT version, hostname, deployed_at FROM deploys ORDER BY deployed_at DESC, id DESC LIMIT ?"
+
+
+class SqliteStore:
+    """The store in one SQLite file; safe to share between threads, processes and servers."""
+
+    @classmethod
+    def open(cls, path: Path, timeout_s: float) -> SqliteStore:
+        """Creates the file (and its directory) and schema when missing; StoreUnavailable when it cannot."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=timeout_s, isolation_level=None)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in SCHEMA:
+                    conn.execute(statement)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        except (OSError, sqlite3.Error) as error:
+            raise StoreUnavailable(f"cannot open SQLite database {str(path)!r}: {error}") from error
+        return cls(path, timeout_s)
+
+    def __init__(self, path: Path, timeout_s: float) -> None:
+        self._path = path
+        self._uri = path.absolute().as_uri() + "?mode=rw"
+        self._timeout_s = timeout_s
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: set[sqlite3.Connection] = set()
+
+    def count_call(self, version: str) -> State:
+        def count(conn: sqlite3.Connection) -> State:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(COUNT_CALL, (version,))
+                state = _read_state(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+            return state
+
+        return self._run("count a call", count)
+
+    def record_deploy(self, deploy: Deploy) -> None:
+        at = deploy.deployed_at.astimezone(UTC).isoformat(timespec="microseconds")
+        self._run(
+            "record a deploy",
+            lambda conn: conn.execute(RECORD_DEPLOY, (deploy.version, deploy.hostname, at)),
+        )
+
+    def read_state(self) -> State:
+        def read(conn: sqlite3.Connection) -> State:
+            conn.execute("BEGIN")  # one snapshot for both tables
+            try:
+                return _read_state(conn)
+            finally:
+                _rollback(conn)
+
+        return self._run("read the state", read)
+
+    def ping(self) -> None:
+        self._run("ping", lambda conn: conn.execute("SELECT 1 FROM calls_by_version LIMIT 1").fetchall())
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for conn in connections:
+            conn.close()
+
+    # -- connections ---------------------------------------------------------------------------------------
+
+    def _run(self, what: str, operation: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._connection(what)
+        try:
+            return operation(conn)
+        except sqlite3.Error as error:
+            self._drop_connection()
+            raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
+
+    def _connection(self, what: str) -> sqlite3.Connection:
+        """This thread's connection to the file now at the path; reopened when the file changed."""
+        try:
+            identity = _file_identity(self._path)
+        except OSError as error:
+            self._drop_connection()
+            reason = error.strerror or error
+            raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {reason}") from error
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.identity == identity:
+            return conn
+        self._drop_connection()
+        try:
+            conn = sqlite3.connect(
+                self._uri, uri=True, timeout=self._timeout_s, isolation_level=None, check_same_thread=False
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout_s * 1000)}")
+            conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
+        self._local.conn, self._local.identity = conn, identity
+        with self._lock:
+            self._connections.add(conn)
+        log.info("opened SQLite connection to %s", self._path)
+        return conn
+
+    def _drop_connection(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            self._connections.discard(conn)
+        try:
+            conn.close()
+        except sqlite3.Error:
+            log.warning("closing a broken SQLite connection to %s failed", self._path, exc_info=True)
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise IsADirectoryError(0, "not a regular file")
+    return info.st_dev, info.st_ino
+
+
+def _read_state(conn: sqlite3.Connection) -> State:
+    calls = {version: count for version, count in conn.execute(READ_CALLS)}
+    deploys = tuple(
+        Deploy(version=version, hostname=hostname, deployed_at=datetime.fromisoformat(at))
+        for version, hostname, at in conn.execute(READ_DEPLOYS, (MAX_DEPLOYS,))
+    )
+    return State(calls_by_version=calls, deploys=deploys)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.warning("rollback failed", exc_info=True)
