@@ -1,0 +1,120 @@
+"""Environments run the real web app; a deploy replaces it only once the new version answers /health."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.dockerrun import ImageRef, build_bundle
+from sandbox.environments import Environments, EnvironmentStartError
+from sandbox.instances import ProcessLauncher
+
+IMAGE = "docker.io/acme/deliverypipeline"
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@pytest.fixture
+def environments(tmp_path: Path) -> Iterator[Environments]:
+    running = Environments(ProcessLauncher(store=tmp_path / "store.sqlite3", log_dir=tmp_path / "logs"))
+    yield running
+    running.stop_all()
+
+
+def _get(port: int, path: str = "/") -> dict:
+    with _DIRECT.open(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _refuses(port: int) -> bool:
+    try:
+        _get(port, "/health")
+    except urllib.error.URLError:
+        return True
+    return False
+
+
+def test_a_launched_environment_serves_its_version(environments: Environments) -> None:
+    environments.launch("app-blue", ImageRef(IMAGE, "1.0.0"))
+    port = environments.port_of("app-blue")
+
+    assert port is not None
+    assert _get(port, "/health") == {"status": "ok", "version": "1.0.0"}
+    assert environments.version_of("app-blue") == "1.0.0"
+
+
+def test_a_deploy_switches_to_the_new_version_and_stops_the_old(environments: Environments) -> None:
+    environments.launch("app-blue", ImageRef(IMAGE, "1.0.0"))
+    old_port = environments.port_of("app-blue")
+    assert old_port is not None
+
+    outcome = environments.deploy("app-blue", build_bundle(ImageRef(IMAGE, "2.0.0")))
+
+    new_port = environments.port_of("app-blue")
+    assert outcome.ok and outcome.message is None
+    assert new_port is not None and new_port != old_port
+    assert _get(new_port, "/health")["version"] == "2.0.0"
+    assert _refuses(old_port)
+
+
+def test_a_version_that_cannot_start_is_red_and_the_old_one_keeps_serving(environments: Environments) -> None:
+    environments.launch("app-blue", ImageRef(IMAGE, "2.0.0"))
+    port = environments.port_of("app-blue")
+    assert port is not None
+
+    outcome = environments.deploy("app-blue", build_bundle(ImageRef(IMAGE, "3.0.0-broken")))
+
+    assert not outcome.ok
+    assert outcome.message is not None
+    assert outcome.message.startswith("Failed to deploy application.")
+    assert f"{IMAGE}:3.0.0-broken did not start" in outcome.message
+    assert "PORT" in outcome.message  # the app's own reason, from its log
+    assert environments.port_of("app-blue") == port
+    assert _get(port, "/health")["version"] == "2.0.0"
+
+
+def test_a_bundle_without_an_image_is_red_with_the_reason(environments: Environments) -> None:
+    environments.launch("app-blue", ImageRef(IMAGE, "1.0.0"))
+
+    outcome = environments.deploy("app-blue", b"not a zip")
+
+    assert not outcome.ok
+    assert outcome.message == (
+        "Failed to deploy application. The source bundle is not a valid zip file: File is not a zip file."
+    )
+    assert environments.version_of("app-blue") == "1.0.0"
+
+
+def test_environments_share_one_store_like_production_shares_mongodb(environments: Environments) -> None:
+    environments.launch("app-blue", ImageRef(IMAGE, "1.0.0"))
+    environments.launch("app-green", ImageRef(IMAGE, "2.0.0"))
+    blue, green = environments.port_of("app-blue"), environments.port_of("app-green")
+    assert blue is not None and green is not None
+
+    _get(blue)
+    answer = _get(green)
+
+    assert answer["calls"] == 2
+    assert answer["calls_by_version"] == {"1.0.0": 1, "2.0.0": 1}
+
+
+def test_a_first_instance_that_cannot_start_is_an_error(environments: Environments) -> None:
+    with pytest.raises(EnvironmentStartError, match=r"app-blue: .*PORT"):
+        environments.launch("app-blue", ImageRef(IMAGE, "1.0.0-broken"))
+
+
+def test_stop_all_stops_every_instance(environments: Environments) -> None:
+    environments.launch("app-blue", ImageRef(IMAGE, "1.0.0"))
+    environments.launch("app-green", ImageRef(IMAGE, "1.0.0"))
+    ports = [environments.port_of("app-blue"), environments.port_of("app-green")]
+
+    environments.stop_all()
+
+    assert all(port is not None and _refuses(port) for port in ports)
+    assert environments.port_of("app-blue") is None
+    outcome = environments.deploy("app-blue", build_bundle(ImageRef(IMAGE, "2.0.0")))
+    assert not outcome.ok
