@@ -60,10 +60,10 @@ class Environments:
         try:
             image = read_image(bundle)
         except BundleError as error:
-            return DeployOutcome(ok=False, message=f"Failed to deploy application. {error}")
+            return DeployOutcome(ok=False, message=f"Instance deployment failed. {error}")
         failure = self._replace(env_name, image)
         if failure is not None:
-            return DeployOutcome(ok=False, message=f"Failed to deploy application. {failure}")
+            return DeployOutcome(ok=False, message=f"Instance deployment failed. {failure}")
         return DeployOutcome(ok=True)
 
     def port_of(self, env_name: str) -> int | None:

@@ -70,7 +70,7 @@ def test_a_version_that_cannot_start_is_red_and_the_old_one_keeps_serving(enviro
 
     assert not outcome.ok
     assert outcome.message is not None
-    assert outcome.message.startswith("Failed to deploy application.")
+    assert outcome.message.startswith("Instance deployment failed.")
     assert f"{IMAGE}:3.0.0-broken did not start" in outcome.message
     assert "PORT" in outcome.message  # the app's own reason, from its log
     assert environments.port_of("app-blue") == port
@@ -84,7 +84,7 @@ def test_a_bundle_without_an_image_is_red_with_the_reason(environments: Environm
 
     assert not outcome.ok
     assert outcome.message == (
-        "Failed to deploy application. The source bundle is not a valid zip file: File is not a zip file."
+        "Instance deployment failed. The source bundle is not a valid zip file: File is not a zip file."
     )
     assert environments.version_of("app-blue") == "1.0.0"
 
