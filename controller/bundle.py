@@ -1,0 +1,37 @@
+"""The Beanstalk source bundle for an image: Dockerrun.aws.json (v1) plus the health-check path."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+HEALTH_CHECK_CONFIG = """\
+option_settings:
+  aws:elasticbeanstalk:application:
+    Application Healthcheck URL: /health
+  aws:elasticbeanstalk:environment:process:default:
+    HealthCheckPath: /health
+"""
+
+# Fixed timestamp: the same image always gives byte-identical bundles.
+_EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+def source_bundle(image: str, tag: str) -> bytes:
+    dockerrun = {
+        "AWSEBDockerrunVersion": "1",
+        "Image": {"Name": f"{image}:{tag}", "Update": "true"},
+        "Ports": [{"ContainerPort": "8080"}],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("Dockerrun.aws.json", _EPOCH), json.dumps(dockerrun, indent=2) + "\n"
+        )
+        archive.writestr(zipfile.ZipInfo(".ebextensions/healthcheck.config", _EPOCH), HEALTH_CHECK_CONFIG)
+    return buffer.getvalue()
+
+
+def bundle_key(application: str, label: str) -> str:
+    return f"{application}/{label}.zip"
