@@ -1,0 +1,1 @@
+"""The whole delivery pipeline on one machine, offline: emulated AWS (moto + Beanstalk) and friends."""

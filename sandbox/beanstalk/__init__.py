@@ -1,0 +1,33 @@
+"""Elastic Beanstalk for moto: the deployment API, faithful enough to test a deploy controller against.
+
+Importing this package extends moto (idempotent), under `mock_aws` and in moto's server alike:
+
+    from sandbox import beanstalk
+    be = beanstalk.backend(account_id="123456789012", region="us-east-1")
+    be.settle_after_s = 5.0                     # delay before a pending update/swap/termination settles
+    be.clock = lambda: fixed_utc_datetime       # the "now" used for settling and event dates
+    be.set_outcome("my-env", beanstalk.Outcome.RED)
+    be.advance()                                # settle pending operations now
+    be.set_deploy_hook("my-env", hook)          # hook(DeployRequest) -> DeployResult, on a thread
+    be.set_throttling(0.3, seed=1)              # DescribeEnvironments/DescribeEvents answer Throttling
+"""
+
+from .backend import BeanstalkBackend
+from .deploy import DeployHook, DeployRequest, DeployResult, Outcome
+from .events import Event
+from .registry import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, backend, install
+
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "DEFAULT_REGION",
+    "BeanstalkBackend",
+    "DeployHook",
+    "DeployRequest",
+    "DeployResult",
+    "Event",
+    "Outcome",
+    "backend",
+    "install",
+]
+
+install()

@@ -1,0 +1,156 @@
+"""Elastic Beanstalk resources as the emulation holds them: environments, versions, pending operations."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from moto.elasticbeanstalk.models import Application
+from moto.elasticbeanstalk.utils import make_arn
+
+from .deploy import DeployResult, Outcome
+
+DNS_SUFFIX = "elasticbeanstalk.com"
+HEALTH_STATUS = {"Green": "Ok", "Yellow": "Warning", "Red": "Severe", "Grey": "Pending"}
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def random_id(length: int, alphabet: str = _ID_ALPHABET) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def full_cname(prefix: str, region: str) -> str:
+    return f"{prefix}.{region}.{DNS_SUFFIX}"
+
+
+@dataclass
+class Operation:
+    """An update, swap or termination that has started and not yet settled."""
+
+    kind: str  # "update" | "swap" | "terminate"
+    started: datetime
+    outcome: Outcome = Outcome.GREEN
+    version_label: str | None = None
+    previous_version_label: str | None = None
+    environments: list[Environment] = field(default_factory=list)
+    hooked: bool = False
+    hook_result: DeployResult | None = None
+
+    @property
+    def waits_for_hook(self) -> bool:
+        return self.hooked and self.hook_result is None
+
+
+class Environment:
+    """An environment with the attributes AWS returns and a life cycle.
+
+    It stands in moto's `Application.environments` next to what moto expects there (name, ARN, tags).
+    """
+
+    def __init__(
+        self,
+        application: Application,
+        environment_name: str,
+        solution_stack_name: str,
+        tags: dict[str, str],
+        *,
+        cname: str,
+        version_label: str | None,
+        description: str | None,
+        now: datetime,
+    ) -> None:
+        self.application_name: str = application.application_name
+        self.account_id: str = application.account_id
+        self.region: str = application.region
+        self.environment_name = environment_name
+        self.environment_id = "e-" + random_id(10)
+        self.solution_stack_name = solution_stack_name
+        self.tags = tags
+        self.cname = cname
+        self.endpoint_url = (
+            f"awseb-{self.environment_id}-AWSEBLoa-{random_id(12, string.ascii_uppercase + string.digits)}"
+            f"-{random_id(10, string.digits)}.{self.region}.elb.amazonaws.com"
+        )
+        self.version_label = version_label
+        self.description = description
+        self.status = "Ready"
+        self.health = "Green"
+        self.abortable_operation_in_progress = False
+        self.date_created = now
+        self.date_updated = now
+        self.tier = {"Name": "WebServer", "Type": "Standard", "Version": "1.0"}
+        self.pending: Operation | None = None
+
+    @property
+    def environment_arn(self) -> str:
+        return make_arn(
+            self.region, self.account_id, "environment", f"{self.application_name}/{self.environment_name}"
+        )
+
+    @property
+    def health_status(self) -> str:
+        return HEALTH_STATUS[self.health]
+
+    def describe(self) -> dict[str, Any]:
+        """The EnvironmentDescription of this environment."""
+        fields: dict[str, Any] = {
+            "EnvironmentName": self.environment_name,
+            "EnvironmentId": self.environment_id,
+            "ApplicationName": self.application_name,
+            "SolutionStackName": self.solution_stack_name,
+            "EndpointURL": self.endpoint_url,
+            "CNAME": self.cname,
+            "DateCreated": self.date_created,
+            "DateUpdated": self.date_updated,
+            "Status": self.status,
+            "AbortableOperationInProgress": self.abortable_operation_in_progress,
+            "Health": self.health,
+            "HealthStatus": self.health_status,
+            "Tier": self.tier,
+            "EnvironmentLinks": [],
+            "EnvironmentArn": self.environment_arn,
+        }
+        if self.version_label is not None:
+            fields["VersionLabel"] = self.version_label
+        if self.description:
+            fields["Description"] = self.description
+        return fields
+
+
+@dataclass
+class ApplicationVersion:
+    account_id: str
+    region: str
+    application_name: str
+    version_label: str
+    description: str | None
+    source_bundle: tuple[str, str] | None  # (bucket, key)
+    date_created: datetime
+
+    @property
+    def arn(self) -> str:
+        return make_arn(
+            self.region,
+            self.account_id,
+            "applicationversion",
+            f"{self.application_name}/{self.version_label}",
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The ApplicationVersionDescription of this version."""
+        fields: dict[str, Any] = {
+            "ApplicationVersionArn": self.arn,
+            "ApplicationName": self.application_name,
+            "VersionLabel": self.version_label,
+            "DateCreated": self.date_created,
+            "DateUpdated": self.date_created,
+            "Status": "Unprocessed",
+        }
+        if self.description:
+            fields["Description"] = self.description
+        if self.source_bundle is not None:
+            fields["SourceBundle"] = {"S3Bucket": self.source_bundle[0], "S3Key": self.source_bundle[1]}
+        return fields
