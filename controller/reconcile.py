@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from controller import topology
@@ -33,6 +33,8 @@ FAILURE_SEVERITIES = frozenset({"ERROR", "FATAL"})
 IN_PROGRESS = frozenset({"Launching", "Updating", "Aborting"})
 VERIFY_WINDOW_S = 120
 SWAP_GRACE_S = 120
+# Events are stamped by Beanstalk's clock; allow for a little skew against ours.
+EVENT_SKEW = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,11 @@ _STEPS = {
 }
 
 
+def lease_lost(d: Deployment, now: datetime) -> Deployment:
+    """The lease expired and another deployment took it: this one stops where it is."""
+    return _fail(d, now, "the application's lease expired and was taken by another deployment").deployment
+
+
 # --- rollback -----------------------------------------------------------------------------------------
 
 
@@ -306,6 +313,13 @@ def decide_rollback(
     return Decision(rolled, (SwapCNAMEs(previous.name, current.name),))
 
 
+def rollback_refused(d: Deployment, now: datetime, message: str) -> Deployment:
+    """Beanstalk refused the rollback swap: the deployment is succeeded again, with the reason."""
+    return dataclasses.replace(
+        d, status=Status.SUCCEEDED, updated_at=now, error=f"rollback refused: {message}"
+    )
+
+
 # --- details ------------------------------------------------------------------------------------------
 
 
@@ -317,7 +331,7 @@ def matching_failures(events: tuple[EventView, ...], d: Deployment) -> tuple[str
         e.message
         for e in sorted(events, key=lambda e: e.date)
         if e.severity in FAILURE_SEVERITIES
-        and e.date >= d.deploy_requested_at
+        and e.date >= d.deploy_requested_at - EVENT_SKEW
         and e.environment_name in (None, d.preprod_env)
         and e.version_label in (None, d.version_label)
     )

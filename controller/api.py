@@ -1,0 +1,193 @@
+"""The Chalice app: signed HTTP routes and the SQS reconcile handler (`reconcile_tick`).
+
+Handlers are thin: authenticate, validate, read or write the store, enqueue a tick. Nothing here waits for
+Beanstalk; `tick.run` does one reconcile step per SQS message and requeues itself with DelaySeconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from chalice.app import Chalice, Request, Response, SQSEvent
+
+from controller import logline, notification, signing
+from controller.config import ConfigError
+from controller.model import Status
+
+APP_NAME = "deliverypipeline"
+# The queue's name at import time only shapes `chalice deploy`'s event source; the packaged template
+# points the event source at the merge template's queue (see .chalice/resources.json).
+RECONCILE_QUEUE = os.environ.get("RECONCILE_QUEUE", "deliverypipeline-dev-reconcile")
+DEFAULT_LIST_LIMIT = 20
+MAX_LIST_LIMIT = 100
+
+app = Chalice(app_name=APP_NAME)
+app.log.setLevel("INFO")
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def _error(status: int, message: str) -> Response:
+    return _json(status, {"error": message, "status": status})
+
+
+def _request() -> Request:
+    request = _request()
+    assert request is not None, "called outside a request"
+    return request
+
+
+def _body() -> bytes:
+    raw = _request().raw_body or b""
+    return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def _signed_path() -> str:
+    """The route path without stage prefix or query string: the resource template, parameters filled in
+    (the same in API Gateway, `chalice local` and chalice.test.Client)."""
+    request = _request()
+    path = str(request.context.get("resourcePath") or request.path)
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
+def _authenticate(body: bytes) -> Response | None:
+    """None when the request is signed with the shared secret, else the 401 (or 500 on bad config)."""
+    from controller import runtime, secret
+
+    request = _request()
+    headers = request.headers
+    timestamp = headers.get(signing.TIMESTAMP_HEADER)
+    signature = headers.get(signing.SIGNATURE_HEADER)
+    if not timestamp or not signature:
+        return _error(401, f"missing {signing.TIMESTAMP_HEADER} or {signing.SIGNATURE_HEADER} header")
+    try:
+        key = secret.signing_secret(runtime.config())
+    except ConfigError as error:
+        return _error(500, f"controller misconfigured: {error}")
+    problem = signing.verify(key, timestamp, signature, request.method, _signed_path(), body, time.time())
+    if problem is not None:
+        logline.emit("rejected", status=401, reason=problem, path=_signed_path())
+        return _error(401, problem)
+    return None
+
+
+# --- routes -------------------------------------------------------------------------------------------
+
+
+@app.route("/health", methods=["GET"])
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.route("/deployments", methods=["POST"], content_types=["application/json"])
+def create_deployment() -> Response:
+    body = _body()
+    if len(body) > notification.MAX_BODY_BYTES:
+        return _error(413, f"body is {len(body)} bytes; the limit is {notification.MAX_BODY_BYTES}")
+    denied = _authenticate(body)
+    if denied is not None:
+        return denied
+    parsed = notification.parse(body, _request().headers.get("content-type"))
+    if isinstance(parsed, notification.Rejection):
+        return _error(parsed.status, parsed.message)
+
+    from controller import records, runtime
+    from controller.model import new_deployment
+
+    rt = runtime.current()
+    d = new_deployment(
+        rt.config.eb_application, parsed.image, parsed.tag, parsed.commit, parsed.build_url, rt.clock()
+    )
+    created = rt.store.create(d)
+    if created is None:
+        existing = rt.store.get(d.id)
+        assert existing is not None
+        if existing.status is Status.QUEUED:  # heal a notification whose first tick was never queued
+            rt.enqueue(existing.id, 0)
+        return _json(200, records.to_view(existing))
+    rt.enqueue(created.id, 0)
+    logline.emit(
+        "deployment", deployment_id=created.id, status=created.status.value, image=d.image, tag=d.tag
+    )
+    view = {
+        "id": created.id,
+        "status": created.status.value,
+        "version_label": created.version_label,
+        "links": {"self": f"/deployments/{created.id}"},
+    }
+    return _json(202, view, {"Location": f"/deployments/{created.id}"})
+
+
+@app.route("/deployments", methods=["GET"])
+def list_deployments() -> Response:
+    denied = _authenticate(b"")
+    if denied is not None:
+        return denied
+    params: dict[str, str] = dict(_request().query_params or {})
+    raw = params.get("limit", str(DEFAULT_LIST_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST_LIMIT:
+        return _error(400, f"limit must be a whole number from 1 to {MAX_LIST_LIMIT}")
+    from controller import records, runtime
+
+    rt = runtime.current()
+    found = rt.store.recent(rt.config.eb_application, int(raw))
+    return _json(200, {"deployments": [records.to_view(d) for d in found]})
+
+
+@app.route("/deployments/{deployment_id}", methods=["GET"])
+def get_deployment(deployment_id: str) -> Response:
+    denied = _authenticate(b"")
+    if denied is not None:
+        return denied
+    from controller import records, runtime
+
+    d = runtime.current().store.get(deployment_id)
+    if d is None:
+        return _error(404, f"no deployment {deployment_id}")
+    return _json(200, records.to_view(d))
+
+
+@app.route("/deployments/{deployment_id}/rollback", methods=["POST"], content_types=["application/json"])
+def rollback_deployment(deployment_id: str) -> Response:
+    body = _body()
+    if len(body) > notification.MAX_BODY_BYTES:
+        return _error(413, f"body is {len(body)} bytes; the limit is {notification.MAX_BODY_BYTES}")
+    denied = _authenticate(body)
+    if denied is not None:
+        return denied
+    from controller import records, rollback, runtime
+
+    rt = runtime.current()
+    outcome = rollback.run(deployment_id, rt)
+    if isinstance(outcome, rollback.Refused):
+        return _error(outcome.status, outcome.reason)
+    return _json(202, records.to_view(outcome))
+
+
+# --- the reconcile loop -------------------------------------------------------------------------------
+
+
+@app.on_sqs_message(queue=RECONCILE_QUEUE, batch_size=1)
+def reconcile_tick(event: SQSEvent) -> None:
+    from controller import runtime, tick
+
+    rt = runtime.current()
+    for record in event:
+        try:
+            message = json.loads(record.body)
+            deployment_id = str(message["deployment_id"])
+        except (ValueError, KeyError, TypeError):
+            logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])
+            continue
+        tick.run(deployment_id, rt)
