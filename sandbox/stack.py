@@ -1,0 +1,300 @@
+"""The whole system on one machine: emulated AWS, two live environments, the CNAME front, the controller.
+
+`Stack.start()` brings everything up in order and answers `StackInfo` (what `python -m sandbox up`
+prints); `Stack.stop()` stops everything it started, in reverse, and is safe to call at any point of a
+partial start. Progress goes to the `report` callable (stderr by default), never to stdout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+
+from sandbox import aws, beanstalk
+from sandbox.dockerrun import ImageRef
+from sandbox.environments import Environments
+from sandbox.front import Front, Route, Router, cname_router
+from sandbox.instances import REPO_ROOT, Launcher, ProcessLauncher, log_tail, stop_process_group
+from sandbox.ports import LOOPBACK, free_port
+from sandbox.provision import Names, provision_application, provision_controller_resources
+
+ACCOUNT_ID = beanstalk.DEFAULT_ACCOUNT_ID
+PROCESS_IMAGE = "docker.io/acme/deliverypipeline"
+FIRST_TAG = "1.0.0"
+CONTROLLER_START_TIMEOUT_S = 60.0
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto accepts any
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+Report = Callable[[str], None]
+
+
+def to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Options:
+    names: Names = field(default_factory=Names)
+    image_repository: str = PROCESS_IMAGE
+    first_tag: str = FIRST_TAG
+    settle_after_s: float = 1.0  # Beanstalk's time to settle a swap (the hook settles updates)
+    poll_interval_s: int = 1  # the controller's re-check interval (POLL_INTERVAL_S)
+    docker: bool = False
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    controller_url: str
+    aws_endpoint: str
+    region: str
+    application: str
+    prod_url: str
+    signing_secret: str
+    environments: dict[str, dict[str, str]]
+    cname_proxy: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "controller_url": self.controller_url,
+            "aws_endpoint": self.aws_endpoint,
+            "region": self.region,
+            "application": self.application,
+            "prod_url": self.prod_url,
+            "signing_secret": self.signing_secret,
+            "environments": self.environments,
+            "cname_proxy": self.cname_proxy,
+        }
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not come up; the message names it and why."""
+
+
+class Stack:
+    def __init__(self, options: Options | None = None, report: Report = to_stderr) -> None:
+        self.options = options or Options()
+        self._report = report
+        self._stops: list[tuple[str, Callable[[], None]]] = []
+        self.run_dir = Path(tempfile.mkdtemp(prefix="deliverypipeline-sandbox-"))
+        self._stops.append(("run directory", lambda: shutil.rmtree(self.run_dir, ignore_errors=True)))
+        self.environments: Environments | None = None
+        self.info: StackInfo | None = None
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> StackInfo:
+        names = self.options.names
+        self._report(f"sandbox: starting the AWS emulation (moto + Beanstalk); files in {self.run_dir}")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
+        endpoint, stop_aws = aws.start(port=0)
+        self._stops.append(("AWS emulation", stop_aws))
+        backend = beanstalk.backend(account_id=ACCOUNT_ID, region=names.region)
+        backend.settle_after_s = self.options.settle_after_s
+        clients = _clients(endpoint, names.region)
+
+        secret = secrets.token_hex(32)
+        self._report(f"sandbox: creating bucket, table, queue and signing secret of {names.application}")
+        provision_controller_resources(clients, names, secret)
+
+        first = ImageRef(self.options.image_repository, self.options.first_tag)
+        environments = Environments(self._launcher())
+        self.environments = environments
+        self._stops.append(("environments", environments.stop_all))
+        for env_name in names.environments:
+            self._report(f"sandbox: starting {env_name} on {first}")
+            environments.launch(env_name, first)
+        self._report(f"sandbox: creating Beanstalk application {names.application} with its environments")
+        provision_application(clients, names, first)
+        for env_name in names.environments:
+            backend.set_deploy_hook(env_name, _deploy_hook(environments, self._report))
+        backend.advance()
+
+        router = cname_router(_cname_owner(clients.elasticbeanstalk, names.application), environments.port_of)
+        proxy = self._front(router)
+        prod_front = self._front(router, host=names.cname(names.prod_prefix))
+        env_fronts = {
+            env_name: self._front(_fixed_environment(env_name, environments.port_of))
+            for env_name in names.environments
+        }
+
+        controller_url = self._start_controller(endpoint, names, proxy.url)
+        self.info = StackInfo(
+            controller_url=controller_url,
+            aws_endpoint=endpoint,
+            region=names.region,
+            application=names.application,
+            prod_url=prod_front.url,
+            signing_secret=secret,
+            environments={
+                env_name: _described(names.cname(prefix), env_fronts[env_name].url, first.tag)
+                for env_name, prefix in names.environments.items()
+            },
+            cname_proxy=proxy.url,
+        )
+        self._report("sandbox: ready")
+        return self.info
+
+    def stop(self) -> None:
+        """Stop everything started so far, newest first (idempotent)."""
+        while self._stops:
+            what, stop = self._stops.pop()
+            try:
+                stop()
+            except Exception as error:  # keep stopping the rest; say what could not be stopped
+                self._report(f"sandbox: stopping the {what} failed: {error!r}")
+
+    def controller_log(self) -> str:
+        return log_tail(self.run_dir / "controller.log", lines=20)
+
+    def _launcher(self) -> Launcher:
+        store = self.run_dir / "store.sqlite3"
+        logs = self.run_dir / "logs"
+        if self.options.docker:
+            from sandbox.containers import DockerLauncher
+
+            docker: Launcher = DockerLauncher(store=store, log_dir=logs)
+            return docker
+        return ProcessLauncher(store=store, log_dir=logs)
+
+    def _front(self, router: Router, host: str | None = None) -> Front:
+        front = Front(router, host=host)
+        self._stops.append((f"front {front.url}", front.stop))
+        return front
+
+    def _start_controller(self, endpoint: str, names: Names, proxy_url: str) -> str:
+        port = free_port()
+        url = f"http://{LOOPBACK}:{port}"
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")},
+            **controller_environment(endpoint, names, proxy_url, self.options.poll_interval_s),
+        }
+        log_path = self.run_dir / "controller.log"
+        self._report(f"sandbox: starting the controller (API + SQS poller) on {url}")
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sandbox.controller_host", "--port", str(port)],
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._stops.append(("controller", lambda: stop_process_group(process)))
+        deadline = time.monotonic() + CONTROLLER_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                code = process.returncode
+                raise StackError(f"the controller exited with code {code}: {log_tail(log_path)}")
+            if _answers(f"{url}/health"):
+                return url
+            time.sleep(0.2)
+        limit = CONTROLLER_START_TIMEOUT_S
+        raise StackError(f"the controller did not answer {url}/health within {limit:g} s")
+
+
+def controller_environment(
+    endpoint: str, names: Names, proxy_url: str, poll_interval_s: int
+) -> dict[str, str]:
+    """The Lambda function's environment, pointed at the emulation and the CNAME front."""
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": names.region,
+        "AWS_REGION": names.region,
+        "HTTP_PROXY": proxy_url,
+        "http_proxy": proxy_url,
+        "NO_PROXY": f"{LOOPBACK},localhost",
+        "no_proxy": f"{LOOPBACK},localhost",
+        "EB_APPLICATION": names.application,
+        "PROD_CNAME_PREFIX": names.prod_prefix,
+        "ARTIFACT_BUCKET": names.bucket,
+        "DEPLOYMENTS_TABLE": names.table,
+        "RECONCILE_QUEUE": names.queue,
+        "SIGNING_SECRET_PARAM": names.secret_param,
+        "ACCEPTED_HEALTH": "Green",
+        "DEPLOY_TIMEOUT_S": "120",
+        "POLL_INTERVAL_S": str(poll_interval_s),
+    }
+
+
+def _clients(endpoint: str, region: str) -> SimpleNamespace:
+    session = boto3.session.Session(
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=region,
+    )
+    return SimpleNamespace(
+        **{
+            service: session.client(service, endpoint_url=endpoint)
+            for service in ("s3", "dynamodb", "sqs", "ssm", "elasticbeanstalk")
+        }
+    )
+
+
+def _deploy_hook(environments: Environments, report: Report) -> beanstalk.DeployHook:
+    def hook(request: beanstalk.DeployRequest) -> beanstalk.DeployResult:
+        report(f"sandbox: {request.environment_name} is starting version {request.version_label}")
+        outcome = environments.deploy(request.environment_name, request.source_bundle)
+        if outcome.ok:
+            report(f"sandbox: {request.environment_name} now serves {request.version_label}")
+            return beanstalk.DeployResult(beanstalk.Outcome.GREEN)
+        report(f"sandbox: {request.environment_name} cannot run {request.version_label}: {outcome.message}")
+        return beanstalk.DeployResult(beanstalk.Outcome.RED, outcome.message)
+
+    return hook
+
+
+def _cname_owner(eb: Any, application: str) -> Callable[[str], str | None]:
+    """CNAME -> the live environment of `application` owning it now, asked of the emulation each time."""
+
+    def owner_of(host: str) -> str | None:
+        described = eb.describe_environments(ApplicationName=application, IncludeDeleted=False)
+        for env in described["Environments"]:
+            if env.get("CNAME", "").lower() == host and env.get("Status") != "Terminated":
+                name: str = env["EnvironmentName"]
+                return name
+        return None
+
+    return owner_of
+
+
+def _fixed_environment(env_name: str, port_of: Callable[[str], int | None]) -> Router:
+    def route(host: str) -> Route:
+        port = port_of(env_name)
+        if port is None:
+            return Route(None, f"environment {env_name} has no running instance")
+        return Route(port)
+
+    return route
+
+
+def _answers(url: str) -> bool:
+    try:
+        with _DIRECT.open(url, timeout=2) as response:
+            return int(response.status) == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _described(cname: str, url: str, version: str) -> dict[str, str]:
+    return {"cname": cname, "url": url, "version": version}
