@@ -24,7 +24,7 @@ HTML = "text/html; charset=utf-8"
 
 def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
     """The WSGI app for the instance described by `first_start` (its version, host and start time)."""
-    app = bottle.Bottle(catchall=True, autojson=False)
+    app = bottle.Bottle(catchall=True)
     stamp = DeployStamp(store, first_start)
     version, hostname = first_start.version, first_start.hostname
 

@@ -7,6 +7,8 @@ the same contract test as the real adapters.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from datetime import UTC
 
 from webapp.store.base import MAX_DEPLOYS, Deploy, State
 
@@ -24,7 +26,9 @@ class MemoryStore:
 
     def record_deploy(self, deploy: Deploy) -> None:
         with self._lock:
-            self._deploys.setdefault(deploy.version, deploy)
+            self._deploys.setdefault(
+                deploy.version, replace(deploy, deployed_at=deploy.deployed_at.astimezone(UTC))
+            )
 
     def read_state(self) -> State:
         with self._lock:

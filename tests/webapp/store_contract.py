@@ -1,0 +1,122 @@
+"""The one contract every adapter of the store port passes (like eventsourcing's recorder test cases).
+
+A subclass provides the `store` fixture (a fresh, empty store) and `reopen(store)` (a second store object on
+the same data, as another process or instance would see it).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from webapp.store.base import MAX_DEPLOYS, Deploy, State, Store
+
+T0 = datetime(2026, 11, 26, 10, 26, 18, 123000, tzinfo=UTC)
+
+
+def deploy(version: str, minutes: int = 0, hostname: str = "host-a") -> Deploy:
+    return Deploy(version=version, hostname=hostname, deployed_at=T0 + timedelta(minutes=minutes))
+
+
+class StoreContract:
+    durable = True
+    # Whether count_call's answer is the post-increment state read atomically with the increment. True for
+    # every real adapter; mongomock applies $inc atomically but builds the returned document after its lock.
+    atomic_answers = True
+
+    def reopen(self, store: Store) -> Store:
+        raise NotImplementedError
+
+    def test_a_new_store_is_empty(self, store: Store) -> None:
+        state = store.read_state()
+        assert state == State()
+        assert state.calls == 0
+
+    def test_count_call_returns_the_state_including_this_call(self, store: Store) -> None:
+        assert store.count_call("1.0.0").calls_by_version == {"1.0.0": 1}
+        assert store.count_call("1.0.0").calls_by_version == {"1.0.0": 2}
+        state = store.count_call("1.0.1")
+        assert state.calls_by_version == {"1.0.0": 2, "1.0.1": 1}
+        assert state.calls == 3
+
+    def test_read_state_does_not_count(self, store: Store) -> None:
+        store.count_call("1.0.0")
+        store.read_state()
+        store.read_state()
+        assert store.read_state().calls == 1
+
+    @pytest.mark.parametrize("label", ["1.0.42-3f2a1bc", "a.b.c", "$inc", "50%.x", "v1$.%2E", "ünïcode.ß"])
+    def test_any_version_label_round_trips(self, store: Store, label: str) -> None:
+        store.count_call(label)
+        store.count_call(label)
+        store.record_deploy(deploy(label))
+        state = store.read_state()
+        assert state.calls_by_version == {label: 2}
+        assert [d.version for d in state.deploys] == [label]
+
+    def test_a_deploy_is_recorded_once_per_version(self, store: Store) -> None:
+        store.record_deploy(deploy("1.0.0", minutes=0, hostname="first"))
+        store.record_deploy(deploy("1.0.0", minutes=5, hostname="second"))
+        assert store.read_state().deploys == (deploy("1.0.0", minutes=0, hostname="first"),)
+
+    def test_deploys_are_newest_first_and_at_most_ten(self, store: Store) -> None:
+        for minute in range(MAX_DEPLOYS + 3):
+            store.record_deploy(deploy(f"1.0.{minute}", minutes=minute))
+        versions = [d.version for d in store.read_state().deploys]
+        assert versions == [f"1.0.{minute}" for minute in range(MAX_DEPLOYS + 2, 2, -1)]
+
+    def test_deployed_at_comes_back_as_utc(self, store: Store) -> None:
+        local = datetime(2026, 11, 26, 14, 0, 0, tzinfo=timezone(timedelta(hours=2)))
+        store.record_deploy(Deploy("1.0.0", "h", local))
+        (stored,) = store.read_state().deploys
+        assert stored.deployed_at == datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+        assert stored.deployed_at.utcoffset() == timedelta(0)
+
+    def test_count_call_answers_the_deploys_too(self, store: Store) -> None:
+        store.record_deploy(deploy("1.0.0"))
+        assert [d.version for d in store.count_call("1.0.0").deploys] == ["1.0.0"]
+
+    def test_concurrent_counts_are_exact_and_each_caller_sees_its_own_count(self, store: Store) -> None:
+        threads, per_thread = 8, 50
+
+        def work(index: int) -> list[int]:
+            return [store.count_call(f"v{index % 2}").calls for _ in range(per_thread)]
+
+        with ThreadPoolExecutor(threads) as pool:
+            seen = [calls for result in pool.map(work, range(threads)) for calls in result]
+        total = threads * per_thread
+        if self.atomic_answers:
+            # Every caller got a distinct post-increment total: none lost, none doubled, none stale.
+            assert sorted(seen) == list(range(1, total + 1))
+        state = store.read_state()
+        assert state.calls == total
+        assert state.calls_by_version == {"v0": total // 2, "v1": total // 2}
+
+    def test_concurrent_first_starts_of_one_version_record_one_deploy(self, store: Store) -> None:
+        barrier = threading.Barrier(8)
+
+        def start(index: int) -> None:
+            barrier.wait()
+            store.record_deploy(deploy("2.0.0", minutes=index, hostname=f"host-{index}"))
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(start, range(8)))
+        assert [d.version for d in store.read_state().deploys] == ["2.0.0"]
+
+    def test_ping_answers_when_the_store_is_up(self, store: Store) -> None:
+        store.ping()
+
+    def test_another_instance_sees_the_same_state(self, store: Store) -> None:
+        if not self.durable:
+            pytest.skip("this adapter keeps its state in one process by design")
+        store.count_call("1.0.0")
+        store.record_deploy(deploy("1.0.0"))
+        other = self.reopen(store)
+        try:
+            assert other.count_call("1.0.1").calls_by_version == {"1.0.0": 1, "1.0.1": 1}
+            assert store.read_state() == other.read_state()
+        finally:
+            other.close()

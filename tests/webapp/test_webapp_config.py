@@ -1,0 +1,94 @@
+"""Configuration from the environment: defaults, validation, and the one-line error of `python -m webapp`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from webapp_process import REPO, webapp_env
+
+from webapp.config import Config, ConfigError, config_from_env
+
+
+def test_defaults_follow_the_contract() -> None:
+    assert config_from_env({}) == Config(
+        port=8080,
+        threads=8,
+        version="dev",
+        mongodb_uri=None,
+        sqlite_path=Path("./data/webapp.sqlite3"),
+        store_timeout_s=2.0,
+    )
+
+
+def test_every_variable_is_read() -> None:
+    config = config_from_env(
+        {
+            "PORT": "9000",
+            "WEB_THREADS": "16",
+            "APP_VERSION": "1.0.42-3f2a1bc",
+            "MONGODB_URI": "mongodb+srv://user:pw@cluster0.example.net/app?retryWrites=true",
+            "SQLITE_PATH": "/var/lib/webapp/db.sqlite3",
+            "STORE_TIMEOUT_S": "0.5",
+        }
+    )
+    assert (config.port, config.threads, config.version) == (9000, 16, "1.0.42-3f2a1bc")
+    assert config.mongodb_uri == "mongodb+srv://user:pw@cluster0.example.net/app?retryWrites=true"
+    assert config.sqlite_path == Path("/var/lib/webapp/db.sqlite3")
+    assert config.store_timeout_s == 0.5
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("PORT", "abc", "must be an integer"),
+        ("PORT", "70000", "between 0 and 65535"),
+        ("WEB_THREADS", "0", "between 1 and 256"),
+        ("WEB_THREADS", "eight", "must be an integer"),
+        ("APP_VERSION", "", "must not be empty"),
+        ("APP_VERSION", "1.0\n", "printable"),
+        ("APP_VERSION", "x" * 129, "at most 128"),
+        ("MONGODB_URI", "http://x", "must start with mongodb://"),
+        ("MONGODB_URI", "mongodb://", "has no host"),
+        ("SQLITE_PATH", " ", "must not be empty"),
+        ("STORE_TIMEOUT_S", "soon", "number of seconds"),
+        ("STORE_TIMEOUT_S", "0", "between 0.05 and 60"),
+    ],
+)
+def test_a_bad_value_names_the_variable_and_the_problem(variable: str, value: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from_env({variable: value})
+    assert caught.value.variable == variable
+    assert str(caught.value).startswith(f"{variable}: ")
+    assert problem in str(caught.value)
+
+
+def test_an_empty_mongodb_uri_means_sqlite() -> None:
+    assert config_from_env({"MONGODB_URI": ""}).mongodb_uri is None
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("PORT", "abc"), ("MONGODB_URI", "http://x"), ("WEB_THREADS", "-1")]
+)
+def test_python_m_webapp_exits_non_zero_with_one_line_naming_the_variable(variable: str, value: str) -> None:
+    env = webapp_env(**{variable: value})
+    done = subprocess.run(
+        [sys.executable, "-m", "webapp"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error: {variable}: ")
+
+
+def test_python_m_webapp_exits_non_zero_when_the_sqlite_file_cannot_be_opened(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    env = webapp_env(PORT=0, SQLITE_PATH=tmp_path / "a-file" / "db.sqlite3")
+    done = subprocess.run(
+        [sys.executable, "-m", "webapp"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("error: SQLITE_PATH: cannot open SQLite database")

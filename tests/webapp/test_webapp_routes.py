@@ -1,0 +1,172 @@
+"""The HTTP surface in process: negotiation, status codes, JSON errors, 503 while the store is down."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
+from webapp.access_log import with_access_log
+from webapp.routes import make_app
+from webapp.store.base import Deploy, State, StoreUnavailable
+from webapp.store.memory import MemoryStore
+from webapp.store.sqlite import SqliteStore
+
+FIRST_START = Deploy("1.0.42-3f2a1bc", "e145056043e1", datetime(2026, 11, 26, 10, 26, 18, tzinfo=UTC))
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def call(
+    app: Any, path: str = "/", method: str = "GET", accept: str | None = None
+) -> tuple[int, dict[str, str], str]:
+    environ: dict[str, Any] = {"REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.errors": io.StringIO()}
+    if accept is not None:
+        environ["HTTP_ACCEPT"] = accept
+    setup_testing_defaults(environ)
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen["status"], seen["headers"] = int(status.split()[0]), {k.lower(): v for k, v in headers}
+
+    body = b"".join(app(environ, start_response)).decode()
+    return seen["status"], seen["headers"], body
+
+
+class DownStore(MemoryStore):
+    """A store that is unreachable until `up` is set, like a database behind a broken network."""
+
+    up = False
+
+    def _check(self) -> None:
+        if not self.up:
+            raise StoreUnavailable("MongoDB: cannot reach 10.0.0.9:27017 (timed out)")
+
+    def count_call(self, version: str) -> State:
+        self._check()
+        return super().count_call(version)
+
+    def record_deploy(self, deploy: Deploy) -> None:
+        self._check()
+        super().record_deploy(deploy)
+
+    def ping(self) -> None:
+        self._check()
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def app(store: MemoryStore) -> Any:
+    return make_app(store, FIRST_START)
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_get_root_counts_and_answers_json(app: Any, accept: str | None) -> None:
+    status, headers, body = call(app, accept=accept)
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    assert headers["cache-control"] == "no-store"
+    assert json.loads(body) == {
+        "version": "1.0.42-3f2a1bc",
+        "hostname": "e145056043e1",
+        "calls": 1,
+        "calls_by_version": {"1.0.42-3f2a1bc": 1},
+        "deploys": [
+            {"version": "1.0.42-3f2a1bc", "hostname": "e145056043e1", "deployed_at": "2026-11-26T10:26:18Z"}
+        ],
+    }
+    assert json.loads(call(app, accept=accept)[2])["calls"] == 2
+
+
+def test_get_root_answers_html_to_a_browser(app: Any) -> None:
+    call(app)
+    status, headers, body = call(app, accept=BROWSER)
+    assert status == 200
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert 'id="calls">2<' in body and "<svg" in body
+
+
+def test_health_answers_ok_and_never_counts(app: Any, store: MemoryStore) -> None:
+    for _ in range(3):
+        status, headers, body = call(app, "/health")
+        assert (status, headers["content-type"]) == (200, "application/json")
+        assert json.loads(body) == {"status": "ok", "version": "1.0.42-3f2a1bc"}
+    assert store.read_state().calls == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/nope", 404), ("GET", "/health/", 404), ("POST", "/", 405), ("DELETE", "/health", 405)],
+)
+def test_errors_are_json(app: Any, method: str, path: str, status: int) -> None:
+    got, headers, body = call(app, path, method=method, accept=BROWSER)
+    assert got == status
+    assert headers["content-type"] == "application/json"
+    document = json.loads(body)
+    assert document["status"] == status and document["error"]
+    assert "<" not in body
+
+
+def test_a_405_names_the_allowed_method(app: Any) -> None:
+    assert call(app, "/", method="PUT")[1]["allow"] == "GET"
+
+
+def test_an_unexpected_failure_is_a_json_500_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    class BrokenStore(MemoryStore):
+        def count_call(self, version: str) -> State:
+            raise RuntimeError("bug in the adapter")
+
+    status, headers, body = call(make_app(BrokenStore(), FIRST_START))
+    assert (status, headers["content-type"]) == (500, "application/json")
+    assert json.loads(body) == {"error": "500 Internal Server Error", "status": 500}
+    assert "bug in the adapter" not in body
+    assert any("GET / failed with 500" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_store_down_gives_503_and_the_app_recovers_by_itself(caplog: pytest.LogCaptureFixture) -> None:
+    store = DownStore()
+    app = make_app(store, FIRST_START)
+    for accept in (None, BROWSER):
+        status, headers, body = call(app, accept=accept)
+        assert (status, headers["content-type"]) == (503, "application/json")
+        assert json.loads(body) == {
+            "error": "store unavailable: MongoDB: cannot reach 10.0.0.9:27017 (timed out)",
+            "status": 503,
+        }
+    status, _, body = call(app, "/health")
+    assert status == 503
+    assert json.loads(body)["status"] == "unavailable" and "10.0.0.9" in json.loads(body)["error"]
+    assert any("store unavailable" in r.getMessage() for r in caplog.records)
+
+    store.up = True
+    assert call(app, "/health")[0] == 200
+    document = json.loads(call(app)[2])
+    assert document["calls"] == 1
+    assert [d["version"] for d in document["deploys"]] == ["1.0.42-3f2a1bc"], "deploy recorded once back up"
+
+
+def test_the_deploy_entry_is_stamped_with_the_start_time_even_when_recorded_late(tmp_path: Path) -> None:
+    store = SqliteStore.open(tmp_path / "db.sqlite3", timeout_s=1)
+    app = make_app(store, FIRST_START)
+    call(app)
+    assert store.read_state().deploys == (FIRST_START,)
+    store.close()
+
+
+def test_access_log_writes_one_line_per_request(app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    logged = with_access_log(app)
+    caplog.set_level("INFO", logger="webapp.access")
+    call(logged, "/health")
+    call(logged, "/missing")
+    lines = [r.getMessage() for r in caplog.records if r.name == "webapp.access"]
+    assert len(lines) == 2
+    assert '"GET /health HTTP/1.0" 200 ' in lines[0]
+    assert '"GET /missing HTTP/1.0" 404 ' in lines[1]

@@ -1,0 +1,191 @@
+"""Every store adapter runs the shared contract; adapter-specific behaviour (outages, encoding) below."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import mongomock
+import pymongo
+import pytest
+from store_contract import StoreContract, deploy
+
+from webapp.store.base import Store, StoreUnavailable
+from webapp.store.memory import MemoryStore
+from webapp.store.mongo import MongoStore, decode_key, encode_key
+from webapp.store.sqlite import SqliteStore
+
+
+class TestSqliteStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[Store]:
+        store = SqliteStore.open(tmp_path / "data" / "webapp.sqlite3", timeout_s=5)
+        yield store
+        store.close()
+
+    def reopen(self, store: Store) -> Store:
+        assert isinstance(store, SqliteStore)
+        return SqliteStore.open(store._path, timeout_s=5)
+
+
+class TestMongoStore(StoreContract):
+    """Against the MongoDB at MONGODB_URI when it is set, else against mongomock."""
+
+    @pytest.fixture
+    def store(self) -> Iterator[Store]:
+        name = f"webapp_test_{uuid.uuid4().hex[:12]}"
+        uri = os.environ.get("MONGODB_URI")
+        client: Any = (
+            pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) if uri else mongomock.MongoClient()
+        )
+        self._client = client
+        self.atomic_answers = bool(uri)
+        store = MongoStore(client[name])
+        yield store
+        client.drop_database(name)
+        client.close()
+
+    def reopen(self, store: Store) -> Store:
+        assert isinstance(store, MongoStore)
+        return MongoStore(self._client[store._database.name])
+
+
+class TestMemoryStore(StoreContract):
+    durable = False
+
+    @pytest.fixture
+    def store(self) -> Store:
+        return MemoryStore()
+
+
+# -- SQLite: outages and recovery ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
+    store = SqliteStore.open(tmp_path / "data" / "webapp.sqlite3", timeout_s=1)
+    yield store
+    store.close()
+
+
+def test_sqlite_store_moved_away_is_unavailable_then_recovers(
+    sqlite_store: SqliteStore, tmp_path: Path
+) -> None:
+    sqlite_store.count_call("1.0.0")
+    (tmp_path / "data").rename(tmp_path / "unmounted")
+    for operation in (lambda: sqlite_store.count_call("1.0.0"), sqlite_store.read_state, sqlite_store.ping):
+        with pytest.raises(StoreUnavailable, match=r"webapp\.sqlite3"):
+            operation()
+    assert not (tmp_path / "data").exists(), "a missing database must never be recreated empty"
+    (tmp_path / "unmounted").rename(tmp_path / "data")
+    assert sqlite_store.count_call("1.0.0").calls == 2
+
+
+def test_sqlite_store_replaced_by_a_directory_is_unavailable(
+    sqlite_store: SqliteStore, tmp_path: Path
+) -> None:
+    sqlite_store.count_call("1.0.0")
+    db = tmp_path / "data" / "webapp.sqlite3"
+    db.rename(tmp_path / "saved.sqlite3")
+    db.mkdir()
+    with pytest.raises(StoreUnavailable, match="not a regular file"):
+        sqlite_store.count_call("1.0.0")
+    db.rmdir()
+    (tmp_path / "saved.sqlite3").rename(db)
+    assert sqlite_store.count_call("1.0.0").calls == 2
+
+
+def test_sqlite_store_reads_the_file_now_at_the_path(sqlite_store: SqliteStore, tmp_path: Path) -> None:
+    """A swapped-in copy (a restored backup, a re-attached volume) is what counts, not a stale handle."""
+    sqlite_store.count_call("1.0.0")
+    db = tmp_path / "data" / "webapp.sqlite3"
+    other = SqliteStore.open(tmp_path / "other" / "webapp.sqlite3", timeout_s=1)
+    for _ in range(5):
+        other.count_call("9.9.9")
+    other.close()
+    shutil.rmtree(tmp_path / "data")
+    (tmp_path / "other").rename(tmp_path / "data")
+    assert sqlite_store.count_call("1.0.0").calls_by_version == {"9.9.9": 5, "1.0.0": 1}
+    assert db.exists()
+
+
+def test_sqlite_open_fails_clearly_when_the_path_cannot_hold_a_database(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(StoreUnavailable, match="cannot open SQLite database"):
+        SqliteStore.open(tmp_path / "a-file" / "webapp.sqlite3", timeout_s=1)
+
+
+def test_sqlite_store_on_a_corrupt_file_is_unavailable(tmp_path: Path) -> None:
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=1)
+    store.count_call("1.0.0")
+    store.close()
+    db.write_bytes(b"this is not a database" * 500)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    with pytest.raises(StoreUnavailable):
+        store.count_call("1.0.0")
+
+
+def test_two_sqlite_stores_on_one_file_count_exactly(tmp_path: Path) -> None:
+    """Two servers (blue and green) each with their own connections to one file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "webapp.sqlite3"
+    blue, green = SqliteStore.open(path, timeout_s=5), SqliteStore.open(path, timeout_s=5)
+
+    def work(index: int) -> int:
+        store, version = (blue, "blue") if index % 2 else (green, "green")
+        return max(store.count_call(version).calls for _ in range(40))
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(work, range(8)))
+    assert blue.read_state().calls_by_version == {"blue": 160, "green": 160}
+    blue.close()
+    green.close()
+
+
+# -- MongoDB: outages and key encoding --------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens here once the socket is closed
+
+
+def test_mongo_store_unreachable_is_unavailable_for_every_operation() -> None:
+    store = MongoStore.connect(f"mongodb://127.0.0.1:{closed_port()}/webapp_test", timeout_s=0.2)
+    try:
+        operations = (
+            lambda: store.count_call("1.0.0"),
+            lambda: store.record_deploy(deploy("1.0.0")),
+            store.read_state,
+            store.ping,
+        )
+        for operation in operations:
+            with pytest.raises(StoreUnavailable, match="MongoDB: cannot"):
+                operation()
+    finally:
+        store.close()
+
+
+def test_mongo_store_uses_the_database_named_in_the_uri() -> None:
+    store = MongoStore.connect(f"mongodb://127.0.0.1:{closed_port()}/named_db", timeout_s=0.2)
+    assert store._database.name == "named_db"
+    store.close()
+    store = MongoStore.connect(f"mongodb://127.0.0.1:{closed_port()}/", timeout_s=0.2)
+    assert store._database.name == "deliverypipeline"
+    store.close()
+
+
+@pytest.mark.parametrize("label", ["1.0.42", "$set", "%2E", "a%b.c$d", "plain"])
+def test_mongo_keys_hold_no_dots_or_dollars_and_decode_back(label: str) -> None:
+    key = encode_key(label)
+    assert "." not in key and "$" not in key
+    assert decode_key(key) == label
