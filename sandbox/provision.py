@@ -86,11 +86,16 @@ class Names:
 
 
 def provision_controller_resources(clients: Any, names: Names, secret: str) -> None:
-    """Bucket, deployments table, reconcile queue and the SSM SecureString holding the signing secret."""
+    """Bucket, deployments table, reconcile queue (+ its dead-letter queue) and the signing secret."""
     clients.s3.create_bucket(Bucket=names.bucket)
-    table = table_definition(RESOURCES_TEMPLATE)
-    clients.dynamodb.create_table(TableName=names.table, **table)
-    clients.sqs.create_queue(QueueName=names.queue, Attributes=queue_attributes(RESOURCES_TEMPLATE))
+    clients.dynamodb.create_table(TableName=names.table, **table_definition(RESOURCES_TEMPLATE))
+    queue, dead_letter, max_receive = queue_definitions(RESOURCES_TEMPLATE)
+    if dead_letter is not None:
+        dlq_url = clients.sqs.create_queue(QueueName=f"{names.queue}-dlq", Attributes=dead_letter)["QueueUrl"]
+        dlq_arn = clients.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+        redrive = {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": max_receive}
+        queue = {**queue, "RedrivePolicy": json.dumps(redrive)}
+    clients.sqs.create_queue(QueueName=names.queue, Attributes=queue)
     clients.ssm.put_parameter(Name=names.secret_param, Value=secret, Type="SecureString")
 
 
@@ -129,21 +134,39 @@ def table_definition(template: Path) -> dict[str, Any]:
     return table
 
 
-def queue_attributes(template: Path) -> dict[str, str]:
-    """The queue's plain attributes from the template (visibility timeout, retention), as strings."""
-    properties = _resource_properties(template, "AWS::SQS::Queue") or {}
+def queue_definitions(template: Path) -> tuple[dict[str, str], dict[str, str] | None, int]:
+    """(reconcile queue attributes, dead-letter queue attributes or None, maxReceiveCount) from the
+    template: the queue with a RedrivePolicy is the reconcile queue, the one it names its dead letters."""
+    queues = _resources(template, "AWS::SQS::Queue")
+    main = next((q for q in queues.values() if "RedrivePolicy" in q), None)
+    if main is None:
+        return (_queue_attributes(next(iter(queues.values()))) if queues else {}), None, 0
+    redrive = main["RedrivePolicy"]
+    target = redrive.get("deadLetterTargetArn", {}).get("Fn::GetAtt", [None])[0]
+    dead_letter = queues.get(target) if isinstance(target, str) else None
+    max_receive = int(redrive.get("maxReceiveCount", 5))
+    dead_letter_attributes = None if dead_letter is None else _queue_attributes(dead_letter)
+    return _queue_attributes(main), dead_letter_attributes, max_receive
+
+
+def _queue_attributes(properties: dict[str, Any]) -> dict[str, str]:
     plain = ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds", "DelaySeconds")
     return {key: str(properties[key]) for key in plain if isinstance(properties.get(key), int | str)}
 
 
 def _resource_properties(template: Path, resource_type: str) -> dict[str, Any] | None:
+    return next(iter(_resources(template, resource_type).values()), None)
+
+
+def _resources(template: Path, resource_type: str) -> dict[str, dict[str, Any]]:
+    """Logical id -> Properties of the template's resources of that type (none without a template)."""
     try:
         document = json.loads(template.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {}
     resources = document.get("Resources", {}) if isinstance(document, dict) else {}
-    for resource in resources.values():
-        if isinstance(resource, dict) and resource.get("Type") == resource_type:
-            properties = resource.get("Properties", {})
-            return properties if isinstance(properties, dict) else None
-    return None
+    return {
+        logical_id: resource.get("Properties", {})
+        for logical_id, resource in resources.items()
+        if isinstance(resource, dict) and resource.get("Type") == resource_type
+    }
