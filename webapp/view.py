@@ -55,7 +55,7 @@ PAGE = """<!doctype html>
 <title>deliverypipeline \u00b7 {version}</title>
 <style>
   body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #1d2430; background: #f7f8fa; }}
-  header {{ border-bottom: 4px solid #2f6f4f; margin-bottom: 1.5rem; }}
+  header {{ border-bottom: 4px solid #c5cfdb; margin-bottom: 1.5rem; }}
   h1 {{ margin: 0 0 .3rem; font-size: 1.8rem; }}
   h2 {{ font-size: 1.1rem; margin: 0 0 .8rem; }}
   .facts {{ display: flex; gap: 2.5rem; margin: .5rem 0 1rem; }}
