@@ -1,0 +1,95 @@
+"""Plain data for the pure tests: a deployment at any step, environments, observations."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from controller.config import Config
+from controller.model import STEP_ORDER, Deployment, Status, StepName, StepStatus, new_deployment
+from controller.observation import EnvironmentView, EventView, HttpCheck, LeaseView, Observed
+
+T0 = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
+REGION = "us-east-1"
+PROD_CNAME = f"shop.{REGION}.elasticbeanstalk.com"
+BLUE_CNAME = f"shop-blue.{REGION}.elasticbeanstalk.com"
+CONFIG = Config(
+    eb_application="shop",
+    prod_cname_prefix="shop",
+    artifact_bucket="artifacts",
+    deployments_table="deployments",
+    reconcile_queue="reconcile",
+    signing_secret_param=None,
+    signing_secret="s3cret",
+    region=REGION,
+)
+IMAGE, TAG = "docker.io/acme/shop", "1.0.42-3f2a1bc"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def queued() -> Deployment:
+    return new_deployment("shop", IMAGE, TAG, None, None, T0)
+
+
+def running_at(step: StepName, started: datetime = T0, **changes: object) -> Deployment:
+    """A running deployment whose earlier steps succeeded and `step` is running."""
+    d = dataclasses.replace(queued(), status=Status.RUNNING)
+    for name in STEP_ORDER:
+        if name is step:
+            d = d.with_step(name, status=StepStatus.RUNNING, started_at=started)
+            break
+        d = d.with_step(name, status=StepStatus.SUCCEEDED, started_at=T0, finished_at=T0)
+    if STEP_ORDER.index(step) > STEP_ORDER.index(StepName.DEPLOY_PREPROD):
+        d = dataclasses.replace(
+            d,
+            preprod_env="shop-green",
+            preprod_cname=BLUE_CNAME,
+            prod_env="shop-blue",
+            prod_cname=PROD_CNAME,
+            previous_label="1.0.41",
+            deploy_requested_at=T0,
+        )
+    return dataclasses.replace(d, **changes)  # type: ignore[arg-type]
+
+
+def env(
+    name: str,
+    cname: str,
+    status: str = "Ready",
+    health: str = "Green",
+    label: str | None = "1.0.41",
+) -> EnvironmentView:
+    return EnvironmentView(name=name, cname=cname, status=status, health=health, version_label=label)
+
+
+def before_swap(green_status: str = "Ready", green_health: str = "Green", green_label: str | None = TAG):
+    """Production shop-blue on the old version, pre-production shop-green in the given state."""
+    return (
+        env("shop-blue", PROD_CNAME),
+        env("shop-green", BLUE_CNAME, green_status, green_health, green_label),
+    )
+
+
+def after_swap() -> tuple[EnvironmentView, ...]:
+    return (env("shop-blue", BLUE_CNAME), env("shop-green", PROD_CNAME, label=TAG))
+
+
+def observed(**parts: object) -> Observed:
+    return Observed(**parts)  # type: ignore[arg-type]
+
+
+def lease(holder: str | None = None, expires: datetime | None = None, newest: str | None = None) -> LeaseView:
+    return LeaseView(holder=holder, expires_at=expires, newest_id=newest)
+
+
+def error_event(seconds: float, message: str = "Failed to deploy application.", env_name: str = "shop-green"):
+    return EventView(
+        date=at(seconds), severity="ERROR", message=message, environment_name=env_name, version_label=TAG
+    )
+
+
+def health(status: int | None = 200, version: str | None = TAG, error: str | None = None) -> HttpCheck:
+    return HttpCheck(url="http://x/health", status=status, version=version, error=error)
