@@ -1,0 +1,285 @@
+"""`python -m sandbox demo`: a guided blue/green deployment on this machine, start to rollback.
+
+1. production (blue) serves 1.0.0; 2. CI's notification deploys 2.0.0 through the controller
+(`python -m controller.client deploy --wait`, live steps) while production keeps answering;
+3. 3.0.0-broken cannot start: the deployment fails and production never notices; 4. the 2.0.0 deployment
+is rolled back: the CNAMEs swap back to blue, which still runs 1.0.0. A summary table ends it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+import urllib.error
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.instances import REPO_ROOT
+from sandbox.pipeline_api import PipelineError, latest_deployment
+from sandbox.stack import Stack, StackInfo
+from sandbox.traffic import Background, Production, Tally
+
+CLIENT_TIMEOUT_S = 180
+SWITCH_TIMEOUT_S = 60.0
+WARM_UP_CALLS = 3
+
+
+@dataclass(frozen=True)
+class Row:
+    step: str
+    deployment: str
+    status: str
+    production: str
+    seconds: float
+    traffic: str
+    expected: bool
+
+
+class Demo:
+    def __init__(self, stack: Stack, *, keep: bool = False, out: Callable[[str], None] | None = None) -> None:
+        assert stack.info is not None, "start the stack first"
+        self.info: StackInfo = stack.info
+        self.stack = stack
+        self.keep = keep
+        self.names = stack.options.names
+        self.image = stack.options.image_repository
+        self.first = stack.options.first_tag
+        self.production = Production(self.names.cname(self.names.prod_prefix), self.info.cname_proxy)
+        self.rows: list[Row] = []
+        self._out = out or (lambda line: print(line, flush=True))
+
+    def run(self) -> int:
+        self._intro()
+        self._serve_first_version()
+        second = self._deploy("2.0.0", expect="succeeded", step="deploy 2.0.0")
+        self._show_production("production now")
+        self._deploy("3.0.0-broken", expect="failed", step="deploy 3.0.0-broken")
+        self._show_production("production after the failed deployment")
+        if second is not None:
+            self._rollback(second, back_to=self.first)
+            self._show_production("production after the rollback")
+        self._summary()
+        if self.keep:
+            self._keep_instructions()
+        return 0 if all(row.expected for row in self.rows) else 1
+
+    # --- the steps ----------------------------------------------------------------------------------
+
+    def _intro(self) -> None:
+        prod, staging = self.names.blue, self.names.green
+        self._say("")
+        self._say("== deliverypipeline, the whole loop on this machine (no AWS account, no Docker Hub) ==")
+        self._say(f"  emulated AWS (moto + Elastic Beanstalk)  {self.info.aws_endpoint}")
+        self._say(f"  deploy controller (API + SQS poller)     {self.info.controller_url}")
+        self._say(
+            f"  production  http://{self.names.cname(self.names.prod_prefix)}  -> {prod} ({self.first})"
+        )
+        self._say(
+            f"  staging     http://{self.names.cname(self.names.staging_prefix)}  -> {staging} ({self.first})"
+        )
+        self._say(f"  (both CNAMEs resolve through the sandbox's front, {self.info.cname_proxy})")
+
+    def _serve_first_version(self) -> None:
+        self._say("")
+        self._say(f"1. Users call production: GET {self.production.url}")
+        started = time.monotonic()
+        tally = Tally()
+        for _ in range(WARM_UP_CALLS):
+            try:
+                answer = self.production.call()
+            except (urllib.error.URLError, OSError) as error:
+                tally.failures.append(str(error))
+                self._say(f"   failed: {error}")
+                continue
+            tally.by_version[str(answer["version"])] += 1
+            self._say(f"   version {answer['version']}  calls {answer['calls']}")
+        version = self._production_version()
+        self.rows.append(
+            Row(
+                "serve traffic",
+                "-",
+                "-",
+                version,
+                time.monotonic() - started,
+                _traffic(tally),
+                expected=version == self.first and not tally.failures,
+            )
+        )
+
+    def _deploy(self, tag: str, *, expect: str, step: str) -> str | None:
+        """Run the CI client's deploy for `tag` with production under traffic; the deployment id."""
+        self._say("")
+        number = len(self.rows) + 1
+        story = "cannot start" if expect == "failed" else "is released"
+        self._say(f"{number}. CI notifies the controller: image {self.image}:{tag} {story}")
+        command = [
+            "deploy",
+            "--image",
+            self.image,
+            "--tag",
+            tag,
+            "--wait",
+            "--timeout",
+            str(CLIENT_TIMEOUT_S),
+        ]
+        started = time.monotonic()
+        with Background(self.production) as tally:
+            code = self._client(command)
+        seconds = time.monotonic() - started
+        deployment = self._latest()
+        status = str(deployment.get("status")) if deployment else "unknown"
+        version = self._production_version()
+        self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
+        self._say(f"   production during the deployment: {_traffic(tally)}")
+        if deployment and deployment.get("error"):
+            self._say(f"   reason: {deployment['error']}")
+        expected_code = 0 if expect == "succeeded" else 1
+        self.rows.append(
+            Row(
+                step,
+                str(deployment.get("id")) if deployment else "-",
+                status,
+                version,
+                seconds,
+                _traffic(tally),
+                expected=status == expect and code == expected_code and not tally.failures,
+            )
+        )
+        return str(deployment["id"]) if deployment and status == "succeeded" else None
+
+    def _rollback(self, deployment_id: str, back_to: str) -> None:
+        self._say("")
+        self._say(f"{len(self.rows) + 1}. Roll back deployment {deployment_id}: production back to {back_to}")
+        started = time.monotonic()
+        with Background(self.production) as tally:
+            code = self._client(["rollback", deployment_id])
+            version = self._wait_for_production(back_to) if code == 0 else self._production_version()
+        seconds = time.monotonic() - started
+        status = "unknown"
+        try:
+            status = str(self._status(deployment_id).get("status"))
+        except PipelineError as error:
+            self._say(f"   {error}")
+        self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
+        self._say(f"   production during the rollback: {_traffic(tally)}")
+        self.rows.append(
+            Row(
+                f"roll back {deployment_id}",
+                deployment_id,
+                status,
+                version,
+                seconds,
+                _traffic(tally),
+                expected=code == 0 and version == back_to and not tally.failures,
+            )
+        )
+
+    def _show_production(self, title: str) -> None:
+        try:
+            answer = self.production.call()
+        except (urllib.error.URLError, OSError) as error:
+            self._say(f"   {title}: unreachable ({error})")
+            return
+        history = ", ".join(f"{d['version']} (since {d['deployed_at']})" for d in answer.get("deploys", []))
+        by_version = ", ".join(f"{v}: {n}" for v, n in sorted(answer.get("calls_by_version", {}).items()))
+        self._say(f"   {title}: version {answer['version']}, calls {answer['calls']} ({by_version})")
+        self._say(f"   deploy history: {history}")
+
+    def _summary(self) -> None:
+        self._say("")
+        self._say("Summary")
+        header = ("step", "deployment", "status", "production", "took", "production traffic meanwhile", "")
+        rows = [
+            (
+                r.step,
+                r.deployment,
+                r.status,
+                r.production,
+                f"{r.seconds:.1f} s",
+                r.traffic,
+                "ok" if r.expected else "UNEXPECTED",
+            )
+            for r in self.rows
+        ]
+        widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+        for line in (header, tuple("-" * w for w in widths), *rows):
+            self._say(
+                "  " + "  ".join(str(cell).ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+            )
+
+    def _keep_instructions(self) -> None:
+        info, prod_cname = self.info, self.names.cname(self.names.prod_prefix)
+        exports = f"export PIPELINE_URL={info.controller_url} PIPELINE_SECRET={info.signing_secret}"
+        self._say("")
+        self._say("Everything keeps running (Ctrl-C stops it all). Try:")
+        self._say(f"  curl {info.prod_url}/                      # production, whichever environment owns it")
+        self._say(f"  curl -x {info.cname_proxy} http://{prod_cname}/health")
+        for env_name, env in info.environments.items():
+            self._say(f"  curl {env['url']}/health    # {env_name} directly")
+        self._say(f"  {exports}")
+        self._say(f"  {sys.executable} -m controller.client deploy --image {self.image} --tag 4.0.0 --wait")
+        self._say(f"  {sys.executable} -m controller.client list")
+        self._say(
+            f"  AWS_ENDPOINT_URL={info.aws_endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+            f"aws elasticbeanstalk describe-environments --region {info.region}"
+        )
+
+    # --- details ------------------------------------------------------------------------------------
+
+    def _client(self, arguments: list[str]) -> int:
+        self._say(f"   $ python -m controller.client {shlex.join(arguments)}")
+        env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
+        env.update(PIPELINE_URL=self.info.controller_url, PIPELINE_SECRET=self.info.signing_secret)
+        sys.stdout.flush()
+        completed = subprocess.run(
+            [sys.executable, "-m", "controller.client", *arguments],
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=CLIENT_TIMEOUT_S + 30,
+            check=False,
+        )
+        for line in completed.stdout.splitlines():
+            self._say(f"     | {line}")
+        return completed.returncode
+
+    def _latest(self) -> dict[str, Any] | None:
+        try:
+            return latest_deployment(self.info.controller_url, self.info.signing_secret)
+        except PipelineError as error:
+            self._say(f"   {error}")
+            return None
+
+    def _status(self, deployment_id: str) -> dict[str, Any]:
+        from sandbox.pipeline_api import get
+
+        return get(self.info.controller_url, self.info.signing_secret, f"/deployments/{deployment_id}")
+
+    def _production_version(self) -> str:
+        health = self.production.health()
+        return str(health.get("version")) if health else "unreachable"
+
+    def _wait_for_production(self, version: str) -> str:
+        deadline = time.monotonic() + SWITCH_TIMEOUT_S
+        seen = self._production_version()
+        while seen != version and time.monotonic() < deadline:
+            time.sleep(0.2)
+            seen = self._production_version()
+        return seen
+
+    def _say(self, line: str) -> None:
+        self._out(line)
+
+
+def _traffic(tally: Tally) -> str:
+    if tally.total == 0:
+        return "-"
+    versions = ", ".join(f"{version} x{count}" for version, count in sorted(tally.by_version.items()))
+    return f"{tally.total} calls, {len(tally.failures)} failed ({versions})"
