@@ -41,7 +41,7 @@ def _error(status: int, message: str) -> Response:
 
 
 def _request() -> Request:
-    request = _request()
+    request = app.current_request
     assert request is not None, "called outside a request"
     return request
 

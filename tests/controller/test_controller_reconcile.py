@@ -308,6 +308,13 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         },
     ),
     (
+        "swap pending for minutes -> still waits, never swaps again",
+        running_at(S.SWAP, swap_requested_at=at(0)),
+        observed(environments=before_swap()),
+        600,
+        {"status": Status.RUNNING, "actions": []},
+    ),
+    (
         "swap in progress -> waits, never swaps again",
         running_at(S.SWAP, swap_requested_at=at(0)),
         observed(environments=before_swap()),
@@ -325,7 +332,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         "duplicate tick after the swap settled on the old owner -> failed, no second swap",
         running_at(S.SWAP, swap_requested_at=at(0)),
         observed(environments=before_swap()),
-        600,
+        CONFIG.deploy_timeout_s + 1,
         {"status": Status.FAILED, "error": "did not take effect", "actions": [act.ReleaseLease]},
     ),
     (

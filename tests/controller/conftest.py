@@ -1,0 +1,36 @@
+"""Controller tests run offline: moto with the Beanstalk emulation, the app through chalice.test.Client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from controller_harness import World, process_environment
+from moto import mock_aws
+
+from controller import clients, runtime, secret
+
+
+@pytest.fixture(autouse=True)
+def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "SIGNING_SECRET",
+        "HTTP_PROXY",
+        "http_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in process_environment().items():
+        monkeypatch.setenv(name, value)
+    yield
+    clients.reset()
+    runtime.reset()
+    secret.reset()
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with mock_aws():
+        yield World()

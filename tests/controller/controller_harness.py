@@ -1,0 +1,262 @@
+"""A whole controller world in one process: moto + the Beanstalk emulation, the Chalice app through
+chalice.test.Client, a simulated clock shared by the controller and Beanstalk, and a simulated SQS queue
+that delivers each requeued tick when its DelaySeconds have passed in simulated time.
+
+Used by tests/controller and by bench/controller.py (which counts calls and times handlers with it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from chalice.test import Client
+
+from controller import clients, runtime, secret, signing
+from controller.api import app
+from controller.model import Deployment
+from controller.observation import HttpCheck
+from sandbox import beanstalk
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT, REGION = "123456789012", "us-east-1"
+SOLUTION_STACK = "64bit Amazon Linux 2023 v4.6.0 running Docker"
+SECRET = "test-signing-secret"
+OLD_LABEL = "1.0.41-9be07d2"
+IMAGE = "docker.io/acme/deliverypipeline"
+
+
+def stage_environment(stage: str = "dev") -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return {**config["environment_variables"], **config["stages"][stage]["environment_variables"]}
+
+
+ENV = stage_environment()
+APPLICATION = ENV["EB_APPLICATION"]
+PROD_PREFIX = ENV["PROD_CNAME_PREFIX"]
+PROD_CNAME = f"{PROD_PREFIX}.{REGION}.elasticbeanstalk.com"
+BLUE, GREEN = f"{APPLICATION}-blue", f"{APPLICATION}-green"
+
+
+def process_environment() -> dict[str, str]:
+    """Everything the Lambda function would see, offline."""
+    return {
+        **ENV,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }
+
+
+class SimClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass(order=True)
+class Message:
+    due: datetime
+    seq: int
+    deployment_id: str = field(compare=False)
+
+
+class SimQueue:
+    """The reconcile queue in simulated time (moto's SQS honours DelaySeconds in wall time)."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self.pending: list[Message] = []
+        self.sent: list[tuple[str, int]] = []
+        self._seq = 0
+
+    def enqueue(self, deployment_id: str, delay_s: int) -> None:
+        assert 0 <= delay_s <= 900, delay_s
+        self.sent.append((deployment_id, delay_s))
+        self._seq += 1
+        self.pending.append(Message(self.clock.now + timedelta(seconds=delay_s), self._seq, deployment_id))
+
+    def pop_next(self) -> Message | None:
+        if not self.pending:
+            return None
+        self.pending.sort()
+        return self.pending.pop(0)
+
+
+class World:
+    """Provisioned AWS (inside an active mock_aws), the app, and the simulation around it."""
+
+    def __init__(self) -> None:
+        clients.reset()
+        runtime.reset()
+        secret.reset()
+        self.clock = SimClock()
+        self.queue = SimQueue(self.clock)
+        self.be = beanstalk.backend(ACCOUNT, REGION)
+        self.be.clock = self.clock
+        self.broken_health: dict[str, HttpCheck] = {}
+        self.calls: Counter[str] = Counter()
+        self._provision()
+        self.rt = runtime.current()
+        self.rt.clock = self.clock
+        self.rt.http_get = self.http_get
+        self.rt.enqueue = self.queue.enqueue  # type: ignore[method-assign]
+        for name in ("dynamodb", "elasticbeanstalk", "s3", "sqs", "ssm"):
+            clients.client(name).meta.events.register("before-call.*.*", self._count)
+        self.client = Client(app, stage_name="dev", project_dir=str(ROOT))
+        self.handler_seconds = 0.0
+
+    # --- AWS arrangement ---------------------------------------------------------------------------
+
+    def _provision(self) -> None:
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=ENV["ARTIFACT_BUCKET"])
+        template = json.loads((ROOT / ".chalice" / "resources.json").read_text())
+        table = template["Resources"]["DeploymentsTable"]["Properties"]
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=ENV["DEPLOYMENTS_TABLE"],
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+            BillingMode=table["BillingMode"],
+        )
+        boto3.client("sqs", region_name=REGION).create_queue(QueueName=ENV["RECONCILE_QUEUE"])
+        boto3.client("ssm", region_name=REGION).put_parameter(
+            Name=ENV["SIGNING_SECRET_PARAM"], Value=SECRET, Type="SecureString"
+        )
+        eb = boto3.client("elasticbeanstalk", region_name=REGION)
+        eb.create_application(ApplicationName=APPLICATION)
+        key = f"{APPLICATION}/{OLD_LABEL}.zip"
+        s3.put_object(Bucket=ENV["ARTIFACT_BUCKET"], Key=key, Body=b"old bundle")
+        eb.create_application_version(
+            ApplicationName=APPLICATION,
+            VersionLabel=OLD_LABEL,
+            Description=f"{IMAGE}:{OLD_LABEL}",
+            SourceBundle={"S3Bucket": ENV["ARTIFACT_BUCKET"], "S3Key": key},
+        )
+        for name, prefix in ((BLUE, PROD_PREFIX), (GREEN, f"{PROD_PREFIX}-green")):
+            eb.create_environment(
+                ApplicationName=APPLICATION,
+                EnvironmentName=name,
+                CNAMEPrefix=prefix,
+                VersionLabel=OLD_LABEL,
+                SolutionStackName=SOLUTION_STACK,
+            )
+
+    def environments(self) -> dict[str, Any]:
+        return {e.environment_name: e for e in self.be.find_environments(APPLICATION, include_deleted=False)}
+
+    def prod_owner(self) -> str | None:
+        return next((n for n, e in self.environments().items() if e.cname == PROD_CNAME), None)
+
+    def versions(self) -> list[str]:
+        return sorted(label for (application, label) in self.be.versions if application == APPLICATION)
+
+    def table_items(self) -> list[dict[str, Any]]:
+        db = boto3.client("dynamodb", region_name=REGION)
+        return list(db.scan(TableName=ENV["DEPLOYMENTS_TABLE"])["Items"])
+
+    def bucket_keys(self) -> list[str]:
+        found = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=ENV["ARTIFACT_BUCKET"])
+        return sorted(o["Key"] for o in found.get("Contents", []))
+
+    # --- the web app behind each CNAME (answers /health with the version its environment runs) -------
+
+    def http_get(self, url: str) -> HttpCheck:
+        host = urlparse(url).hostname or ""
+        owner = next((e for e in self.environments().values() if e.cname == host), None)
+        if owner is None:
+            return HttpCheck(url=url, error="unreachable (no such host)")
+        if owner.environment_name in self.broken_health:
+            return dataclasses.replace(self.broken_health[owner.environment_name], url=url)
+        return HttpCheck(url=url, status=200, version=owner.version_label)
+
+    # --- HTTP through chalice.test.Client ----------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        *,
+        sign_path: str | None = None,
+        timestamp: int | None = None,
+        key: str = SECRET,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        ts = int(time.time()) if timestamp is None else timestamp
+        signed = signing.signed_headers(key, ts, method, sign_path or path.split("?")[0], body)
+        all_headers = {"Content-Type": "application/json", **signed, **(headers or {})}
+        started = time.perf_counter()
+        try:
+            return self.client.http.request(method, path, headers=all_headers, body=body)
+        finally:
+            self.handler_seconds += time.perf_counter() - started
+
+    def post_deployment(self, tag: str, image: str = IMAGE, **extra: Any) -> Any:
+        return self.request(
+            "POST", "/deployments", json.dumps({"image": image, "tag": tag, **extra}).encode()
+        )
+
+    def get_deployment(self, deployment_id: str) -> dict[str, Any]:
+        response = self.request("GET", f"/deployments/{deployment_id}")
+        assert response.status_code == 200, response.body
+        return dict(json.loads(response.body))
+
+    # --- the reconcile loop in simulated time -------------------------------------------------------
+
+    def deliver(self, deployment_id: str) -> None:
+        event = self.client.events.generate_sqs_event(
+            message_bodies=[json.dumps({"deployment_id": deployment_id})], queue_name=ENV["RECONCILE_QUEUE"]
+        )
+        started = time.perf_counter()
+        try:
+            self.client.lambda_.invoke("reconcile_tick", event)
+        finally:
+            self.handler_seconds += time.perf_counter() - started
+
+    def run(
+        self, max_ticks: int = 500, on_message: Callable[[World, Message], None] | None = None
+    ) -> Iterator[Message]:
+        """Deliver queued ticks in due order, moving the simulated clock to each one's due time."""
+        for _ in range(max_ticks):
+            message = self.queue.pop_next()
+            if message is None:
+                return
+            if message.due > self.clock.now:
+                self.clock.now = message.due
+            if on_message is not None:
+                on_message(self, message)
+            self.deliver(message.deployment_id)
+            yield message
+        raise AssertionError(f"the queue never drained in {max_ticks} ticks")
+
+    def drain(self, max_ticks: int = 500) -> int:
+        return sum(1 for _ in self.run(max_ticks))
+
+    def record(self, deployment_id: str) -> Deployment:
+        found = self.rt.store.get(deployment_id)
+        assert found is not None
+        return found
+
+    # --- counting AWS calls ------------------------------------------------------------------------
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    def aws_calls(self, prefix: str = "") -> int:
+        return sum(n for name, n in self.calls.items() if name.startswith(prefix))

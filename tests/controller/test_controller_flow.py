@@ -1,0 +1,81 @@
+"""End to end through chalice.test.Client: signed POST, queued ticks (duplicated, reordered) -> succeeded."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from controller_harness import BLUE, GREEN, OLD_LABEL, World
+
+TAG = "1.0.42-3f2a1bc"
+
+
+def test_a_signed_notification_deploys_blue_green_with_exactly_one_swap(world: World) -> None:
+    response = world.post_deployment(TAG, commit="3f2a1bc", build_url="https://circleci.com/gh/acme/1")
+    assert response.status_code == 202, response.body
+    body = json.loads(response.body)
+    assert response.headers["Location"] == f"/deployments/{body['id']}"
+    assert body["status"] == "queued" and body["version_label"] == TAG
+    assert world.prod_owner() == BLUE
+
+    ticks = world.drain()
+
+    view = world.get_deployment(body["id"])
+    assert view["status"] == "succeeded", view
+    assert [s["status"] for s in view["steps"]] == ["succeeded"] * 6
+    assert [s["name"] for s in view["steps"]] == [
+        "create_version",
+        "deploy_preprod",
+        "wait_ready",
+        "smoke_test",
+        "swap",
+        "verify",
+    ]
+    assert (view["preprod_env"], view["prod_env"]) == (GREEN, BLUE)
+    assert world.prod_owner() == GREEN
+    assert world.environments()[GREEN].version_label == TAG
+    assert world.environments()[BLUE].version_label == OLD_LABEL
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
+    assert world.calls["elasticbeanstalk.UpdateEnvironment"] == 1
+    assert ticks >= 3
+
+
+def test_duplicated_and_reordered_ticks_still_swap_exactly_once(world: World) -> None:
+    deployment_id = json.loads(world.post_deployment(TAG).body)["id"]
+    rng = random.Random(7)
+    delivered = 0
+    while world.queue.pending and delivered < 400:
+        # Deliver every pending message (due or not, in random order), each of them twice.
+        batch = list(world.queue.pending)
+        world.queue.pending.clear()
+        rng.shuffle(batch)
+        world.clock.advance(world.be.settle_after_s + 1)
+        for message in batch:
+            for _ in range(2):
+                world.deliver(message.deployment_id)
+                delivered += 1
+    assert world.record(deployment_id).status.value == "succeeded"
+    assert world.prod_owner() == GREEN
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
+    assert world.calls["elasticbeanstalk.UpdateEnvironment"] == 1
+
+
+def test_late_ticks_after_success_change_nothing(world: World) -> None:
+    deployment_id = json.loads(world.post_deployment(TAG).body)["id"]
+    world.drain()
+    calls_before = dict(world.calls)
+    for _ in range(3):
+        world.clock.advance(60)
+        world.deliver(deployment_id)
+    assert world.prod_owner() == GREEN
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
+    changed = {k: v - calls_before.get(k, 0) for k, v in world.calls.items() if v != calls_before.get(k, 0)}
+    assert set(changed) <= {"dynamodb.GetItem"}, changed
+
+
+def test_a_tick_for_an_unknown_deployment_or_a_malformed_message_is_dropped(world: World) -> None:
+    world.deliver("d-doesnotexist")
+    event = world.client.events.generate_sqs_event(message_bodies=["not json"], queue_name="q")
+    world.client.lambda_.invoke("reconcile_tick", event)
+    assert world.queue.pending == []
+    assert world.aws_calls("elasticbeanstalk") == 0
