@@ -10,13 +10,20 @@ In-process (hooks stay plain Python callables, the backend is shared with the ca
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
 
 from sandbox import beanstalk
 
@@ -24,12 +31,26 @@ HOST = "127.0.0.1"
 
 
 def start(port: int = 0) -> tuple[str, Callable[[], None]]:
-    """Start moto's server with the extension in this process; returns (endpoint URL, stop)."""
+    """Start moto's server with the extension in this process; returns (endpoint URL, stop).
+
+    What moto's ThreadedMotoServer does, except that the port is bound before this returns, so a busy
+    port raises OSError here instead of leaving a thread that never serves.
+    """
     beanstalk.install()
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
-    _, bound = server.get_host_and_port()
-    return f"http://{HOST}:{bound}", server.stop
+    app = DomainDispatcherApplication(create_backend_app)
+    try:
+        server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    except SystemExit:  # werkzeug reports a failed bind by exiting
+        raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE)) from None
+    thread = threading.Thread(target=server.serve_forever, name="sandbox-aws", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+    return f"http://{HOST}:{server.server_port}", stop
 
 
 def main(argv: Sequence[str] | None = None) -> int:

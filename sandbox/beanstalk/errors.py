@@ -102,9 +102,7 @@ def version_in_use(label: str, environments: list[str]) -> InvalidParameterValue
 
 
 def nothing_to_abort(name: str) -> InvalidParameterValue:
-    return InvalidParameterValue(
-        f"Environment named {name} has no abortable operation in progress."
-    )
+    return InvalidParameterValue(f"Environment named {name} has no abortable operation in progress.")
 
 
 def environment_required() -> MissingParameter:

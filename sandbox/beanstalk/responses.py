@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from moto.core.common_types import TYPE_RESPONSE
@@ -30,13 +31,17 @@ class BeanstalkResponse(EBResponse):
 
     def call_action(self) -> TYPE_RESPONSE:
         if self.backend.throttled(self._get_action()):
-            with warnings.catch_warnings():  # Throttling is a common error, absent from the EB model
-                warnings.simplefilter("ignore", UserWarning)
-                status, headers, body = self.serialized(ActionResult(errors.Throttling()))
+            status, headers, body = self.serialized(ActionResult(errors.Throttling()))
             headers["status"] = str(status)
             headers, body = self._enrich_response(headers, body)
             return status, headers, body
         return super().call_action()
+
+    def serialized(self, action_result: ActionResult) -> TYPE_RESPONSE:
+        # Common errors (Throttling, MissingParameter) have no shape in the EB model; moto warns.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return super().serialized(action_result)
 
     # ----- applications and versions ---------------------------------------------------------------
 
@@ -109,7 +114,7 @@ class BeanstalkResponse(EBResponse):
             environment_names=self._get_param("EnvironmentNames"),
             version_label=self._get_param("VersionLabel"),
             include_deleted=True if include_deleted is None else bool(include_deleted),
-            deleted_back_to=self._get_param("IncludedDeletedBackTo"),
+            deleted_back_to=_utc(self._get_param("IncludedDeletedBackTo")),
         )
         shown, token = self._page(envs)
         result: dict[str, Any] = {"Environments": [env.describe() for env in shown]}
@@ -180,8 +185,8 @@ class BeanstalkResponse(EBResponse):
             environment_id=self._get_param("EnvironmentId"),
             version_label=self._get_param("VersionLabel"),
             severity=self._get_param("Severity"),
-            start_time=self._get_param("StartTime"),
-            end_time=self._get_param("EndTime"),
+            start_time=_utc(self._get_param("StartTime")),
+            end_time=_utc(self._get_param("EndTime")),
         )
         shown, token = self._page(self.backend.describe_events(query), MAX_EVENTS)
         result: dict[str, Any] = {"Events": [event.describe() for event in shown]}
@@ -203,6 +208,13 @@ class BeanstalkResponse(EBResponse):
             return items[start:], None
         end = start + int(size)
         return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Query timestamps arrive naive, meaning UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def _causes(status: str, health: str) -> list[str]:

@@ -1,6 +1,5 @@
 """What emulation tests share: a fake clock, the AWS handle of one test, polling for background work."""
 
-
 from __future__ import annotations
 
 import time
@@ -94,7 +93,6 @@ class Aws:
 
     def messages(self, **filters: Any) -> list[str]:
         return [event["Message"] for event in self.eb.describe_events(**filters)["Events"]]
-
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:

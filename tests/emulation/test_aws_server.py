@@ -1,0 +1,88 @@
+"""`python -m sandbox.aws`: loopback only, announces itself, serves the extension, stops on a signal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.aws", "--port", "0"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    yield process, line
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_it_prints_ready_with_a_loopback_url(server: tuple[subprocess.Popen[str], str]) -> None:
+    _, line = server
+
+    word, url = line.split(" ")
+    assert word == "ready"
+    assert url.startswith("http://127.0.0.1:")
+    assert int(url.rsplit(":", 1)[1]) > 0
+
+
+def test_it_serves_the_beanstalk_extension(server: tuple[subprocess.Popen[str], str]) -> None:
+    _, line = server
+    eb = boto3.client(
+        "elasticbeanstalk",
+        endpoint_url=line.split(" ")[1],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    eb.create_application(ApplicationName="app")
+
+    env = eb.create_environment(
+        ApplicationName="app", EnvironmentName="blue-env", CNAMEPrefix="app-prod", SolutionStackName="stack"
+    )
+
+    assert env["EnvironmentId"].startswith("e-")
+    assert env["CNAME"] == "app-prod.us-east-1.elasticbeanstalk.com"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_it_with_exit_code_zero(server: tuple[subprocess.Popen[str], str], stop: int) -> None:
+    process, _ = server
+
+    process.send_signal(stop)
+
+    assert process.wait(timeout=15) == 0
+
+
+def test_a_busy_port_is_reported_and_exits_non_zero(server: tuple[subprocess.Popen[str], str]) -> None:
+    _, line = server
+    port = line.rsplit(":", 1)[1]
+
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox.aws", "--port", port],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
