@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import boto3
 from chalice.test import Client
 
 from controller import clients, runtime, secret, signing
@@ -55,6 +54,11 @@ def process_environment() -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
     }
+
+
+def aws_client(service: str, region_name: str = REGION) -> Any:
+    """A plain client (standard retries) from the controller's session, whose parsed data is cached."""
+    return clients.session().client(service, region_name=region_name)
 
 
 class SimClock:
@@ -123,22 +127,22 @@ class World:
     # --- AWS arrangement ---------------------------------------------------------------------------
 
     def _provision(self) -> None:
-        s3 = boto3.client("s3", region_name=REGION)
+        s3 = aws_client("s3", region_name=REGION)
         s3.create_bucket(Bucket=ENV["ARTIFACT_BUCKET"])
         template = json.loads((ROOT / ".chalice" / "resources.json").read_text())
         table = template["Resources"]["DeploymentsTable"]["Properties"]
-        boto3.client("dynamodb", region_name=REGION).create_table(
+        aws_client("dynamodb", region_name=REGION).create_table(
             TableName=ENV["DEPLOYMENTS_TABLE"],
             AttributeDefinitions=table["AttributeDefinitions"],
             KeySchema=table["KeySchema"],
             GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
             BillingMode=table["BillingMode"],
         )
-        boto3.client("sqs", region_name=REGION).create_queue(QueueName=ENV["RECONCILE_QUEUE"])
-        boto3.client("ssm", region_name=REGION).put_parameter(
+        aws_client("sqs", region_name=REGION).create_queue(QueueName=ENV["RECONCILE_QUEUE"])
+        aws_client("ssm", region_name=REGION).put_parameter(
             Name=ENV["SIGNING_SECRET_PARAM"], Value=SECRET, Type="SecureString"
         )
-        eb = boto3.client("elasticbeanstalk", region_name=REGION)
+        eb = aws_client("elasticbeanstalk", region_name=REGION)
         eb.create_application(ApplicationName=APPLICATION)
         key = f"{APPLICATION}/{OLD_LABEL}.zip"
         s3.put_object(Bucket=ENV["ARTIFACT_BUCKET"], Key=key, Body=b"old bundle")
@@ -167,11 +171,11 @@ class World:
         return sorted(label for (application, label) in self.be.versions if application == APPLICATION)
 
     def table_items(self) -> list[dict[str, Any]]:
-        db = boto3.client("dynamodb", region_name=REGION)
+        db = aws_client("dynamodb", region_name=REGION)
         return list(db.scan(TableName=ENV["DEPLOYMENTS_TABLE"])["Items"])
 
     def bucket_keys(self) -> list[str]:
-        found = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=ENV["ARTIFACT_BUCKET"])
+        found = aws_client("s3", region_name=REGION).list_objects_v2(Bucket=ENV["ARTIFACT_BUCKET"])
         return sorted(o["Key"] for o in found.get("Contents", []))
 
     # --- the web app behind each CNAME (answers /health with the version its environment runs) -------
@@ -194,11 +198,11 @@ class World:
         body: bytes = b"",
         *,
         sign_path: str | None = None,
-        timestamp: int | None = None,
+        skew: int = 0,
         key: str = SECRET,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        ts = int(time.time()) if timestamp is None else timestamp
+        ts = int(time.time()) + skew
         signed = signing.signed_headers(key, ts, method, sign_path or path.split("?")[0], body)
         all_headers = {"Content-Type": "application/json", **signed, **(headers or {})}
         started = time.perf_counter()

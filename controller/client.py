@@ -1,0 +1,184 @@
+"""The CI client: `python -m controller.client deploy|status|list|rollback` (standard library only).
+
+Reads PIPELINE_URL (the controller's base URL, stage included, e.g. https://abc.execute-api.../api) and
+PIPELINE_SECRET (the shared signing secret) from the environment. Exit codes: 0 success, 1 the deployment
+failed / timed out / the request was refused, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+FINISHED = {"succeeded", "failed", "superseded", "rolled_back"}
+REQUEST_TIMEOUT_S = 30
+
+
+class ClientError(Exception):
+    """A request that did not produce the expected answer; the message is for the user."""
+
+
+class Pipeline:
+    def __init__(self, base_url: str, secret: str, clock: Callable[[], float] = time.time) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ClientError(f"PIPELINE_URL={base_url!r} is not an http(s) URL")
+        self.base_url = base_url.rstrip("/")
+        self._secret = secret
+        self._clock = clock
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        """Send a signed request; (status, JSON body). Raises ClientError for errors and non-2xx answers."""
+        raw = b"" if body is None else json.dumps(body).encode()
+        timestamp = int(self._clock())
+        signed_path = urllib.parse.urlsplit(path).path  # the route path, without query string
+        message = f"{timestamp}.{method}.{signed_path}.".encode() + raw
+        signature = hmac.new(self._secret.encode(), message, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+            self.base_url + path,
+            data=raw if method != "GET" else None,
+            method=method,
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "X-Pipeline-Timestamp": str(timestamp),
+                "X-Pipeline-Signature": f"sha256={signature}",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310
+                return response.status, _json(response.read())
+        except urllib.error.HTTPError as error:
+            detail = _json(error.read()).get("error") or error.reason
+            raise ClientError(f"{method} {path}: HTTP {error.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise ClientError(f"cannot reach {self.base_url}: {reason}") from None
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+def deploy(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    body = {"image": args.image, "tag": args.tag}
+    if args.commit:
+        body["commit"] = args.commit
+    if args.build_url:
+        body["build_url"] = args.build_url
+    status, answer = pipeline.call("POST", "/deployments", body)
+    deployment_id = answer["id"]
+    seen = "existing deployment" if status == 200 else "deployment"
+    print(f"{seen} {deployment_id}: {answer['status']} (version {answer.get('version_label')})", file=out)
+    if not args.wait:
+        return 0
+    return wait(pipeline, deployment_id, args.timeout, args.interval, out)
+
+
+def wait(pipeline: Pipeline, deployment_id: str, timeout_s: float, interval_s: float, out: TextIO) -> int:
+    """Print every step change until the deployment finishes; 0 when it succeeded."""
+    deadline = time.monotonic() + timeout_s
+    printed: dict[str, str] = {}
+    status = ""
+    while True:
+        _, view = pipeline.call("GET", f"/deployments/{deployment_id}")
+        for step in view.get("steps", []):
+            if step["status"] != "pending" and printed.get(step["name"]) != step["status"]:
+                printed[step["name"]] = step["status"]
+                detail = f" ({step['detail']})" if step.get("detail") else ""
+                print(f"  {step['name']}: {step['status']}{detail}", file=out, flush=True)
+        if view["status"] != status:
+            status = view["status"]
+            if status in FINISHED:
+                error = f": {view['error']}" if view.get("error") else ""
+                print(f"deployment {deployment_id} {status}{error}", file=out, flush=True)
+                return 0 if status == "succeeded" else 1
+        if time.monotonic() >= deadline:
+            print(f"timed out after {timeout_s:g} s; deployment {deployment_id} is still {status}", file=out)
+            return 1
+        time.sleep(interval_s)
+
+
+def show(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    _, view = pipeline.call("GET", f"/deployments/{args.id}")
+    print(json.dumps(view, indent=2), file=out)
+    return 0
+
+
+def list_recent(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    _, answer = pipeline.call("GET", f"/deployments?limit={args.limit}")
+    for d in answer.get("deployments", []):
+        print(f"{d['id']}  {d['status']:<11}  {d['version_label']:<30}  {d['created_at']}", file=out)
+    return 0
+
+
+def rollback(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    _, view = pipeline.call("POST", f"/deployments/{args.id}/rollback", {})
+    print(
+        f"deployment {view['id']} {view['status']}: production swapped back to {view.get('prod_env')}",
+        file=out,
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m controller.client", description=__doc__.split("\n")[0])
+    commands = root.add_subparsers(dest="command", required=True)
+    d = commands.add_parser("deploy", help="notify the controller of a pushed image")
+    d.add_argument("--image", required=True, help="image reference without tag, e.g. docker.io/acme/app")
+    d.add_argument("--tag", required=True, help="the image tag; it becomes the Beanstalk version label")
+    d.add_argument("--commit", help="the commit SHA that was built")
+    d.add_argument("--build-url", help="the CI build's URL")
+    d.add_argument("--wait", action="store_true", help="follow the deployment; exit 0 only when it succeeds")
+    d.add_argument("--timeout", type=float, default=1800.0, help="seconds --wait waits (default 1800)")
+    d.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    d.set_defaults(run=deploy)
+    s = commands.add_parser("status", help="show one deployment")
+    s.add_argument("id")
+    s.set_defaults(run=show)
+    ls = commands.add_parser("list", help="recent deployments, newest first")
+    ls.add_argument("--limit", type=int, default=20)
+    ls.set_defaults(run=list_recent)
+    r = commands.add_parser("rollback", help="swap production back to the previous environment")
+    r.add_argument("id")
+    r.set_defaults(run=rollback)
+    return root
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    args = parser().parse_args(argv)
+    url, secret = os.environ.get("PIPELINE_URL"), os.environ.get("PIPELINE_SECRET")
+    if not url:
+        print("error: PIPELINE_URL is not set (the controller's base URL)", file=err)
+        return 2
+    if not secret:
+        print("error: PIPELINE_SECRET is not set (the shared signing secret)", file=err)
+        return 2
+    try:
+        pipeline = Pipeline(url, secret)
+        code: int = args.run(pipeline, args, out)
+    except ClientError as error:
+        print(f"error: {error}", file=err)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
