@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,16 @@ ACCOUNT = "123456789012"
 BUCKET = "deliverypipeline-artifacts"
 APP = "deliverypipeline"
 STACK = "64bit Amazon Linux 2023 v4.6.0 running Docker"
+
+
+@functools.cache
+def _session() -> boto3.session.Session:
+    """One session for every test: loading botocore's service models per client is what costs time.
+
+    moto's hook into botocore is registered for every session created after moto is imported, and
+    `mock_aws` merely switches it on and off, so the same session serves both modes.
+    """
+    return boto3.session.Session()
 
 
 class FakeClock:
@@ -42,14 +53,19 @@ class Aws:
     endpoint_url: str | None
     clock: FakeClock = field(default_factory=FakeClock)
 
-    def client(self, service: str, region: str = REGION, retries: int = 1, **kwargs: Any) -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.endpoint_url,
-            config=Config(retries={"total_max_attempts": retries, "mode": "standard"}),
-            **kwargs,
-        )
+    clients: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+
+    def client(self, service: str, region: str = REGION, retries: int = 1) -> Any:
+        """A boto3 client of the mode under test (kept: creating clients is the slow part of a test)."""
+        key = (service, region, retries)
+        if key not in self.clients:
+            self.clients[key] = _session().client(
+                service,
+                region_name=region,
+                endpoint_url=self.endpoint_url,
+                config=Config(retries={"total_max_attempts": retries, "mode": "standard"}),
+            )
+        return self.clients[key]
 
     @property
     def eb(self) -> Any:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 from moto.core.base_backend import BackendDict
 
 from sandbox import beanstalk
 
-from .harness import APP, STACK, Aws
+from .harness import APP, REGION, STACK, Aws
 
 OTHER_ACCOUNT = "210987654321"
 
 
-def as_account(client: Any, account_id: str) -> Any:
+def as_account(aws: Aws, account_id: str) -> Any:
+    """An Elastic Beanstalk client that moto attributes to `account_id`."""
+    client = boto3.client("elasticbeanstalk", region_name=REGION, endpoint_url=aws.endpoint_url)
+
     def add_header(request: Any, **_: Any) -> None:
         request.headers["x-moto-account-id"] = account_id
 
@@ -39,7 +43,7 @@ def test_another_region_has_its_own_environments(aws: Aws) -> None:
 
 def test_another_account_has_its_own_environments(aws: Aws) -> None:
     aws.environment("blue-env", "app-prod")
-    other = as_account(aws.client("elasticbeanstalk"), OTHER_ACCOUNT)
+    other = as_account(aws, OTHER_ACCOUNT)
 
     other.create_application(ApplicationName="elsewhere")
 
@@ -50,7 +54,7 @@ def test_another_account_has_its_own_environments(aws: Aws) -> None:
 
 def test_cnames_are_one_namespace_across_accounts_of_a_region(aws: Aws) -> None:
     aws.environment("blue-env", "app-prod")
-    other = as_account(aws.client("elasticbeanstalk"), OTHER_ACCOUNT)
+    other = as_account(aws, OTHER_ACCOUNT)
 
     assert other.check_dns_availability(CNAMEPrefix="app-prod")["Available"] is False
 
