@@ -23,7 +23,7 @@ def main() -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    _log_to_stdout()
+    log_to_stdout()
     try:
         store = open_store(config)
     except StoreUnavailable as error:
@@ -53,7 +53,7 @@ def run(store: Store, first_start: Deploy, port: int, threads: int) -> None:
         store.close()
 
 
-def _log_to_stdout() -> None:
+def log_to_stdout() -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)

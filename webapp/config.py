@@ -16,6 +16,7 @@ DEFAULT_THREADS = 8
 DEFAULT_VERSION = "dev"
 DEFAULT_SQLITE_PATH = "./data/webapp.sqlite3"
 DEFAULT_STORE_TIMEOUT_S = 2.0
+SQLITE_SYNCHRONOUS_LEVELS = ("FULL", "NORMAL")
 MAX_VERSION_LENGTH = 128
 
 
@@ -36,6 +37,7 @@ class Config:
     mongodb_uri: str | None
     sqlite_path: Path
     store_timeout_s: float
+    sqlite_synchronous: str = "FULL"
 
 
 def config_from_env(env: Mapping[str, str] | None = None) -> Config:
@@ -48,6 +50,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> Config:
         mongodb_uri=_mongodb_uri(env.get("MONGODB_URI", "")),
         sqlite_path=_sqlite_path(env.get("SQLITE_PATH", DEFAULT_SQLITE_PATH)),
         store_timeout_s=_seconds(env, "STORE_TIMEOUT_S", DEFAULT_STORE_TIMEOUT_S),
+        sqlite_synchronous=_sqlite_synchronous(env.get("SQLITE_SYNCHRONOUS", "FULL")),
     )
 
 
@@ -105,3 +108,10 @@ def _sqlite_path(raw: str) -> Path:
     if not raw.strip():
         raise ConfigError("SQLITE_PATH", "must not be empty")
     return Path(raw)
+
+
+def _sqlite_synchronous(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in SQLITE_SYNCHRONOUS_LEVELS:
+        raise ConfigError("SQLITE_SYNCHRONOUS", f"must be FULL or NORMAL, got {raw!r}")
+    return level

@@ -32,12 +32,14 @@ def test_every_variable_is_read() -> None:
             "MONGODB_URI": "mongodb+srv://user:pw@cluster0.example.net/app?retryWrites=true",
             "SQLITE_PATH": "/var/lib/webapp/db.sqlite3",
             "STORE_TIMEOUT_S": "0.5",
+            "SQLITE_SYNCHRONOUS": "normal",
         }
     )
     assert (config.port, config.threads, config.version) == (9000, 16, "1.0.42-3f2a1bc")
     assert config.mongodb_uri == "mongodb+srv://user:pw@cluster0.example.net/app?retryWrites=true"
     assert config.sqlite_path == Path("/var/lib/webapp/db.sqlite3")
     assert config.store_timeout_s == 0.5
+    assert config.sqlite_synchronous == "NORMAL"
 
 
 @pytest.mark.parametrize(
@@ -55,6 +57,7 @@ def test_every_variable_is_read() -> None:
         ("SQLITE_PATH", " ", "must not be empty"),
         ("STORE_TIMEOUT_S", "soon", "number of seconds"),
         ("STORE_TIMEOUT_S", "0", "between 0.05 and 60"),
+        ("SQLITE_SYNCHRONOUS", "OFF", "must be FULL or NORMAL"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_problem(variable: str, value: str, problem: str) -> None:

@@ -44,7 +44,7 @@ class TestMongoStore(StoreContract):
             pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) if uri else mongomock.MongoClient()
         )
         self._client = client
-        self.atomic_answers = bool(uri)
+        self.exact_under_threads = bool(uri)
         store = MongoStore(client[name])
         yield store
         client.drop_database(name)

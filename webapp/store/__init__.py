@@ -16,4 +16,4 @@ def open_store(config: Config) -> Store:
         return MongoStore.connect(config.mongodb_uri, config.store_timeout_s)
     from webapp.store.sqlite import SqliteStore
 
-    return SqliteStore.open(config.sqlite_path, config.store_timeout_s)
+    return SqliteStore.open(config.sqlite_path, config.store_timeout_s, config.sqlite_synchronous)

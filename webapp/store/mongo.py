@@ -65,15 +65,23 @@ class MongoStore:
 
     def count_call(self, version: str) -> State:
         def count() -> State:
-            counters = self._counters.find_one_and_update(
-                {"_id": COUNTERS_ID},
-                {"$inc": {f"by_version.{encode_key(version)}": 1}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
-            )
+            try:
+                counters = self._increment(version)
+            except DuplicateKeyError:
+                # Two first-ever calls upserted at once and this one lost; nothing was written, so retry on
+                # the document the other created (MongoDB >= 4.2 does this retry itself).
+                counters = self._increment(version)
             return State(calls_by_version=_calls_by_version(counters), deploys=self._read_deploys())
 
         return self._run("count a call", count)
+
+    def _increment(self, version: str) -> Document | None:
+        return self._counters.find_one_and_update(
+            {"_id": COUNTERS_ID},
+            {"$inc": {f"by_version.{encode_key(version)}": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
 
     def record_deploy(self, deploy: Deploy) -> None:
         def record() -> None:
