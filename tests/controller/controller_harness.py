@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -87,18 +88,23 @@ class SimQueue:
         self.pending: list[Message] = []
         self.sent: list[tuple[str, int]] = []
         self._seq = 0
+        self._lock = threading.Lock()
 
     def enqueue(self, deployment_id: str, delay_s: int) -> None:
         assert 0 <= delay_s <= 900, delay_s
-        self.sent.append((deployment_id, delay_s))
-        self._seq += 1
-        self.pending.append(Message(self.clock.now + timedelta(seconds=delay_s), self._seq, deployment_id))
+        with self._lock:
+            self.sent.append((deployment_id, delay_s))
+            self._seq += 1
+            self.pending.append(
+                Message(self.clock.now + timedelta(seconds=delay_s), self._seq, deployment_id)
+            )
 
     def pop_next(self) -> Message | None:
-        if not self.pending:
-            return None
-        self.pending.sort()
-        return self.pending.pop(0)
+        with self._lock:
+            if not self.pending:
+                return None
+            self.pending.sort()
+            return self.pending.pop(0)
 
 
 class World:
@@ -251,6 +257,17 @@ class World:
 
     def drain(self, max_ticks: int = 500) -> int:
         return sum(1 for _ in self.run(max_ticks))
+
+    def deliver_forever(self, stop: threading.Event) -> None:
+        """The event source mapping on a thread: deliver ticks as they come, in simulated time."""
+        while not stop.is_set():
+            message = self.queue.pop_next()
+            if message is None:
+                time.sleep(0.01)
+                continue
+            if message.due > self.clock.now:
+                self.clock.now = message.due
+            self.deliver(message.deployment_id)
 
     def record(self, deployment_id: str) -> Deployment:
         found = self.rt.store.get(deployment_id)

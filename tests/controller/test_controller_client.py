@@ -1,0 +1,137 @@
+"""`python -m controller.client` against the app served by `chalice local` (standard library only)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+from chalice.config import Config
+from chalice.local import create_local_server
+from controller_harness import GREEN, ROOT, SECRET, World
+
+from controller import client
+from controller.api import app
+from sandbox import beanstalk
+
+
+@pytest.fixture(scope="module")
+def local_url() -> Iterator[str]:
+    """`chalice local`'s server for the whole module (it rebinds the app's class, so only once)."""
+    config = Config.create(chalice_stage="dev", app_name=app.app_name)
+    server = create_local_server(app, config, "127.0.0.1", 0)
+    serving = threading.Thread(target=server.server.serve_forever, daemon=True)
+    serving.start()
+    yield f"http://127.0.0.1:{server.server.server_address[1]}/"
+    server.server.shutdown()
+
+
+@pytest.fixture
+def served(world: World, local_url: str) -> Iterator[tuple[World, str]]:
+    stop = threading.Event()
+    delivering = threading.Thread(target=world.deliver_forever, args=(stop,), daemon=True)
+    delivering.start()
+    yield world, local_url
+    stop.set()
+    delivering.join(timeout=10)
+
+
+def _cli(url: str, *args: str, secret: str = SECRET) -> subprocess.CompletedProcess[str]:
+    """The client as CI runs it: a fresh interpreter without site-packages (-S), so stdlib only."""
+    env = {"PATH": os.environ.get("PATH", ""), "PIPELINE_URL": url, "PIPELINE_SECRET": secret}
+    return subprocess.run(
+        [sys.executable, "-S", "-m", "controller.client", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_wait_prints_each_step_and_exits_0_on_success(served: tuple[World, str]) -> None:
+    world, url = served
+    done = _cli(
+        url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.1", "--wait", "--interval", "0.05"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for step in ("create_version", "deploy_preprod", "wait_ready", "smoke_test", "swap", "verify"):
+        assert f"{step}: succeeded" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].endswith("succeeded")
+    assert world.prod_owner() == GREEN
+
+    deployment_id = done.stdout.split()[1].rstrip(":")
+    status = _cli(url, "status", deployment_id)
+    assert status.returncode == 0 and json.loads(status.stdout)["status"] == "succeeded"
+    listed = _cli(url, "list")
+    assert listed.returncode == 0 and deployment_id in listed.stdout
+    rolled = _cli(url, "rollback", deployment_id)
+    assert rolled.returncode == 0 and "rolled_back" in rolled.stdout
+    refused = _cli(url, "rollback", deployment_id)
+    assert refused.returncode == 1 and "HTTP 409" in refused.stderr
+
+
+def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]) -> None:
+    world, url = served
+    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    done = _cli(
+        url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.2", "--wait", "--interval", "0.05"
+    )
+    assert done.returncode == 1
+    assert "failed" in done.stdout and "Failed to deploy application." in done.stdout
+
+
+def test_deploy_wait_exits_1_on_timeout(world: World, local_url: str) -> None:
+    """No ticks are delivered here: the deployment stays queued and the client gives up."""
+    done = _cli(
+        local_url,
+        "deploy",
+        "--image",
+        "docker.io/acme/app",
+        "--tag",
+        "2.0.3",
+        "--wait",
+        "--timeout",
+        "0.3",
+        "--interval",
+        "0.05",
+    )
+    assert done.returncode == 1
+    assert "timed out after 0.3 s" in done.stdout and "still queued" in done.stdout
+
+
+def test_a_wrong_secret_prints_the_servers_message(served: tuple[World, str]) -> None:
+    _, url = served
+    done = _cli(url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.4", secret="wrong")
+    assert done.returncode == 1
+    assert "HTTP 401: signature does not match" in done.stderr
+
+
+def test_bad_input_prints_the_servers_message(served: tuple[World, str]) -> None:
+    _, url = served
+    done = _cli(url, "deploy", "--image", "docker.io/acme/app", "--tag", "bad tag!")
+    assert done.returncode == 1
+    assert "HTTP 400: invalid Docker tag" in done.stderr
+
+
+@pytest.mark.parametrize("missing", ["PIPELINE_URL", "PIPELINE_SECRET"])
+def test_missing_configuration_names_the_variable(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+    monkeypatch.setenv("PIPELINE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("PIPELINE_SECRET", "x")
+    monkeypatch.delenv(missing)
+    err = io.StringIO()
+    assert client.main(["list"], out=io.StringIO(), err=err) == 2
+    assert missing in err.getvalue()
+
+
+def test_an_unreachable_controller_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIPELINE_URL", "http://127.0.0.1:9/api")
+    monkeypatch.setenv("PIPELINE_SECRET", "x")
+    err = io.StringIO()
+    assert client.main(["status", "d-1"], out=io.StringIO(), err=err) == 1
+    assert "cannot reach http://127.0.0.1:9/api" in err.getvalue()

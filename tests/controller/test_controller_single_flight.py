@@ -1,0 +1,102 @@
+"""One deployment at a time per application; waiting notifications collapse to the newest; rollback."""
+
+from __future__ import annotations
+
+import json
+
+from controller_harness import BLUE, GREEN, Message, World
+
+from controller.model import Status
+from sandbox import beanstalk
+
+
+def _post(world: World, tag: str) -> str:
+    response = world.post_deployment(tag)
+    assert response.status_code == 202, response.body
+    world.clock.advance(1)
+    return str(json.loads(response.body)["id"])
+
+
+def _never_two_running(world: World, _message: Message) -> None:
+    running = [
+        d for d in world.rt.store.recent(world.rt.config.eb_application, 50) if d.status is Status.RUNNING
+    ]
+    assert len(running) <= 1, [d.id for d in running]
+
+
+def test_notifications_during_a_deployment_wait_and_only_the_newest_runs(world: World) -> None:
+    first = _post(world, "1.0.42")
+    world.deliver(world.queue.pop_next().deployment_id)  # type: ignore[union-attr]
+    assert world.record(first).status is Status.RUNNING
+    second, third = _post(world, "1.0.43"), _post(world, "1.0.44")
+
+    for _ in world.run(on_message=_never_two_running):
+        pass
+
+    assert world.record(first).status is Status.SUCCEEDED
+    superseded = world.record(second)
+    assert superseded.status is Status.SUPERSEDED and third in (superseded.error or "")
+    assert world.record(third).status is Status.SUCCEEDED
+    # first moved production to green, third deployed to the then pre-production blue and swapped back
+    assert world.prod_owner() == BLUE
+    assert world.environments()[BLUE].version_label == "1.0.44"
+    assert world.calls["elasticbeanstalk.UpdateEnvironment"] == 2
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 2
+
+
+def test_a_crashed_deployment_cannot_wedge_the_application_its_lease_expires(world: World) -> None:
+    crashed = _post(world, "1.0.42")
+    world.deliver(world.queue.pop_next().deployment_id)  # type: ignore[union-attr]
+    world.queue.pending.clear()  # its next tick is lost (the Lambda crashed; the message went to the DLQ)
+    assert world.record(crashed).status is Status.RUNNING
+
+    waiting = _post(world, "1.0.43")
+    world.deliver(world.queue.pop_next().deployment_id)  # type: ignore[union-attr]
+    assert world.record(waiting).status is Status.QUEUED  # the lease is still held
+    world.drain()  # it polls until the lease expires, then runs
+    assert world.record(waiting).status is Status.SUCCEEDED
+    assert world.prod_owner() == GREEN
+
+    world.deliver(crashed)  # the crashed one's late tick: it lost the lease and stops, touching nothing
+    late = world.record(crashed)
+    assert late.status is Status.FAILED and "lease" in (late.error or "")
+    assert world.prod_owner() == GREEN
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
+
+
+def test_rollback_swaps_production_back_once(world: World) -> None:
+    deployed = _post(world, "1.0.42")
+    world.drain()
+    assert world.prod_owner() == GREEN
+
+    response = world.request("POST", f"/deployments/{deployed}/rollback", b"")
+    assert response.status_code == 202, response.body
+    assert json.loads(response.body)["status"] == "rolled_back"
+    world.be.advance()
+    assert world.prod_owner() == BLUE
+
+    again = world.request("POST", f"/deployments/{deployed}/rollback", b"")
+    assert again.status_code == 409
+    assert "rolled_back" in json.loads(again.body)["error"]
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 2
+
+
+def test_rollback_is_refused_with_409_and_the_reason(world: World) -> None:
+    older = _post(world, "1.0.42")
+    world.drain()
+    newer = _post(world, "1.0.43")
+    world.drain()
+    assert world.record(newer).status is Status.SUCCEEDED
+
+    refused = world.request("POST", f"/deployments/{older}/rollback", b"")
+    assert refused.status_code == 409
+    assert "only the latest succeeded deployment" in json.loads(refused.body)["error"]
+
+    preproduction = GREEN if world.prod_owner() == BLUE else BLUE
+    world.be.set_outcome(preproduction, beanstalk.Outcome.RED)
+    failed = _post(world, "1.0.44")
+    world.drain()
+    assert world.record(failed).status is Status.FAILED
+    refused = world.request("POST", f"/deployments/{failed}/rollback", b"")
+    assert refused.status_code == 409 and "only a succeeded deployment" in json.loads(refused.body)["error"]
+    assert world.request("POST", "/deployments/d-0000000000000000/rollback", b"").status_code == 404
