@@ -1,0 +1,74 @@
+"""`chalice package` offline: the Lambda zip carries app.py + controller/ only, and the template lints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from controller_harness import ROOT
+
+BIN = Path(sys.executable).parent
+MAX_ZIP_BYTES = 100 * 1024
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def packaged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    out = tmp_path_factory.mktemp(f"package-{request.param}") / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    subprocess.run(
+        [str(BIN / "chalice"), "package", "--stage", request.param,
+         "--merge-template", ".chalice/resources.json", str(out)],
+        cwd=ROOT, env=env, check=True, capture_output=True, timeout=240,
+    )
+    return request.param, out
+
+
+@pytest.mark.slow
+def test_the_zip_holds_the_controller_and_nothing_else_of_the_repository(packaged: tuple[str, Path]) -> None:
+    _, out = packaged
+    archive = out / "deployment.zip"
+    assert archive.stat().st_size <= MAX_ZIP_BYTES
+    names = zipfile.ZipFile(archive).namelist()
+    assert "app.py" in names
+    assert {"controller/api.py", "controller/reconcile.py", "controller/tick.py"} <= set(names)
+    top = {n.split("/")[0] for n in names}
+    assert top <= {"app.py", "controller", "chalice"}, top
+    assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
+
+
+@pytest.mark.slow
+def test_the_template_wires_the_queue_table_and_passes_cfn_lint(packaged: tuple[str, Path]) -> None:
+    stage, out = packaged
+    template = json.loads((out / "sam.json").read_text())
+    resources = template["Resources"]
+    queue = resources["ReconcileQueue"]["Properties"]
+    tick = resources["ReconcileTick"]["Properties"]
+    assert queue["VisibilityTimeout"] >= tick["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]}
+    source = tick["Events"]["ReconcileTickSqsEventSource"]["Properties"]
+    assert "${ReconcileQueue.QueueName}" in source["Queue"]["Fn::Sub"] and source["BatchSize"] == 1
+    assert tick["Handler"] == "app.reconcile_tick"
+    assert tick["Environment"]["Variables"]["DEPLOYMENTS_TABLE"] == {"Ref": "DeploymentsTable"}
+    table = resources["DeploymentsTable"]["Properties"]
+    assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "by_application"
+    policy = json.dumps(resources["ReconcileTickRole"]["Properties"]["Policies"])
+    assert f"deliverypipeline-{stage}-deployments" in policy and '"Action": "*"' not in policy
+    lint = subprocess.run([str(BIN / "cfn-lint"), str(out / "sam.json")], capture_output=True, text=True, timeout=240)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_vendor_mirrors_every_controller_module_by_symlink() -> None:
+    """vendor/controller/ holds one relative symlink per controller module (not a link to the directory,
+    which would also pack __pycache__): a module added without its link would be missing in Lambda."""
+    modules = sorted(p.name for p in (ROOT / "controller").glob("*.py"))
+    vendored = ROOT / "vendor" / "controller"
+    assert sorted(p.name for p in vendored.iterdir()) == modules
+    for name in modules:
+        link = vendored / name
+        assert link.is_symlink() and os.readlink(link) == f"../../controller/{name}"

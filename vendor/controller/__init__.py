@@ -1,0 +1,1 @@
+../../controller/__init__.py

@@ -1,0 +1,1 @@
+../../controller/http_check.py
