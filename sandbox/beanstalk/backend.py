@@ -7,10 +7,8 @@ has answered). `advance()` settles the rest now, except STUCK updates and hooks 
 
 from __future__ import annotations
 
-import random
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any, cast
@@ -20,30 +18,19 @@ from moto.elasticbeanstalk.models import Application, EBBackend
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from . import errors
+from . import errors, lifecycle
 from . import events as texts
-from .deploy import DeployHook, DeployRequest, DeployResult, Outcome
+from .deploy import DeployHook, DeployRequest, Outcome, answer
 from .events import Event, EventQuery
 from .models import ApplicationVersion, Environment, Operation, full_cname, random_id
+from .throttling import THROTTLED_BY_DEFAULT, Throttle, throttle
 
 DEFAULT_SETTLE_AFTER_S = 5.0
 DELETED_VISIBLE_FOR = timedelta(hours=1)  # DescribeEnvironments lists terminated environments this long
-INSTANCE_ID = "i-0a1b2c3d4e5f60718"
-THROTTLED_BY_DEFAULT = ("DescribeEnvironments", "DescribeEvents")
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class Throttle:
-    rate: float
-    operations: frozenset[str]
-    rng: random.Random
-
-    def hits(self, operation: str) -> bool:
-        return operation in self.operations and self.rng.random() < self.rate
 
 
 class BeanstalkBackend(EBBackend):
@@ -89,12 +76,9 @@ class BeanstalkBackend(EBBackend):
         seed: int | None = None,
     ) -> None:
         """Answer `Throttling` to that share (0..1) of calls to `operations`; rate 0 turns it off."""
-        if not 0.0 <= rate <= 1.0:
-            raise ValueError(f"throttling rate must be within 0..1, got {rate}")
+        chosen = throttle(rate, operations, seed)
         with self._lock:
-            self._throttle = (
-                Throttle(rate, frozenset(operations), random.Random(seed)) if rate > 0 else None  # noqa: S311
-            )
+            self._throttle = chosen
 
     def advance(self, env_name: str | None = None) -> None:
         """Settle pending operations now (of that environment, or all); STUCK and running hooks stay."""
@@ -123,6 +107,22 @@ class BeanstalkBackend(EBBackend):
             return self.applications[name]
         except KeyError:
             raise errors.no_application(name) from None
+
+    def remove_application(self, name: str, terminate_environments: bool) -> None:
+        """DeleteApplication: also its versions (bundles stay in S3) and, when forced, its environments."""
+        with self._lock:
+            self.settle()
+            app = self.application(name)
+            running = [env for env in self._live_environments() if env.application_name == name]
+            if running and not terminate_environments:
+                raise errors.application_running(name)
+            now = self.clock()
+            for env in running:
+                if env.pending is not None:
+                    self._drop(env.pending)
+                self._complete_termination(Operation(kind="terminate", started=now, environments=[env]), now)
+            self.versions = {key: version for key, version in self.versions.items() if key[0] != name}
+            del self.applications[app.application_name]
 
     def create_application_version(
         self,
@@ -245,8 +245,10 @@ class BeanstalkBackend(EBBackend):
                 now=self.clock(),
             )
             app.environments[environment_name] = cast(Any, env)  # moto's own type is too narrow
-            self._emit_for(env, texts.CREATE_STARTING)
-            self._emit_for(env, texts.CREATE_COMPLETED.format(name=environment_name))
+            launched = texts.CREATE_COMPLETED.format(name=environment_name)
+            self._write(
+                env, (lifecycle.Note(texts.CREATE_STARTING), lifecycle.Note(launched)), env.date_created
+            )
             return env
 
     def cname_available(self, cname: str) -> bool:
@@ -332,10 +334,9 @@ class BeanstalkBackend(EBBackend):
             env.health = "Grey"
             env.abortable_operation_in_progress = True
             env.date_updated = now
-            self._emit_for(env, texts.UPDATE_STARTING, version_label=version_label)
             if version_label is not None:
                 env.version_label = version_label
-                self._emit_for(env, texts.DEPLOYING, version_label=version_label)
+            self._write(env, lifecycle.update_started(version_label), now)
             if hook is not None and version_label is not None:
                 self._start_hook(operation, hook, env, version_label)
             return env
@@ -365,10 +366,9 @@ class BeanstalkBackend(EBBackend):
             self._require_ready(destination)
             operation = Operation(kind="swap", started=self.clock(), environments=[source, destination])
             self._begin(operation)
-            names = {"source": source.environment_name, "destination": destination.environment_name}
+            notes = lifecycle.swap_started(source.environment_name, destination.environment_name)
             for env in (source, destination):
-                self._emit_for(env, texts.SWAP_STARTING)
-                self._emit_for(env, texts.SWAPPING.format(**names))
+                self._write(env, notes, operation.started)
 
     def terminate_environment(
         self, environment_id: str | None, environment_name: str | None, force: bool
@@ -386,7 +386,7 @@ class BeanstalkBackend(EBBackend):
             env.status = "Terminating"
             env.abortable_operation_in_progress = False
             env.date_updated = now
-            self._emit_for(env, texts.TERMINATE_STARTING)
+            self._write(env, (lifecycle.Note(texts.TERMINATE_STARTING),), now)
             return env
 
     def abort_environment_update(self, environment_id: str | None, environment_name: str | None) -> None:
@@ -397,13 +397,8 @@ class BeanstalkBackend(EBBackend):
             if operation is None or operation.kind != "update" or not env.abortable_operation_in_progress:
                 raise errors.nothing_to_abort(env.environment_name)
             self._drop(operation)
-            label = operation.version_label
-            self._emit_for(env, texts.ABORT_REQUESTED, version_label=label)
-            if label is not None:
-                self._emit_for(env, texts.ABORTED_DEPLOYMENT, "WARN", version_label=label)
-            env.version_label = operation.previous_version_label
-            self._finish_env(env, "Green")
-            self._emit_for(env, texts.ABORT_COMPLETED, version_label=label)
+            landing = lifecycle.update_aborted(operation.version_label, operation.previous_version_label)
+            self._land(env, landing, self.clock())
 
     def describe_events(self, query: EventQuery) -> list[Event]:
         with self._lock:
@@ -441,51 +436,25 @@ class BeanstalkBackend(EBBackend):
             self._complete_termination(operation, at)
 
     def _complete_update(self, operation: Operation, at: datetime) -> None:
-        env = operation.environments[0]
-        label = operation.version_label
-        outcome = operation.outcome
-        message = None
+        outcome, failure = operation.outcome, None
         if operation.hook_result is not None:
-            outcome, message = operation.hook_result.outcome, operation.hook_result.message
-        if outcome is Outcome.STUCK:
-            self._begin(operation)  # a hook may also leave it stuck
+            outcome, failure = operation.hook_result.outcome, operation.hook_result.message
+        landing = lifecycle.update_settled(
+            outcome, operation.version_label, operation.previous_version_label, failure
+        )
+        if landing is None:
+            self._begin(operation)  # stuck: in progress until aborted
             return
-        env.date_updated = at
-        if outcome is Outcome.RED:
-            if label is not None:
-                self._emit_for(env, message or texts.INSTANCE_DEPLOY_FAILED, "ERROR", at, label)
-                self._emit_for(env, texts.COMMAND_FAILED.format(instance=INSTANCE_ID), "ERROR", at, label)
-                self._emit_for(env, texts.DEPLOY_FAILED, "ERROR", at, label)
-                env.version_label = operation.previous_version_label
-            self._finish_env(env, "Red")
-            self._emit_for(env, texts.HEALTH_SET.format(color="RED"), "WARN", at)
-            return
-        if outcome is Outcome.SILENT_ROLLBACK:
-            env.version_label = operation.previous_version_label
-            self._finish_env(env, "Green")
-            self._emit_for(env, texts.UPDATE_COMPLETED, at=at, version_label=label)
-            return
-        done = texts.DEPLOYED if label is not None else texts.CONFIG_DEPLOYED
-        self._emit_for(env, done, at=at, version_label=label)
-        self._emit_for(env, texts.UPDATE_COMPLETED, at=at, version_label=label)
-        if outcome is Outcome.YELLOW:
-            self._finish_env(env, "Yellow")
-            self._emit_for(env, texts.HEALTH_SET.format(color="YELLOW"), "WARN", at)
-        else:
-            self._finish_env(env, "Green")
+        self._land(operation.environments[0], landing, at)
 
     def _complete_swap(self, operation: Operation, at: datetime) -> None:
         source, destination = operation.environments
         source.cname, destination.cname = destination.cname, source.cname
-        names = {"source": source.environment_name, "destination": destination.environment_name}
+        pointing = {env.cname: env.endpoint_url for env in (source, destination)}
+        notes = lifecycle.swap_settled(source.environment_name, destination.environment_name, pointing)
         for env in (source, destination):
             env.date_updated = at
-        for env in (source, destination):
-            for owner in (source, destination):
-                self._emit_for(
-                    env, texts.SWAP_POINTS.format(cname=owner.cname, endpoint=owner.endpoint_url), at=at
-                )
-            self._emit_for(env, texts.SWAP_COMPLETED.format(**names), at=at)
+            self._write(env, notes, at)
 
     def _complete_termination(self, operation: Operation, at: datetime) -> None:
         env = operation.environments[0]
@@ -497,13 +466,15 @@ class BeanstalkBackend(EBBackend):
         if app is not None and app.environments.get(env.environment_name) is cast(Any, env):
             del app.environments[env.environment_name]
         self.deleted_environments.append(env)
-        self._emit_for(env, texts.TERMINATE_COMPLETED, at=at)
+        self._write(env, (lifecycle.Note(texts.TERMINATE_COMPLETED),), at)
 
-    @staticmethod
-    def _finish_env(env: Environment, health: str) -> None:
+    def _land(self, env: Environment, landing: lifecycle.Landing, at: datetime) -> None:
         env.status = "Ready"
-        env.health = health
+        env.health = landing.health
+        env.version_label = landing.version_label
         env.abortable_operation_in_progress = False
+        env.date_updated = at
+        self._write(env, landing.notes, at)
 
     def _start_hook(self, operation: Operation, hook: DeployHook, env: Environment, label: str) -> None:
         version = self.versions[(env.application_name, label)]
@@ -528,10 +499,7 @@ class BeanstalkBackend(EBBackend):
     def _run_hook(
         self, operation: Operation, hook: DeployHook, request: DeployRequest, lock: threading.RLock
     ) -> None:
-        try:
-            result = hook(request)
-        except Exception as exc:  # a broken hook is a failed deployment, not a dead thread
-            result = DeployResult(Outcome.RED, f"Deployment hook failed: {exc}")
+        result = answer(hook, request)
         with lock:
             if operation not in self.__dict__.get("_operations", []):
                 return  # aborted, terminated or reset meanwhile
@@ -559,26 +527,20 @@ class BeanstalkBackend(EBBackend):
     def _emit(self, application_name: str, message: str, severity: str = "INFO") -> None:
         self._append(Event(len(self.events), self.clock(), message, severity, application_name))
 
-    def _emit_for(
-        self,
-        env: Environment,
-        message: str,
-        severity: str = "INFO",
-        at: datetime | None = None,
-        version_label: str | None = None,
-    ) -> None:
-        self._append(
-            Event(
-                sequence=len(self.events),
-                event_date=at or self.clock(),
-                message=message,
-                severity=severity,
-                application_name=env.application_name,
-                environment_name=env.environment_name,
-                environment_id=env.environment_id,
-                version_label=version_label,
+    def _write(self, env: Environment, notes: Iterable[lifecycle.Note], at: datetime) -> None:
+        for note in notes:
+            self._append(
+                Event(
+                    sequence=len(self.events),
+                    event_date=at,
+                    message=note.message,
+                    severity=note.severity,
+                    application_name=env.application_name,
+                    environment_name=env.environment_name,
+                    environment_id=env.environment_id,
+                    version_label=note.version_label,
+                )
             )
-        )
 
     def _append(self, event: Event) -> None:
         self.events.append(event)

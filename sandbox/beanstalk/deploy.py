@@ -45,3 +45,11 @@ class DeployResult:
 
 
 DeployHook = Callable[[DeployRequest], DeployResult]
+
+
+def answer(hook: DeployHook, request: DeployRequest) -> DeployResult:
+    """The hook's answer; a hook that raises has failed the deployment (RED with the error)."""
+    try:
+        return hook(request)
+    except Exception as error:
+        return DeployResult(Outcome.RED, f"Deployment hook failed: {error}")

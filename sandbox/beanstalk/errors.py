@@ -93,6 +93,13 @@ def label_empty() -> ValidationError:
     )
 
 
+def application_running(name: str) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Unable to delete application {name} because it has running environments. "
+        "Terminate them first, or set TerminateEnvByForce."
+    )
+
+
 def version_in_use(label: str, environments: list[str]) -> InvalidParameterValue:
     names = ", ".join(environments)
     return InvalidParameterValue(

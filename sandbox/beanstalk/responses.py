@@ -62,6 +62,12 @@ class BeanstalkResponse(EBResponse):
         ]
         return ActionResult({"Applications": applications})
 
+    def delete_application(self) -> ActionResult:
+        self.backend.remove_application(
+            self._get_param("ApplicationName"), bool(self._get_param("TerminateEnvByForce", False))
+        )
+        return EmptyResult()
+
     def create_application_version(self) -> ActionResult:
         bundle = self._get_param("SourceBundle")
         version = self.backend.create_application_version(

@@ -161,3 +161,18 @@ def test_tags_still_work_on_extended_environments(aws: Aws) -> None:
 
     tags = aws.eb.list_tags_for_resource(ResourceArn=env["EnvironmentArn"])["ResourceTags"]
     assert tags == [{"Key": "team", "Value": "ops"}]
+
+
+def test_an_application_with_running_environments_is_deleted_only_by_force(three: Aws) -> None:
+    with pytest.raises(ClientError) as caught:
+        three.eb.delete_application(ApplicationName=APP)
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+    three.eb.delete_application(ApplicationName=APP, TerminateEnvByForce=True)
+
+    assert [app["ApplicationName"] for app in three.eb.describe_applications()["Applications"]] == [
+        "other-app"
+    ]
+    assert names(three, IncludeDeleted=False) == ["lone-env"]
+    assert three.eb.describe_application_versions()["ApplicationVersions"] == []
+    assert three.eb.check_dns_availability(CNAMEPrefix="app-prod")["Available"] is True
