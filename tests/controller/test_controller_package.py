@@ -22,9 +22,20 @@ def packaged(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_DEFAULT_REGION"] = "us-east-1"
     subprocess.run(
-        [str(BIN / "chalice"), "package", "--stage", request.param,
-         "--merge-template", ".chalice/resources.json", str(out)],
-        cwd=ROOT, env=env, check=True, capture_output=True, timeout=240,
+        [
+            str(BIN / "chalice"),
+            "package",
+            "--stage",
+            request.param,
+            "--merge-template",
+            ".chalice/resources.json",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=240,
     )
     return request.param, out
 
@@ -50,7 +61,9 @@ def test_the_template_wires_the_queue_table_and_passes_cfn_lint(packaged: tuple[
     queue = resources["ReconcileQueue"]["Properties"]
     tick = resources["ReconcileTick"]["Properties"]
     assert queue["VisibilityTimeout"] >= tick["Timeout"]
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]}
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]
+    }
     source = tick["Events"]["ReconcileTickSqsEventSource"]["Properties"]
     assert "${ReconcileQueue.QueueName}" in source["Queue"]["Fn::Sub"] and source["BatchSize"] == 1
     assert tick["Handler"] == "app.reconcile_tick"
@@ -59,7 +72,9 @@ def test_the_template_wires_the_queue_table_and_passes_cfn_lint(packaged: tuple[
     assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "by_application"
     policy = json.dumps(resources["ReconcileTickRole"]["Properties"]["Policies"])
     assert f"deliverypipeline-{stage}-deployments" in policy and '"Action": "*"' not in policy
-    lint = subprocess.run([str(BIN / "cfn-lint"), str(out / "sam.json")], capture_output=True, text=True, timeout=240)
+    lint = subprocess.run(
+        [str(BIN / "cfn-lint"), str(out / "sam.json")], capture_output=True, text=True, timeout=240
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 

@@ -1,0 +1,151 @@
+"""The small edges: configuration, signatures, the source bundle, the health check over a proxy, the
+requeue message, the secret's cache."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import logging
+import threading
+import zipfile
+from collections.abc import Iterator
+
+import pytest
+from controller_harness import ENV, SECRET, World, aws_client
+
+from controller import bundle, http_check, runtime, secret, signing
+from controller.config import ConfigError, load
+
+BASE = {
+    "EB_APPLICATION": "shop",
+    "PROD_CNAME_PREFIX": "shop",
+    "ARTIFACT_BUCKET": "b",
+    "DEPLOYMENTS_TABLE": "t",
+    "RECONCILE_QUEUE": "q",
+    "SIGNING_SECRET": "s",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+
+
+def test_configuration_defaults_follow_the_contract() -> None:
+    config = load(BASE)
+    assert config.accepted_health == {"Green"}
+    assert (config.deploy_timeout_s, config.poll_interval_s) == (1200, 15)
+    assert config.prod_cname == "shop.eu-west-1.elasticbeanstalk.com"
+    assert load({**BASE, "ACCEPTED_HEALTH": "Green, Yellow"}).accepted_health == {"Green", "Yellow"}
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"EB_APPLICATION": ""}, "EB_APPLICATION"),
+        ({"DEPLOYMENTS_TABLE": None}, "DEPLOYMENTS_TABLE"),
+        ({"ACCEPTED_HEALTH": "Green,Purple"}, "ACCEPTED_HEALTH"),
+        ({"DEPLOY_TIMEOUT_S": "soon"}, "DEPLOY_TIMEOUT_S"),
+        ({"POLL_INTERVAL_S": "0"}, "POLL_INTERVAL_S"),
+        ({"POLL_INTERVAL_S": "901"}, "POLL_INTERVAL_S"),
+        ({"SIGNING_SECRET": None}, "SIGNING_SECRET_PARAM"),
+    ],
+)
+def test_a_bad_configuration_names_the_variable(change: dict[str, str | None], variable: str) -> None:
+    environ = {k: v for k, v in {**BASE, **change}.items() if v is not None}
+    with pytest.raises(ConfigError, match=variable):
+        load(environ)
+
+
+def test_signatures_cover_time_method_path_and_body() -> None:
+    body = b'{"a": 1}'
+    header = signing.sign("k", 1000, "POST", "/deployments", body)
+    assert signing.verify("k", "1000", header, "POST", "/deployments", body, now=1000) is None
+    assert signing.verify("k", "1000", header, "POST", "/deployments", body, now=1300) is None
+    assert "stale" in (signing.verify("k", "1000", header, "POST", "/deployments", body, now=1301) or "")
+    for method, path, payload in [
+        ("GET", "/deployments", body),
+        ("POST", "/x", body),
+        ("POST", "/deployments", b""),
+    ]:
+        assert (
+            signing.verify("k", "1000", header, method, path, payload, now=1000) == "signature does not match"
+        )
+    assert (
+        signing.verify("k2", "1000", header, "POST", "/deployments", body, now=1000)
+        == "signature does not match"
+    )
+
+
+def test_the_source_bundle_runs_the_image_and_checks_health_on_slash_health() -> None:
+    data = bundle.source_bundle("docker.io/acme/app", "1.2.3")
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    dockerrun = json.loads(archive.read("Dockerrun.aws.json"))
+    assert dockerrun["AWSEBDockerrunVersion"] == "1"
+    assert dockerrun["Image"] == {"Name": "docker.io/acme/app:1.2.3", "Update": "true"}
+    assert dockerrun["Ports"] == [{"ContainerPort": "8080"}]
+    config = archive.read(".ebextensions/healthcheck.config").decode()
+    assert "HealthCheckPath: /health" in config
+    assert data == bundle.source_bundle("docker.io/acme/app", "1.2.3"), "the same image gives the same bytes"
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """An HTTP proxy that answers every request itself and remembers the absolute URL it was asked for."""
+
+    seen: list[str] = []
+
+    def do_GET(self) -> None:
+        _Proxy.seen.append(self.path)
+        body = json.dumps({"status": "ok", "version": "7.7.7"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_the_health_check_goes_through_http_proxy(monkeypatch: pytest.MonkeyPatch, proxy: str) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    check = http_check.health("http://shop-green.us-east-1.elasticbeanstalk.com/health")
+    assert (check.status, check.version, check.error) == (200, "7.7.7", None)
+    assert _Proxy.seen[-1] == "http://shop-green.us-east-1.elasticbeanstalk.com/health"
+
+
+def test_an_unreachable_environment_is_an_observation_not_an_exception() -> None:
+    check = http_check.health("http://127.0.0.1:9/health")
+    assert check.status is None and check.error is not None and "unreachable" in check.error
+
+
+def test_a_requeued_tick_is_a_delayed_sqs_message_naming_the_deployment(world: World) -> None:
+    real = runtime.Runtime(world.rt.config, world.rt.store, world.rt.eb, world.rt.s3, world.rt.sqs)
+    real.enqueue("d-1", 5000)
+    real.enqueue("d-2", 0)
+    sqs = aws_client("sqs")
+    url = sqs.get_queue_url(QueueName=ENV["RECONCILE_QUEUE"])["QueueUrl"]
+    visible = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"]) for m in visible] == [
+        {"deployment_id": "d-2"}
+    ]  # d-1 is delayed (900 s max)
+    assert world.calls["sqs.GetQueueUrl"] == 1
+
+
+def test_the_secret_is_read_from_ssm_once_per_container_and_never_logged(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="deliverypipeline")
+    for _ in range(3):
+        assert world.request("GET", "/deployments").status_code == 200
+    assert world.request("GET", "/deployments", key="wrong").status_code == 401
+    assert world.calls["ssm.GetParameter"] == 1
+    assert secret.signing_secret(world.rt.config) == SECRET
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith(("botocore", "boto3", "urllib3"))]
+    assert ours and not any(SECRET in line for line in ours)
