@@ -114,8 +114,10 @@ class Demo:
         """Run the CI client's deploy for `tag` with production under traffic; the deployment id."""
         self._say("")
         number = len(self.rows) + 1
-        story = "cannot start" if expect == "failed" else "is released"
-        self._say(f"{number}. CI notifies the controller: image {self.image}:{tag} {story}")
+        self._say(f"{number}. CI notifies the controller: image {self.image}:{tag} is released")
+        if expect == "failed":
+            self._say("   (this one cannot start: the sandbox runs tags ending in -broken with PORT=broken,")
+            self._say("    which the web app rejects at start, as a release with a bad setting would)")
         command = [
             "deploy",
             "--image",
@@ -135,8 +137,8 @@ class Demo:
         version = self._production_version()
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the deployment: {_traffic(tally)}")
-        if deployment and deployment.get("error"):
-            self._say(f"   reason: {deployment['error']}")
+        if deployment and deployment.get("status") == "failed":
+            self._explain_failure(str(deployment["id"]))
         expected_code = 0 if expect == "succeeded" else 1
         self.rows.append(
             Row(
@@ -178,6 +180,16 @@ class Demo:
             )
         )
 
+    def _explain_failure(self, deployment_id: str) -> None:
+        try:
+            record = self._status(deployment_id)
+        except PipelineError as error:
+            self._say(f"   {error}")
+            return
+        self._say(f"   why: {record.get('error')}")
+        for event in record.get("failure_events") or []:
+            self._say(f"     Beanstalk event: {event}")
+
     def _show_production(self, title: str) -> None:
         try:
             answer = self.production.call()
@@ -201,7 +213,7 @@ class Demo:
                 r.production,
                 f"{r.seconds:.1f} s",
                 r.traffic,
-                "ok" if r.expected else "UNEXPECTED",
+                "as expected" if r.expected else "UNEXPECTED",
             )
             for r in self.rows
         ]
@@ -231,11 +243,11 @@ class Demo:
     # --- details ------------------------------------------------------------------------------------
 
     def _client(self, arguments: list[str]) -> int:
+        """Run the CI client as CI would, echoing its output line by line as it comes."""
         self._say(f"   $ python -m controller.client {shlex.join(arguments)}")
         env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
         env.update(PIPELINE_URL=self.info.controller_url, PIPELINE_SECRET=self.info.signing_secret)
-        sys.stdout.flush()
-        completed = subprocess.run(
+        with subprocess.Popen(
             [sys.executable, "-m", "controller.client", *arguments],
             cwd=REPO_ROOT,
             env=env,
@@ -243,12 +255,12 @@ class Demo:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            timeout=CLIENT_TIMEOUT_S + 30,
-            check=False,
-        )
-        for line in completed.stdout.splitlines():
-            self._say(f"     | {line}")
-        return completed.returncode
+            bufsize=1,
+        ) as client:
+            assert client.stdout is not None
+            for line in client.stdout:
+                self._say(f"     | {line.rstrip()}")
+            return client.wait(timeout=CLIENT_TIMEOUT_S + 30)
 
     def _latest(self) -> dict[str, Any] | None:
         try:

@@ -30,7 +30,7 @@ def await_version(
     while True:
         exited = instance.exit_status()
         if exited is not None:
-            return f"the process {exited}"
+            return f"it {exited}"
         seen = probe_health(instance.port)
         if seen == ("ok", instance.image.tag):
             return None

@@ -34,7 +34,8 @@ from sandbox.ports import LOOPBACK, free_port
 from sandbox.provision import Names, provision_application, provision_controller_resources
 
 ACCOUNT_ID = beanstalk.DEFAULT_ACCOUNT_ID
-PROCESS_IMAGE = "docker.io/acme/deliverypipeline"
+PROCESS_IMAGE = "docker.io/acme/deliverypipeline"  # any reference: process mode runs this checkout
+DOCKER_IMAGE = "127.0.0.1:5000/deliverypipeline"  # --docker: the image pushed to the local registry
 FIRST_TAG = "1.0.0"
 CONTROLLER_START_TIMEOUT_S = 60.0
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto accepts any
@@ -55,6 +56,7 @@ class Options:
     settle_after_s: float = 1.0  # Beanstalk's time to settle a swap (the hook settles updates)
     poll_interval_s: int = 1  # the controller's re-check interval (POLL_INTERVAL_S)
     docker: bool = False
+    publish_tags: tuple[str, ...] = ()  # --docker: more tags to build and push at start (CI's image job)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,11 @@ class Stack:
         provision_controller_resources(clients, names, secret)
 
         first = ImageRef(self.options.image_repository, self.options.first_tag)
+        if self.options.docker:
+            from sandbox.images import publish
+
+            tags = (first.tag, *self.options.publish_tags)
+            publish([ImageRef(first.repository, tag) for tag in tags], self._report)
         environments = Environments(self._launcher())
         self.environments = environments
         self._stops.append(("environments", environments.stop_all))
@@ -171,7 +178,7 @@ class Stack:
         if self.options.docker:
             from sandbox.containers import DockerLauncher
 
-            docker: Launcher = DockerLauncher(store=store, log_dir=logs)
+            docker: Launcher = DockerLauncher(store_dir=self.run_dir / "shared-store", log_dir=logs)
             return docker
         return ProcessLauncher(store=store, log_dir=logs)
 
