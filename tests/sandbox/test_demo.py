@@ -1,0 +1,50 @@
+"""The README's main command, end to end: real processes, real HTTP, the real controller and CI client."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO_TIMEOUT_S = 240
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_demo_deploys_survives_a_broken_release_rolls_back_and_leaves_nothing(
+    processes: SimpleNamespace,
+) -> None:
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "demo"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: set[int] = set()
+    deadline = time.monotonic() + DEMO_TIMEOUT_S
+    while demo.poll() is None and time.monotonic() < deadline:
+        seen |= processes.descendants(demo.pid)
+        time.sleep(0.5)
+    if demo.poll() is None:
+        demo.kill()
+    output = demo.communicate()[0]
+
+    assert demo.returncode == 0, output
+    summary = output.split("\nSummary\n", 1)[1]
+    assert re.search(r"deploy 2\.0\.0 +d-\S+ +succeeded +2\.0\.0 .* 0 failed .*as expected", summary)
+    assert re.search(r"deploy 3\.0\.0-broken +d-\S+ +failed +2\.0\.0 .* 0 failed .*as expected", summary)
+    assert re.search(r"roll back d-\S+ +d-\S+ +rolled_back +1\.0\.0 .* 0 failed .*as expected", summary)
+    # the client's live steps, the app's own reason for the failed start, and the count carrying on
+    assert "verify: succeeded" in output
+    assert "PORT: must be an integer, got 'broken'" in output
+    assert re.search(r"production now: version 2\.0\.0, calls \d+ \(1\.0\.0: \d+, 2\.0\.0: \d+\)", output)
+    assert "sandbox: stopped" in output
+    assert len(seen) >= 3
+    assert not [pid for pid in seen if processes.alive(pid)]
