@@ -14,7 +14,8 @@ TIMEOUT_S = 5.0
 def health(url: str) -> HttpCheck:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (http is the point)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+        # A fresh opener reads HTTP_PROXY / NO_PROXY now (urlopen's shared opener froze them at first use).
+        with urllib.request.build_opener().open(request, timeout=TIMEOUT_S) as response:
             status, body = response.status, response.read(65536)
     except urllib.error.HTTPError as error:
         return HttpCheck(url=url, status=error.code)
