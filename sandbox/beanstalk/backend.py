@@ -378,6 +378,8 @@ class BeanstalkBackend(EBBackend):
             if env.status == "Terminating":
                 raise errors.not_ready(env.environment_name)
             if not force:
+                if env.pending is not None and env.pending.kind == "update":
+                    raise errors.terminate_while_deploying(env.environment_name)
                 self._require_ready(env)
             elif env.pending is not None:
                 self._drop(env.pending)

@@ -109,7 +109,15 @@ def version_in_use(label: str, environments: list[str]) -> InvalidParameterValue
 
 
 def nothing_to_abort(name: str) -> InvalidParameterValue:
-    return InvalidParameterValue(f"Environment named {name} has no abortable operation in progress.")
+    return InvalidParameterValue(
+        f"Environment named {name} is in an invalid state for this operation. Must be pending deployment."
+    )
+
+
+def terminate_while_deploying(name: str) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Cannot terminate environment named {name}. It is currently pending deployment."
+    )
 
 
 def environment_required() -> MissingParameter:

@@ -134,8 +134,11 @@ def test_a_terminated_environment_frees_its_name_and_cname(three: Aws) -> None:
 
 def test_terminate_of_an_updating_environment_needs_force(three: Aws) -> None:
     three.eb.update_environment(EnvironmentName="green-env", VersionLabel="v1")
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as caught:
         three.eb.terminate_environment(EnvironmentName="green-env")
+    assert caught.value.response["Error"]["Message"] == (
+        "Cannot terminate environment named green-env. It is currently pending deployment."
+    )
 
     answer = three.eb.terminate_environment(EnvironmentName="green-env", ForceTerminate=True)
 

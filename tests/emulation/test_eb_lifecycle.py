@@ -169,6 +169,9 @@ def test_abort_without_an_update_in_progress_is_refused(green: Aws) -> None:
         green.eb.abort_environment_update(EnvironmentName="green-env")
 
     assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert caught.value.response["Error"]["Message"] == (
+        "Environment named green-env is in an invalid state for this operation. Must be pending deployment."
+    )
 
 
 def test_configuration_only_update_keeps_the_version(green: Aws) -> None:
