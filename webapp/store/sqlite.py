@@ -104,7 +104,6 @@ class SqliteStore:
 
     def record_deploy(self, deploy: Deploy) -> None:
         at = deploy.deployed_at.astimezone(UTC).isoformat(timespec="microseconds")
-
         self._run(
             "record a deploy",
             lambda conn: conn.execute(RECORD_DEPLOY, (deploy.version, deploy.hostname, at)),
