@@ -2,6 +2,9 @@
 
 Handlers are thin: authenticate, validate, read or write the store, enqueue a tick. Nothing here waits for
 Beanstalk; `tick.run` does one reconcile step per SQS message and requeues itself with DelaySeconds.
+
+The module imports only Chalice at load time; each handler imports what it uses (boto3 included) on
+first use, so a cold start costs about what an empty Chalice app costs (see bench/controller.py).
 """
 
 from __future__ import annotations
@@ -13,9 +16,7 @@ from typing import Any
 
 from chalice.app import Chalice, Request, Response, SQSEvent
 
-from controller import logline, notification, signing
-from controller.config import ConfigError
-from controller.model import Status
+from controller import logline
 
 APP_NAME = "deliverypipeline"
 # The queue's name at import time only shapes `chalice deploy`'s event source; the packaged template
@@ -63,7 +64,8 @@ def _signed_path() -> str:
 
 def _authenticate(body: bytes) -> Response | None:
     """None when the request is signed with the shared secret, else the 401 (or 500 on bad config)."""
-    from controller import runtime, secret
+    from controller import runtime, secret, signing
+    from controller.config import ConfigError
 
     request = _request()
     headers = request.headers
@@ -92,6 +94,8 @@ def health() -> dict[str, str]:
 
 @app.route("/deployments", methods=["POST"], content_types=["application/json"])
 def create_deployment() -> Response:
+    from controller import notification
+
     body = _body()
     if len(body) > notification.MAX_BODY_BYTES:
         return _error(413, f"body is {len(body)} bytes; the limit is {notification.MAX_BODY_BYTES}")
@@ -103,7 +107,7 @@ def create_deployment() -> Response:
         return _error(parsed.status, parsed.message)
 
     from controller import records, runtime
-    from controller.model import new_deployment
+    from controller.model import Status, new_deployment
 
     rt = runtime.current()
     d = new_deployment(
@@ -160,6 +164,8 @@ def get_deployment(deployment_id: str) -> Response:
 
 @app.route("/deployments/{deployment_id}/rollback", methods=["POST"], content_types=["application/json"])
 def rollback_deployment(deployment_id: str) -> Response:
+    from controller import notification
+
     body = _body()
     if len(body) > notification.MAX_BODY_BYTES:
         return _error(413, f"body is {len(body)} bytes; the limit is {notification.MAX_BODY_BYTES}")

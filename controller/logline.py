@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from controller.model import Deployment
+if TYPE_CHECKING:
+    from controller.model import Deployment
 
 _log = logging.getLogger("deliverypipeline.controller")
 
