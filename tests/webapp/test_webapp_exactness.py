@@ -64,7 +64,7 @@ def test_blue_and_green_on_one_file_never_lose_or_double_a_count(tmp_path: Path,
     servers += [blue, green]
 
     # 4 processes x 8 threads, half on each server.
-    done = results(start_hammers([blue.port, green.port], processes=4, threads=8, requests=60))
+    done = results(start_hammers([blue.port, green.port], processes=4, threads=8, requests=100))
 
     oks = {port: 0 for port in (blue.port, green.port)}
     for index, result in enumerate(done):
