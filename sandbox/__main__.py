@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from sandbox.demo import DEMO_TAGS, Demo
 from sandbox.lifetime import run_until_signalled
 from sandbox.stack import DOCKER_IMAGE, PROCESS_IMAGE, Options, Stack
 
@@ -30,12 +31,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             help="run each version's image from the local registry 127.0.0.1:5000 instead of a process",
         )
     args = parser.parse_args(argv)
-    options = Options(docker=args.docker, image_repository=DOCKER_IMAGE if args.docker else PROCESS_IMAGE)
+    options = Options(
+        docker=args.docker,
+        image_repository=DOCKER_IMAGE if args.docker else PROCESS_IMAGE,
+        publish_tags=DEMO_TAGS if args.docker and args.command == "demo" else (),
+    )
 
     if args.command == "up":
         return run_until_signalled(Stack(options), _print_info, wait=True)
-    from sandbox.demo import Demo
-
     def guided(stack: Stack) -> int:
         return Demo(stack, keep=args.keep).run()
 

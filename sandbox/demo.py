@@ -26,6 +26,9 @@ from sandbox.traffic import Background, Production, Tally
 CLIENT_TIMEOUT_S = 180
 SWITCH_TIMEOUT_S = 60.0
 WARM_UP_CALLS = 3
+SECOND_TAG = "2.0.0"
+BROKEN_TAG = "3.0.0-broken"
+DEMO_TAGS = (SECOND_TAG, BROKEN_TAG)
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,9 @@ class Demo:
     def run(self) -> int:
         self._intro()
         self._serve_first_version()
-        second = self._deploy("2.0.0", expect="succeeded", step="deploy 2.0.0")
+        second = self._deploy(SECOND_TAG, expect="succeeded", step=f"deploy {SECOND_TAG}")
         self._show_production("production now")
-        self._deploy("3.0.0-broken", expect="failed", step="deploy 3.0.0-broken")
+        self._deploy(BROKEN_TAG, expect="failed", step=f"deploy {BROKEN_TAG}")
         self._show_production("production after the failed deployment")
         if second is not None:
             self._rollback(second, back_to=self.first)
@@ -258,9 +261,13 @@ class Demo:
             bufsize=1,
         ) as client:
             assert client.stdout is not None
-            for line in client.stdout:
-                self._say(f"     | {line.rstrip()}")
-            return client.wait(timeout=CLIENT_TIMEOUT_S + 30)
+            try:
+                for line in client.stdout:
+                    self._say(f"     | {line.rstrip()}")
+                return client.wait(timeout=CLIENT_TIMEOUT_S + 30)
+            except BaseException:  # interrupted (Ctrl-C, SIGTERM) or stuck: the client goes too
+                client.kill()
+                raise
 
     def _latest(self) -> dict[str, Any] | None:
         try:
