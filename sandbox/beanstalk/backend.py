@@ -108,6 +108,23 @@ class BeanstalkBackend(EBBackend):
         except KeyError:
             raise errors.no_application(name) from None
 
+    def describe_applications_with_versions(self, names: Iterable[str] | None) -> list[dict[str, Any]]:
+        """DescribeApplications' ApplicationDescriptions, with the labels of each application's versions."""
+        with self._lock:
+            wanted = set(names) if names else None
+            return [
+                {
+                    "ApplicationArn": app.arn,
+                    "ApplicationName": name,
+                    "Versions": [
+                        version.version_label for version in self.describe_application_versions(name, None)
+                    ],
+                    "ConfigurationTemplates": [],
+                }
+                for name, app in self.applications.items()
+                if wanted is None or name in wanted
+            ]
+
     def remove_application(self, name: str, terminate_environments: bool) -> None:
         """DeleteApplication: also its versions (bundles stay in S3) and, when forced, its environments."""
         with self._lock:

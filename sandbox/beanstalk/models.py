@@ -39,10 +39,6 @@ class Operation:
     hooked: bool = False
     hook_result: DeployResult | None = None
 
-    @property
-    def waits_for_hook(self) -> bool:
-        return self.hooked and self.hook_result is None
-
 
 class Environment:
     """An environment with the attributes AWS returns and a life cycle.

@@ -46,21 +46,8 @@ class BeanstalkResponse(EBResponse):
     # ----- applications and versions ---------------------------------------------------------------
 
     def describe_applications(self) -> ActionResult:
-        be = self.backend
-        wanted = set(self._get_param("ApplicationNames") or [])
-        applications = [
-            {
-                "ApplicationArn": app.arn,
-                "ApplicationName": name,
-                "Versions": [
-                    version.version_label for version in be.describe_application_versions(name, None)
-                ],
-                "ConfigurationTemplates": [],
-            }
-            for name, app in be.applications.items()
-            if not wanted or name in wanted
-        ]
-        return ActionResult({"Applications": applications})
+        names = self._get_param("ApplicationNames") or None
+        return ActionResult({"Applications": self.backend.describe_applications_with_versions(names)})
 
     def delete_application(self) -> ActionResult:
         self.backend.remove_application(
