@@ -22,82 +22,107 @@ MAX_STEPS_PER_TICK = 10
 
 
 def run(deployment_id: str, rt: Runtime) -> None:
-    d = rt.store.get(deployment_id)
-    if d is None:
+    saved = rt.store.get(deployment_id)
+    if saved is None:
         logline.emit("tick_ignored", deployment_id=deployment_id, reason="unknown deployment")
         return
-    if d.finished:
-        logline.emit("tick_ignored", deployment_id=d.id, reason=f"deployment is {d.status.value}")
+    if saved.finished:
+        logline.emit("tick_ignored", deployment_id=saved.id, reason=f"deployment is {saved.status.value}")
         return
-    observed = Observed()
-    fetched: set[Need] = set()
-    for _ in range(MAX_STEPS_PER_TICK):
-        now = rt.clock()
-        while (need := reconcile.next_need(d, observed, now, rt.config)) is not None:
-            if need in fetched:  # already observed once this tick: let the next tick look again
-                rt.enqueue(d.id, 0)
+    tick = _Tick(saved, rt)
+    tick.run()
+
+
+class _Tick:
+    """One invocation's state: the last saved record, the decided one, and what was observed."""
+
+    def __init__(self, saved: Deployment, rt: Runtime) -> None:
+        self.saved = saved
+        self.d = saved
+        self.rt = rt
+        self.observed = Observed()
+        self.fetched: set[Need] = set()
+        self.unlogged: list[tuple[Deployment, Deployment]] = []
+
+    def run(self) -> None:
+        rt = self.rt
+        for _ in range(MAX_STEPS_PER_TICK):
+            now = rt.clock()
+            while (need := reconcile.next_need(self.d, self.observed, now, rt.config)) is not None:
+                if need in self.fetched:  # observed once this tick already: the next tick looks again
+                    if self.save(None):
+                        rt.enqueue(self.d.id, 0)
+                    return
+                self.observed = observe.fetch(need, self.d, self.observed, rt)
+                self.fetched.add(need)
+            decision = reconcile.reconcile(self.d, self.observed, now, rt.config)
+            self.unlogged.append((self.d, decision.deployment))
+            self.d = decision.deployment
+            ends_tick = decision.requeue_after != 0 or self.d.finished
+            lease = _lease_change(decision)
+            # Save before anything that changes Beanstalk or the lease, and before the tick ends; steps that
+            # follow each other at once are saved together.
+            if (
+                lease is not None or ends_tick or any(isinstance(a, WRITE_AHEAD) for a in decision.actions)
+            ) and (not self.save(lease)):
                 return
-            observed = observe.fetch(need, d, observed, rt)
-            fetched.add(need)
-        decision = reconcile.reconcile(d, observed, now, rt.config)
-        saved = _save(d, decision, rt)
-        if saved is None:
-            return
-        d = saved
-        observed = dataclasses.replace(observed, action_failure=None)
-        for action in decision.actions:
-            if isinstance(action, AcquireLease | ReleaseLease):
-                continue
-            observed = perform.perform(action, d, observed, rt)
-            if observed.action_failure is not None:
-                break
-        if observed.action_failure is not None:
-            continue  # the next step records the refusal as the failure
-        if d.finished:
-            _wake_next(d, rt)
-            return
-        if decision.requeue_after is None:
-            return
-        if decision.requeue_after > 0 or any(isinstance(a, WRITE_AHEAD) for a in decision.actions):
-            rt.enqueue(d.id, decision.requeue_after)
-            return
-    rt.enqueue(d.id, 0)
+            self.observed = dataclasses.replace(self.observed, action_failure=None)
+            for action in decision.actions:
+                if isinstance(action, AcquireLease | ReleaseLease):
+                    continue
+                self.observed = perform.perform(action, self.d, self.observed, rt)
+                if self.observed.action_failure is not None:
+                    break
+            if self.observed.action_failure is not None:
+                continue  # the next step records the refusal as the failure
+            if self.d.finished:
+                _wake_next(self.d, rt)
+                return
+            if decision.requeue_after is None:
+                return
+            if ends_tick or any(isinstance(a, WRITE_AHEAD) for a in decision.actions):
+                rt.enqueue(self.d.id, decision.requeue_after)
+                return
+        if self.save(None):
+            rt.enqueue(self.d.id, 0)
+
+    def save(self, lease: LeaseChange | None) -> bool:
+        """Persist the decided record if it changed; False when another tick owns the deployment now."""
+        if self.d == self.saved and lease is None:
+            self.unlogged.clear()
+            return True
+        if lease is None and self.d.status is Status.RUNNING:
+            lease = LeaseChange("renew")
+        now = self.rt.clock()
+        try:
+            self.saved = self.d = self.rt.store.save(
+                dataclasses.replace(self.d, record_version=self.saved.record_version), now, lease
+            )
+        except StaleRecord:
+            logline.emit("tick_superseded", deployment_id=self.d.id, reason="record changed by another tick")
+            return False
+        except LeaseLost:
+            if lease is not None and lease.kind == "acquire":
+                logline.emit("lease_busy", deployment_id=self.d.id)
+                self.rt.enqueue(self.d.id, self.rt.config.poll_interval_s)
+                return False
+            lost = reconcile.lease_lost(self.saved, now)
+            logline.transitions(self.saved, lost)
+            with contextlib.suppress(StaleRecord):
+                self.rt.store.save(lost, now)
+            return False
+        for before, after in self.unlogged:
+            logline.transitions(before, after)
+        self.unlogged.clear()
+        return True
 
 
-def _save(before: Deployment, decision: reconcile.Decision, rt: Runtime) -> Deployment | None:
-    """Persist the decided record (None: another tick owns this deployment now, do nothing)."""
-    after = decision.deployment
-    lease = _lease_change(before, decision)
-    if after == before and lease is None:
-        return before
-    now = rt.clock()
-    try:
-        saved = rt.store.save(after, now, lease)
-    except StaleRecord:
-        logline.emit("tick_superseded", deployment_id=before.id, reason="record changed by another tick")
-        return None
-    except LeaseLost:
-        if lease is not None and lease.kind == "acquire":
-            logline.emit("lease_busy", deployment_id=before.id)
-            rt.enqueue(before.id, rt.config.poll_interval_s)
-            return None
-        lost = reconcile.lease_lost(before, now)
-        logline.transitions(before, lost)
-        with contextlib.suppress(StaleRecord):
-            rt.store.save(lost, now)
-        return None
-    logline.transitions(before, saved)
-    return saved
-
-
-def _lease_change(before: Deployment, decision: reconcile.Decision) -> LeaseChange | None:
+def _lease_change(decision: reconcile.Decision) -> LeaseChange | None:
     for action in decision.actions:
         if isinstance(action, AcquireLease):
             return LeaseChange("acquire")
         if isinstance(action, ReleaseLease):
             return LeaseChange("release", succeeded=action.succeeded)
-    if decision.deployment.status is Status.RUNNING and decision.deployment != before:
-        return LeaseChange("renew")
     return None
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 
+import pytest
 from controller_harness import BLUE, GREEN, OLD_LABEL, World
 
 TAG = "1.0.42-3f2a1bc"
@@ -79,3 +81,25 @@ def test_a_tick_for_an_unknown_deployment_or_a_malformed_message_is_dropped(worl
     world.client.lambda_.invoke("reconcile_tick", event)
     assert world.queue.pending == []
     assert world.aws_calls("elasticbeanstalk") == 0
+
+
+def test_each_step_transition_is_one_json_log_line_with_the_deployment_id(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="deliverypipeline.controller")
+    deployment_id = json.loads(world.post_deployment(TAG).body)["id"]
+    world.drain()
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "deliverypipeline.controller"]
+    steps = [(line["step"], line["status"]) for line in lines if line["event"] == "step"]
+    expected = []
+    for name in ("create_version", "deploy_preprod", "wait_ready", "smoke_test", "swap", "verify"):
+        expected += [(name, "running"), (name, "succeeded")]
+    assert steps == expected
+    assert all(
+        line["deployment_id"] == deployment_id for line in lines if line["event"] in ("step", "deployment")
+    )
+    assert [line["status"] for line in lines if line["event"] == "deployment"] == [
+        "queued",
+        "running",
+        "succeeded",
+    ]
