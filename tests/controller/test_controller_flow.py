@@ -103,3 +103,25 @@ def test_each_step_transition_is_one_json_log_line_with_the_deployment_id(
         "running",
         "succeeded",
     ]
+
+
+@pytest.mark.parametrize("outcome", ["GREEN", "RED", "STUCK"])
+def test_every_tick_describes_environments_and_events_at_most_once(world: World, outcome: str) -> None:
+    from sandbox import beanstalk
+
+    world.be.set_outcome(GREEN, beanstalk.Outcome[outcome])
+    world.be.settle_after_s = 200
+    world.post_deployment(TAG)
+    ticks = 0
+    for _ in range(300):
+        message = world.queue.pop_next()
+        if message is None:
+            break
+        world.clock.now = max(world.clock.now, message.due)
+        before = dict(world.calls)
+        world.deliver(message.deployment_id)
+        ticks += 1
+        for operation in ("DescribeEnvironments", "DescribeEvents"):
+            name = f"elasticbeanstalk.{operation}"
+            assert world.calls[name] - before.get(name, 0) <= 1, (operation, ticks)
+    assert ticks > 3
