@@ -53,11 +53,11 @@ def one_deployment() -> dict[str, Any]:
         world = World()
         world.be.settle_after_s = UPDATE_S
         simulated = world.queue.enqueue
-        real: Callable[[str, int], None] = type(world.rt).enqueue.__get__(world.rt)
+        real: Callable[[str, int, str | None], None] = type(world.rt).enqueue.__get__(world.rt)
 
-        def enqueue(deployment_id: str, delay_s: int) -> None:
-            real(deployment_id, delay_s)  # the real SendMessage, so it is counted like any other call
-            simulated(deployment_id, delay_s)
+        def enqueue(deployment_id: str, delay_s: int, chain: str | None = None) -> None:
+            real(deployment_id, delay_s, chain)  # the real SendMessage, so it is counted like any other call
+            simulated(deployment_id, delay_s, chain)
 
         world.rt.enqueue = enqueue  # type: ignore[method-assign]
 

@@ -193,7 +193,8 @@ def reconcile_tick(event: SQSEvent) -> None:
         try:
             message = json.loads(record.body)
             deployment_id = str(message["deployment_id"])
-        except (ValueError, KeyError, TypeError):
+            chain = message.get("chain")
+        except (ValueError, KeyError, TypeError, AttributeError):
             logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])
             continue
-        tick.run(deployment_id, rt)
+        tick.run(deployment_id, rt, chain if isinstance(chain, str) else None)

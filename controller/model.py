@@ -71,6 +71,7 @@ class Deployment:
     failure_events: tuple[str, ...] = ()
     deploy_requested_at: datetime | None = None
     swap_requested_at: datetime | None = None
+    chain: str | None = None  # the tick chain that drives this deployment since it took the lease
     record_version: int = 0
 
     @property

@@ -51,6 +51,7 @@ def to_document(d: Deployment) -> dict[str, Any]:
         "failure_events": list(d.failure_events),
         "deploy_requested_at": iso(d.deploy_requested_at),
         "swap_requested_at": iso(d.swap_requested_at),
+        "chain": d.chain,
     }
 
 
@@ -88,6 +89,7 @@ def from_document(doc: dict[str, Any], record_version: int) -> Deployment:
         failure_events=tuple(doc.get("failure_events") or ()),
         deploy_requested_at=parse_iso(doc.get("deploy_requested_at")),
         swap_requested_at=parse_iso(doc.get("swap_requested_at")),
+        chain=doc.get("chain"),
         record_version=record_version,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,15 +33,22 @@ class Runtime:
     http_get: Callable[[str], HttpCheck] = http_check.health
     _queue_url: str | None = field(default=None, repr=False)
 
-    def enqueue(self, deployment_id: str, delay_s: int) -> None:
-        """Schedule a reconcile tick for the deployment after `delay_s` seconds (SQS allows 0..900)."""
+    def enqueue(self, deployment_id: str, delay_s: int, chain: str | None = None) -> None:
+        """Schedule a reconcile tick for the deployment after `delay_s` seconds (SQS allows 0..900).
+
+        `chain` names the sequence of ticks the message continues; None starts a new one (see tick.py)."""
         if self._queue_url is None:
             self._queue_url = str(self.sqs.get_queue_url(QueueName=self.config.reconcile_queue)["QueueUrl"])
+        body = {"deployment_id": deployment_id, "chain": chain or new_chain()}
         self.sqs.send_message(
             QueueUrl=self._queue_url,
-            MessageBody=json.dumps({"deployment_id": deployment_id}),
+            MessageBody=json.dumps(body),
             DelaySeconds=max(0, min(MAX_DELAY_S, int(delay_s))),
         )
+
+
+def new_chain() -> str:
+    return secrets.token_hex(6)
 
 
 _current: Runtime | None = None

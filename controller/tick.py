@@ -4,6 +4,12 @@ The decision is saved (conditional on the record version) before any action that
 so of two ticks that loaded the same record only one performs it. Steps that need no waiting continue in
 the same invocation; each kind of observation is fetched at most once per tick (one DescribeEnvironments,
 one DescribeEvents), and a step that would need a second one goes back to the queue instead.
+
+Each message names its tick chain (`chain`): requeues continue the chain of the tick that sent them. When
+a queued deployment takes the lease, its record keeps that chain, and ticks of any other chain (a kick
+from a finishing deployment, a repeated POST, the polls while it waited) stop there: one chain drives a
+running deployment, so extra messages do not multiply into extra polling. A redelivered message carries
+its chain and is handled as usual.
 """
 
 from __future__ import annotations
@@ -15,13 +21,13 @@ from controller import logline, observe, perform, reconcile
 from controller.actions import WRITE_AHEAD, AcquireLease, ReleaseLease
 from controller.model import Deployment, Status
 from controller.observation import Need, Observed
-from controller.runtime import Runtime
+from controller.runtime import Runtime, new_chain
 from controller.store import LeaseChange, LeaseLost, StaleRecord
 
 MAX_STEPS_PER_TICK = 10
 
 
-def run(deployment_id: str, rt: Runtime) -> None:
+def run(deployment_id: str, rt: Runtime, chain: str | None = None) -> None:
     saved = rt.store.get(deployment_id)
     if saved is None:
         logline.emit("tick_ignored", deployment_id=deployment_id, reason="unknown deployment")
@@ -29,14 +35,20 @@ def run(deployment_id: str, rt: Runtime) -> None:
     if saved.finished:
         logline.emit("tick_ignored", deployment_id=saved.id, reason=f"deployment is {saved.status.value}")
         return
-    tick = _Tick(saved, rt)
-    tick.run()
+    chain = chain or new_chain()
+    if saved.chain is not None and saved.chain != chain:
+        logline.emit(
+            "tick_ignored", deployment_id=saved.id, reason="another tick chain drives this deployment"
+        )
+        return
+    _Tick(saved, rt, chain).run()
 
 
 class _Tick:
     """One invocation's state: the last saved record, the decided one, and what was observed."""
 
-    def __init__(self, saved: Deployment, rt: Runtime) -> None:
+    def __init__(self, saved: Deployment, rt: Runtime, chain: str) -> None:
+        self.chain = chain
         self.saved = saved
         self.d = saved
         self.rt = rt
@@ -51,13 +63,15 @@ class _Tick:
             while (need := reconcile.next_need(self.d, self.observed, now, rt.config)) is not None:
                 if need in self.fetched:  # observed once this tick already: the next tick looks again
                     if self.save(None):
-                        rt.enqueue(self.d.id, 0)
+                        rt.enqueue(self.d.id, 0, self.chain)
                     return
                 self.observed = observe.fetch(need, self.d, self.observed, rt)
                 self.fetched.add(need)
             decision = reconcile.reconcile(self.d, self.observed, now, rt.config)
             self.unlogged.append((self.d, decision.deployment))
             self.d = decision.deployment
+            if any(isinstance(a, AcquireLease) for a in decision.actions):
+                self.d = dataclasses.replace(self.d, chain=self.chain)
             ends_tick = decision.requeue_after != 0 or self.d.finished
             lease = _lease_change(decision)
             # Save before anything that changes Beanstalk or the lease, and before the tick ends; steps that
@@ -81,10 +95,10 @@ class _Tick:
             if decision.requeue_after is None:
                 return
             if ends_tick or any(isinstance(a, WRITE_AHEAD) for a in decision.actions):
-                rt.enqueue(self.d.id, decision.requeue_after)
+                rt.enqueue(self.d.id, decision.requeue_after, self.chain)
                 return
         if self.save(None):
-            rt.enqueue(self.d.id, 0)
+            rt.enqueue(self.d.id, 0, self.chain)
 
     def save(self, lease: LeaseChange | None) -> bool:
         """Persist the decided record if it changed; False when another tick owns the deployment now."""
@@ -104,7 +118,7 @@ class _Tick:
         except LeaseLost:
             if lease is not None and lease.kind == "acquire":
                 logline.emit("lease_busy", deployment_id=self.d.id)
-                self.rt.enqueue(self.d.id, self.rt.config.poll_interval_s)
+                self.rt.enqueue(self.d.id, self.rt.config.poll_interval_s, self.chain)
                 return False
             lost = reconcile.lease_lost(self.saved, now)
             logline.transitions(self.saved, lost)

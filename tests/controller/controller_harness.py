@@ -78,6 +78,7 @@ class Message:
     due: datetime
     seq: int
     deployment_id: str = field(compare=False)
+    chain: str = field(compare=False, default="")
 
 
 class SimQueue:
@@ -90,14 +91,13 @@ class SimQueue:
         self._seq = 0
         self._lock = threading.Lock()
 
-    def enqueue(self, deployment_id: str, delay_s: int) -> None:
+    def enqueue(self, deployment_id: str, delay_s: int, chain: str | None = None) -> None:
         assert 0 <= delay_s <= 900, delay_s
         with self._lock:
             self.sent.append((deployment_id, delay_s))
             self._seq += 1
-            self.pending.append(
-                Message(self.clock.now + timedelta(seconds=delay_s), self._seq, deployment_id)
-            )
+            due = self.clock.now + timedelta(seconds=delay_s)
+            self.pending.append(Message(due, self._seq, deployment_id, chain or runtime.new_chain()))
 
     def pop_next(self) -> Message | None:
         with self._lock:
@@ -229,9 +229,14 @@ class World:
 
     # --- the reconcile loop in simulated time -------------------------------------------------------
 
-    def deliver(self, deployment_id: str) -> None:
+    def deliver(self, target: str | Message) -> None:
+        """Invoke reconcile_tick with one SQS record: a queued message, or a new chain for a deployment id."""
+        if isinstance(target, Message):
+            body = {"deployment_id": target.deployment_id, "chain": target.chain}
+        else:
+            body = {"deployment_id": target}
         event = self.client.events.generate_sqs_event(
-            message_bodies=[json.dumps({"deployment_id": deployment_id})], queue_name=ENV["RECONCILE_QUEUE"]
+            message_bodies=[json.dumps(body)], queue_name=ENV["RECONCILE_QUEUE"]
         )
         started = time.perf_counter()
         try:
@@ -251,7 +256,7 @@ class World:
                 self.clock.now = message.due
             if on_message is not None:
                 on_message(self, message)
-            self.deliver(message.deployment_id)
+            self.deliver(message)
             yield message
         raise AssertionError(f"the queue never drained in {max_ticks} ticks")
 
@@ -267,7 +272,7 @@ class World:
                 continue
             if message.due > self.clock.now:
                 self.clock.now = message.due
-            self.deliver(message.deployment_id)
+            self.deliver(message)
 
     def record(self, deployment_id: str) -> Deployment:
         found = self.rt.store.get(deployment_id)

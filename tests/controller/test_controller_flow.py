@@ -54,7 +54,7 @@ def test_duplicated_and_reordered_ticks_still_swap_exactly_once(world: World) ->
         world.clock.advance(world.be.settle_after_s + 1)
         for message in batch:
             for _ in range(2):
-                world.deliver(message.deployment_id)
+                world.deliver(message)
                 delivered += 1
     assert world.record(deployment_id).status.value == "succeeded"
     assert world.prod_owner() == GREEN
@@ -119,9 +119,24 @@ def test_every_tick_describes_environments_and_events_at_most_once(world: World,
             break
         world.clock.now = max(world.clock.now, message.due)
         before = dict(world.calls)
-        world.deliver(message.deployment_id)
+        world.deliver(message)
         ticks += 1
         for operation in ("DescribeEnvironments", "DescribeEvents"):
             name = f"elasticbeanstalk.{operation}"
             assert world.calls[name] - before.get(name, 0) <= 1, (operation, ticks)
     assert ticks > 3
+
+
+def test_a_stray_tick_for_a_running_deployment_does_not_start_a_second_polling_loop(world: World) -> None:
+    """A kick or a repeated message from another tick chain reads the record and stops: the chain that
+    took the lease is the only one that polls (so duplicates do not multiply the AWS calls)."""
+    deployment_id = json.loads(world.post_deployment(TAG).body)["id"]
+    world.deliver(world.queue.pop_next())  # type: ignore[arg-type]
+    assert world.record(deployment_id).status.value == "running"
+    pending, before = list(world.queue.pending), dict(world.calls)
+    world.deliver(deployment_id)  # a message of a new chain
+    assert world.queue.pending == pending
+    changed = {k: v - before.get(k, 0) for k, v in world.calls.items() if v != before.get(k, 0)}
+    assert changed == {"dynamodb.GetItem": 1}
+    world.drain()
+    assert world.record(deployment_id).status.value == "succeeded"
