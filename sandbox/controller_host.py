@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from sandbox.poller import Poller
+from sandbox.poller import BATCH_SIZE, Poller
 from sandbox.ports import LOOPBACK
 
 HANDLER = "reconcile_tick"
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sqs = boto3.client("sqs")
     queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-    poller = Poller(sqs, queue_url, invoke)
+    poller = Poller(sqs, queue_url, invoke, batch_size=_batch_size(app, HANDLER))
     server = create_local_server(app, config, LOOPBACK, args.port)
     serving = threading.Thread(target=server.serve_forever, name="api", daemon=True)
     serving.start()
@@ -71,6 +71,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         poller.stop()
         server.shutdown()
     return 0
+
+
+def _batch_size(app: Any, handler: str) -> int:
+    """The batch size the handler's `@app.on_sqs_message` declares, as its event source mapping uses."""
+    from chalice.app import SQSEventConfig
+
+    for source in app.event_sources:
+        if isinstance(source, SQSEventConfig) and source.name == handler:
+            return int(source.batch_size)
+    return BATCH_SIZE
 
 
 if __name__ == "__main__":

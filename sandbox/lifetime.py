@@ -41,6 +41,7 @@ def run_until_signalled(stack: Stack, body: Callable[[Stack], int], *, wait: boo
             pass
         return code
     except Interrupted:
+        stopping_now.set()
         name = signal.Signals(received[-1]).name if received else "a signal"
         print(f"\nsandbox: {name} received, stopping everything", file=sys.stderr, flush=True)
         return 130 if received and received[-1] == signal.SIGINT else 0
