@@ -159,6 +159,8 @@ class Demo:
     def _rollback(self, deployment_id: str, back_to: str) -> None:
         self._say("")
         self._say(f"{len(self.rows) + 1}. Roll back deployment {deployment_id}: production back to {back_to}")
+        self._say(f"   ({self.names.blue} still runs {back_to}: the failed release never replaced it,")
+        self._say("    so the controller only swaps the CNAMEs back)")
         started = time.monotonic()
         with Background(self.production) as tally:
             code = self._client(["rollback", deployment_id])
