@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -46,5 +47,33 @@ def test_the_demo_deploys_survives_a_broken_release_rolls_back_and_leaves_nothin
     assert "PORT: must be an integer, got 'broken'" in output
     assert re.search(r"production now: version 2\.0\.0, calls \d+ \(1\.0\.0: \d+, 2\.0\.0: \d+\)", output)
     assert "sandbox: stopped" in output
+    assert len(seen) >= 3
+    assert not [pid for pid in seen if processes.alive(pid)]
+
+
+def test_ctrl_c_in_the_middle_of_a_deployment_stops_everything(processes: SimpleNamespace) -> None:
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "demo"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert demo.stdout is not None
+    seen: set[int] = set()
+    lines = []
+    for line in demo.stdout:  # wait until the CI client is mid-deployment
+        lines.append(line)
+        seen |= processes.descendants(demo.pid)
+        if "$ python -m controller.client deploy" in line:
+            break
+    seen |= processes.descendants(demo.pid)
+
+    demo.send_signal(signal.SIGINT)
+    rest = demo.communicate(timeout=60)[0]
+
+    assert demo.returncode == 130, "".join(lines) + rest
+    assert "SIGINT received, stopping everything" in rest
+    assert "sandbox: stopped" in rest
     assert len(seen) >= 3
     assert not [pid for pid in seen if processes.alive(pid)]
