@@ -33,5 +33,16 @@ def source_bundle(image: str, tag: str) -> bytes:
     return buffer.getvalue()
 
 
+def image_of(bundle: bytes) -> str | None:
+    """The image a source bundle runs (Dockerrun.aws.json v1 `Image.Name`), or None if it is not one."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+            dockerrun = json.loads(archive.read("Dockerrun.aws.json"))
+        name = dockerrun["Image"]["Name"]
+    except (zipfile.BadZipFile, KeyError, TypeError, ValueError):
+        return None
+    return name if isinstance(name, str) else None
+
+
 def bundle_key(application: str, label: str) -> str:
     return f"{application}/{label}.zip"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
+from controller import bundle
 from controller.model import Deployment
 from controller.observation import EnvironmentView, EventView, Need, Observed, VersionView
 from controller.reconcile import EVENT_SKEW
@@ -30,7 +32,24 @@ def version(d: Deployment, rt: Runtime) -> VersionView:
     )["ApplicationVersions"]
     if not found:
         return VersionView(exists=False)
-    return VersionView(exists=True, image=found[0].get("Description"))
+    return VersionView(exists=True, image=_image_of(found[0], rt))
+
+
+def _image_of(version: dict[str, Any], rt: Runtime) -> str | None:
+    """What an existing version runs: its bundle's Dockerrun image (authoritative), else its description."""
+    from botocore.exceptions import ClientError
+
+    source = version.get("SourceBundle") or {}
+    if source.get("S3Bucket") and source.get("S3Key"):
+        try:
+            body = rt.s3.get_object(Bucket=source["S3Bucket"], Key=source["S3Key"])["Body"].read()
+        except ClientError:
+            body = b""
+        image = bundle.image_of(body)
+        if image is not None:
+            return image
+    description = version.get("Description")
+    return description if isinstance(description, str) else None
 
 
 def environments(rt: Runtime) -> tuple[EnvironmentView, ...]:

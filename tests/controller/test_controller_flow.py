@@ -140,3 +140,28 @@ def test_a_stray_tick_for_a_running_deployment_does_not_start_a_second_polling_l
     assert changed == {"dynamodb.GetItem": 1}
     world.drain()
     assert world.record(deployment_id).status.value == "succeeded"
+
+
+def test_an_existing_version_of_the_same_image_is_reused_not_recreated(world: World) -> None:
+    """The version's bundle says which image it runs (its description is free text)."""
+    from controller_harness import ENV, aws_client
+
+    from controller import bundle
+
+    key = f"{ENV['EB_APPLICATION']}/{TAG}.zip"
+    aws_client("s3").put_object(
+        Bucket=ENV["ARTIFACT_BUCKET"],
+        Key=key,
+        Body=bundle.source_bundle("docker.io/acme/deliverypipeline", TAG),
+    )
+    aws_client("elasticbeanstalk").create_application_version(
+        ApplicationName=ENV["EB_APPLICATION"],
+        VersionLabel=TAG,
+        Description="built by hand",
+        SourceBundle={"S3Bucket": ENV["ARTIFACT_BUCKET"], "S3Key": key},
+    )
+    deployment_id = json.loads(world.post_deployment(TAG).body)["id"]
+    world.drain()
+    assert world.record(deployment_id).status.value == "succeeded"
+    assert world.calls["elasticbeanstalk.CreateApplicationVersion"] == 0
+    assert world.calls["s3.PutObject"] == 0
