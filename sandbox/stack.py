@@ -27,7 +27,7 @@ import boto3
 
 from sandbox import aws, beanstalk
 from sandbox.dockerrun import ImageRef
-from sandbox.environments import Environments
+from sandbox.environments import Environments, EnvironmentStartError
 from sandbox.front import Front, Route, Router, cname_router
 from sandbox.instances import REPO_ROOT, Launcher, ProcessLauncher, log_tail, stop_process_group
 from sandbox.ports import LOOPBACK, free_port
@@ -119,16 +119,17 @@ class Stack:
 
         first = ImageRef(self.options.image_repository, self.options.first_tag)
         if self.options.docker:
-            from sandbox.images import publish
-
             tags = (first.tag, *self.options.publish_tags)
-            publish([ImageRef(first.repository, tag) for tag in tags], self._report)
+            self._publish([ImageRef(first.repository, tag) for tag in tags])
         environments = Environments(self._launcher())
         self.environments = environments
         self._stops.append(("environments", environments.stop_all))
         for env_name in names.environments:
             self._report(f"sandbox: starting {env_name} on {first}")
-            environments.launch(env_name, first)
+            try:
+                environments.launch(env_name, first)
+            except EnvironmentStartError as error:
+                raise StackError(f"the first version cannot start: {error}") from error
         self._report(f"sandbox: creating Beanstalk application {names.application} with its environments")
         provision_application(clients, names, first)
         for env_name in names.environments:
@@ -181,6 +182,15 @@ class Stack:
             docker: Launcher = DockerLauncher(store_dir=self.run_dir / "shared-store", log_dir=logs)
             return docker
         return ProcessLauncher(store=store, log_dir=logs)
+
+    def _publish(self, images: list[ImageRef]) -> None:
+        """--docker: this checkout's image into the local registry under every tag the run deploys."""
+        from sandbox.images import publish
+
+        try:
+            publish(images, self._report)
+        except Exception as error:  # no engine, no registry, a failed build: all end the start here
+            raise StackError(f"--docker: cannot publish the images to the local registry: {error}") from error
 
     def _front(self, router: Router, host: str | None = None) -> Front:
         front = Front(router, host=host)

@@ -34,8 +34,8 @@ def test_the_demo_deploys_survives_a_broken_release_rolls_back_and_leaves_nothin
         seen |= processes.descendants(demo.pid)
         time.sleep(0.5)
     if demo.poll() is None:
-        demo.kill()
-    output = demo.communicate()[0]
+        demo.terminate()  # the sandbox stops what it started on SIGTERM; SIGKILL would orphan it
+    output = demo.communicate(timeout=60)[0]
 
     assert demo.returncode == 0, output
     summary = output.split("\nSummary\n", 1)[1]

@@ -72,5 +72,5 @@ def test_up_prints_its_json_line_serves_and_stops_cleanly_on_sigterm(processes: 
         assert not [pid for pid in started if processes.alive(pid)]
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            process.terminate()  # the sandbox stops what it started on SIGTERM; SIGKILL would orphan it
+            process.wait(timeout=60)
