@@ -26,7 +26,6 @@ DEFAULT_LIST_LIMIT = 20
 MAX_LIST_LIMIT = 100
 
 app = Chalice(app_name=APP_NAME)
-app.log.setLevel("INFO")
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from controller.model import Deployment
 
-_log = logging.getLogger("deliverypipeline.controller")
+LOGGER = "deliverypipeline.controller"
+
+
+def _logger() -> logging.Logger:
+    """Lines go to stdout as bare JSON (CloudWatch Logs Insights parses them), not through Chalice's
+    `name - level - message` handler."""
+    log = logging.getLogger(LOGGER)
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    return log
+
+
+_log = _logger()
 
 
 def emit(event: str, **fields: Any) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
 from controller_harness import World, process_environment
 from moto import mock_aws
 
-from controller import clients, runtime, secret
+from controller import clients, logline, runtime, secret
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +29,15 @@ def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clients.reset()
     runtime.reset()
     secret.reset()
+
+
+@pytest.fixture
+def controller_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """The controller's JSON lines (its logger writes bare JSON to stdout and does not propagate)."""
+    log = logging.getLogger(logline.LOGGER)
+    log.addHandler(caplog.handler)
+    yield caplog
+    log.removeHandler(caplog.handler)
 
 
 @pytest.fixture

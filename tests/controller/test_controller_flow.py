@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import random
 
 import pytest
@@ -84,12 +83,13 @@ def test_a_tick_for_an_unknown_deployment_or_a_malformed_message_is_dropped(worl
 
 
 def test_each_step_transition_is_one_json_log_line_with_the_deployment_id(
-    world: World, caplog: pytest.LogCaptureFixture
+    world: World, controller_log: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="deliverypipeline.controller")
     deployment_id = json.loads(world.post_deployment(TAG).body)["id"]
     world.drain()
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "deliverypipeline.controller"]
+    lines = [
+        json.loads(r.getMessage()) for r in controller_log.records if r.name == "deliverypipeline.controller"
+    ]
     steps = [(line["step"], line["status"]) for line in lines if line["event"] == "step"]
     expected = []
     for name in ("create_version", "deploy_preprod", "wait_ready", "smoke_test", "swap", "verify"):
