@@ -68,7 +68,13 @@ class Demo:
         self._summary()
         if self.keep:
             self._keep_instructions()
-        return 0 if all(row.expected for row in self.rows) else 1
+        if all(row.expected for row in self.rows):
+            return 0
+        self._say("")
+        self._say("Something did not go as expected; the controller's last log lines:")
+        for line in self.stack.controller_log().split(" | "):
+            self._say(f"  {line}")
+        return 1
 
     # --- the steps ----------------------------------------------------------------------------------
 
