@@ -249,7 +249,7 @@ def _swap(d: Deployment, observed: Observed, now: datetime, config: Config) -> D
             now,
             f"the CNAME swap did not take effect within {config.deploy_timeout_s} s; production: {where}",
         )
-    return Decision(d, requeue_after=config.poll_interval_s)
+    return Decision(d, requeue_after=_backoff(_elapsed(d.swap_requested_at, now), config))
 
 
 def _verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
