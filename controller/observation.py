@@ -26,6 +26,7 @@ class EnvironmentView:
     health: str  # Green | Yellow | Red | Grey
     version_label: str | None
     id: str = ""
+    date_updated: datetime | None = None  # Beanstalk's last change to the environment
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,7 @@ def environments(rt: Runtime) -> tuple[EnvironmentView, ...]:
             status=e.get("Status", ""),
             health=e.get("Health", "Grey"),
             version_label=e.get("VersionLabel"),
+            date_updated=e.get("DateUpdated"),
         )
         for e in found["Environments"]
     )

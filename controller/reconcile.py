@@ -185,6 +185,12 @@ def _wait_ready(d: Deployment, observed: Observed, now: datetime, config: Config
     if env.status != "Ready":
         return _fail(d, now, f"{env.name} is {env.status}")
     if env.version_label != d.version_label:
+        if _untouched_since_request(env, d):
+            # Beanstalk has not changed the environment since the update was decided: the request never
+            # reached it (the tick failed between saving the decision and calling). Request it again.
+            again = dataclasses.replace(d, deploy_requested_at=now, updated_at=now)
+            action = UpdateEnvironment(env.name, d.version_label)
+            return Decision(again, (action,), requeue_after=config.poll_interval_s)
         return _fail(
             d,
             now,
@@ -334,6 +340,14 @@ def matching_failures(events: tuple[EventView, ...], d: Deployment) -> tuple[str
         and e.date >= d.deploy_requested_at - EVENT_SKEW
         and e.environment_name in (None, d.preprod_env)
         and e.version_label in (None, d.version_label)
+    )
+
+
+def _untouched_since_request(env: EnvironmentView, d: Deployment) -> bool:
+    return (
+        env.date_updated is not None
+        and d.deploy_requested_at is not None
+        and env.date_updated < d.deploy_requested_at - EVENT_SKEW
     )
 
 

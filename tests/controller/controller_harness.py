@@ -121,6 +121,7 @@ class World:
         self.broken_health: dict[str, HttpCheck] = {}
         self.calls: Counter[str] = Counter()
         self._provision()
+        self.clock.advance(3600)  # the environments were created well before any deployment
         self.rt = runtime.current()
         self.rt.clock = self.clock
         self.rt.http_get = self.http_get

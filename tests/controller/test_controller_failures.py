@@ -124,3 +124,34 @@ def test_throttled_describe_calls_are_retried_adaptively(world: World, rate: flo
     view = _deploy_and_drain(world)
     assert view["status"] == "succeeded"
     assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
+
+
+def test_an_update_request_lost_after_its_decision_was_saved_is_sent_again(world: World) -> None:
+    """UpdateEnvironment throttled beyond the retries: the tick fails after saving its decision, SQS
+    redelivers the message, and the next tick sees Beanstalk never touched pre-production: it asks again."""
+    from botocore.exceptions import ClientError
+
+    eb = world.rt.eb
+    real = eb.update_environment
+    attempts = []
+
+    def throttled_once(**kwargs: object) -> object:
+        attempts.append(kwargs)
+        if len(attempts) == 1:
+            raise ClientError(
+                {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "UpdateEnvironment"
+            )
+        return real(**kwargs)
+
+    eb.update_environment = throttled_once
+    response = world.post_deployment(TAG)
+    message = world.queue.pop_next()
+    with pytest.raises(ClientError):
+        world.deliver(message)  # the Lambda fails; the message becomes visible again
+    world.clock.advance(360)  # the queue's visibility timeout
+    world.deliver(message)
+    world.drain()
+    view = world.get_deployment(json.loads(response.body)["id"])
+    assert view["status"] == "succeeded", view["error"]
+    assert len(attempts) == 2
+    assert world.prod_owner() == GREEN

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from controller_builders import (
+    BLUE_CNAME,
     CONFIG,
     IMAGE,
     PROD_CNAME,
@@ -191,6 +192,36 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         observed(environments=before_swap(green_label="1.0.40"), events=()),
         300,
         {"status": Status.FAILED, "error": "rolled the update back", "actions": [act.ReleaseLease]},
+    ),
+    (
+        "Ready on the old label, untouched since the request (it never reached Beanstalk) -> requested again",
+        running_at(S.WAIT_READY),
+        observed(
+            environments=(
+                env("shop-blue", PROD_CNAME),
+                dataclasses.replace(env("shop-green", BLUE_CNAME, label="1.0.40"), date_updated=at(-3600)),
+            ),
+            events=(),
+        ),
+        300,
+        {
+            "status": Status.RUNNING,
+            "step": (S.WAIT_READY, StepStatus.RUNNING),
+            "actions": [act.UpdateEnvironment],
+        },
+    ),
+    (
+        "Ready on the old label, changed after the request (silent rollback) -> failed",
+        running_at(S.WAIT_READY),
+        observed(
+            environments=(
+                env("shop-blue", PROD_CNAME),
+                dataclasses.replace(env("shop-green", BLUE_CNAME, label="1.0.40"), date_updated=at(200)),
+            ),
+            events=(),
+        ),
+        300,
+        {"status": Status.FAILED, "error": "rolled the update back"},
     ),
     (
         "Ready/Red -> failed",
