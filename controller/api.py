@@ -134,7 +134,7 @@ def create_deployment() -> Response:
 
 @app.route("/deployments", methods=["GET"])
 def list_deployments() -> Response:
-    denied = _authenticate(b"")
+    denied = _authenticate(_body())
     if denied is not None:
         return denied
     params: dict[str, str] = dict(_request().query_params or {})
@@ -150,7 +150,7 @@ def list_deployments() -> Response:
 
 @app.route("/deployments/{deployment_id}", methods=["GET"])
 def get_deployment(deployment_id: str) -> Response:
-    denied = _authenticate(b"")
+    denied = _authenticate(_body())
     if denied is not None:
         return denied
     from controller import records, runtime
