@@ -15,7 +15,7 @@ $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@$(PY) -m pip install -qq --disable-pip-version-check --upgrade pip
 	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
-	@echo "$(VENV) is ready
+	@echo "$(VENV) is ready"
 
 venv: $(STAMP)
 
