@@ -215,7 +215,9 @@ class Demo:
     def _summary(self) -> None:
         self._say("")
         self._say("Summary")
-        header = ("step", "deployment", "status", "production", "took", "production traffic meanwhile", "")
+        header = (
+            "step", "deployment", "status", "production", "took", "production traffic meanwhile", "outcome"
+        )
         rows = [
             (
                 r.step,
