@@ -61,6 +61,18 @@ def _signed_path() -> str:
     return path
 
 
+def _signed_body() -> bytes | Response:
+    """The raw body of a request within the size limit and signed with the shared secret, else the
+    413 / 401 (or 500 on bad configuration) that refuses it. Every route but /health goes through here."""
+    from controller import notification
+
+    body = _body()
+    if len(body) > notification.MAX_BODY_BYTES:
+        return _error(413, f"body is {len(body)} bytes; the limit is {notification.MAX_BODY_BYTES}")
+    denied = _authenticate(body)
+    return body if denied is None else denied
+
+
 def _authenticate(body: bytes) -> Response | None:
     """None when the request is signed with the shared secret, else the 401 (or 500 on bad config)."""
     from controller import runtime, secret, signing
@@ -93,14 +105,11 @@ def health() -> dict[str, str]:
 
 @app.route("/deployments", methods=["POST"], content_types=["application/json"])
 def create_deployment() -> Response:
+    body = _signed_body()
+    if isinstance(body, Response):
+        return body
     from controller import notification
 
-    body = _body()
-    if len(body) > notification.MAX_BODY_BYTES:
-        return _error(413, f"body is {len(body)} bytes; the limit is {notification.MAX_BODY_BYTES}")
-    denied = _authenticate(body)
-    if denied is not None:
-        return denied
     parsed = notification.parse(body, _request().headers.get("content-type"))
     if isinstance(parsed, notification.Rejection):
         return _error(parsed.status, parsed.message)
@@ -134,8 +143,8 @@ def create_deployment() -> Response:
 
 @app.route("/deployments", methods=["GET"])
 def list_deployments() -> Response:
-    denied = _authenticate(_body())
-    if denied is not None:
+    denied = _signed_body()
+    if isinstance(denied, Response):
         return denied
     params: dict[str, str] = dict(_request().query_params or {})
     raw = params.get("limit", str(DEFAULT_LIST_LIMIT))
@@ -150,8 +159,8 @@ def list_deployments() -> Response:
 
 @app.route("/deployments/{deployment_id}", methods=["GET"])
 def get_deployment(deployment_id: str) -> Response:
-    denied = _authenticate(_body())
-    if denied is not None:
+    denied = _signed_body()
+    if isinstance(denied, Response):
         return denied
     from controller import records, runtime
 
@@ -163,13 +172,8 @@ def get_deployment(deployment_id: str) -> Response:
 
 @app.route("/deployments/{deployment_id}/rollback", methods=["POST"], content_types=["application/json"])
 def rollback_deployment(deployment_id: str) -> Response:
-    from controller import notification
-
-    body = _body()
-    if len(body) > notification.MAX_BODY_BYTES:
-        return _error(413, f"body is {len(body)} bytes; the limit is {notification.MAX_BODY_BYTES}")
-    denied = _authenticate(body)
-    if denied is not None:
+    denied = _signed_body()
+    if isinstance(denied, Response):
         return denied
     from controller import records, rollback, runtime
 
