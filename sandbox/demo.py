@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.instances import REPO_ROOT
+from sandbox.instances import REPO_ROOT, without_proxies
 from sandbox.pipeline_api import PipelineError, latest_deployment
 from sandbox.stack import Stack, StackInfo
 from sandbox.traffic import Background, Production, Tally
@@ -258,7 +258,7 @@ class Demo:
     def _client(self, arguments: list[str]) -> int:
         """Run the CI client as CI would, echoing its output line by line as it comes."""
         self._say(f"   $ python -m controller.client {shlex.join(arguments)}")
-        env = {key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")}
+        env = without_proxies(os.environ)
         env.update(PIPELINE_URL=self.info.controller_url, PIPELINE_SECRET=self.info.signing_secret)
         with subprocess.Popen(
             [sys.executable, "-m", "controller.client", *arguments],

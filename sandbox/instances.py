@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -54,17 +54,8 @@ class ProcessLauncher:
     def start(self, name: str, image: ImageRef, port: int) -> ProcessInstance:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}-{image.tag}-{port}.log"
-        env = {**_without_proxies(self.base_env), **app_settings(image, port, self.store)}
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                self.command,
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        env = {**without_proxies(self.base_env), **app_settings(image, port, self.store)}
+        process = spawn_logged(self.command, env, log_path)
         return ProcessInstance(image=image, port=port, process=process, log_path=log_path)
 
 
@@ -84,6 +75,21 @@ class ProcessInstance:
 
     def stop(self) -> None:
         stop_process_group(self.process)
+
+
+def spawn_logged(command: Sequence[str], env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `command` from the checkout in a process group of its own, its output appended to `log_path`
+    (so `stop_process_group` can take down everything it starts)."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop_process_group(process: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> None:
@@ -114,7 +120,7 @@ def _signal_group(pgid: int, signum: signal.Signals) -> None:
         os.killpg(pgid, signum)
 
 
-def _without_proxies(env: Mapping[str, str]) -> dict[str, str]:
-    """The web app talks to nothing over HTTP; the sandbox's proxy settings are not its business."""
-    proxies = {"http_proxy", "https_proxy", "no_proxy", "all_proxy"}
-    return {key: value for key, value in env.items() if key.lower() not in proxies}
+def without_proxies(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` less the proxy settings (`http_proxy`, `NO_PROXY`, ...): the sandbox's own processes reach each
+    other on loopback directly; only the controller gets a proxy, the CNAME front, set on purpose."""
+    return {key: value for key, value in env.items() if not key.lower().endswith("_proxy")}

@@ -11,7 +11,6 @@ import logging
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,14 @@ from sandbox import aws, beanstalk
 from sandbox.dockerrun import ImageRef
 from sandbox.environments import Environments, EnvironmentStartError
 from sandbox.front import Front, Route, Router, cname_router
-from sandbox.instances import REPO_ROOT, Launcher, ProcessLauncher, log_tail, stop_process_group
+from sandbox.instances import (
+    Launcher,
+    ProcessLauncher,
+    log_tail,
+    spawn_logged,
+    stop_process_group,
+    without_proxies,
+)
 from sandbox.ports import LOOPBACK, free_port
 from sandbox.provision import Names, provision_application, provision_controller_resources
 
@@ -201,21 +207,13 @@ class Stack:
         port = free_port()
         url = f"http://{LOOPBACK}:{port}"
         env = {
-            **{k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")},
+            **without_proxies(os.environ),
             **controller_environment(endpoint, names, proxy_url, self.options.poll_interval_s),
         }
         log_path = self.run_dir / "controller.log"
         self._report(f"sandbox: starting the controller (API + SQS poller) on {url}")
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "sandbox.controller_host", "--port", str(port)],
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        command = [sys.executable, "-m", "sandbox.controller_host", "--port", str(port)]
+        process = spawn_logged(command, env, log_path)
         self._stops.append(("controller", lambda: stop_process_group(process)))
         deadline = time.monotonic() + CONTROLLER_START_TIMEOUT_S
         while time.monotonic() < deadline:
