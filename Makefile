@@ -10,7 +10,8 @@ STAMP  := $(VENV)/.installed
         docker-engine package clean
 
 $(STAMP): requirements-dev.txt webapp/requirements.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	    echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
 	@echo "installing the pinned requirements into $(VENV) (about a minute the first time)..."
 	@$(PY) -m pip install -qq --disable-pip-version-check --upgrade pip
 	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt
