@@ -27,7 +27,8 @@ def main() -> int:
     try:
         store = open_store(config)
     except StoreUnavailable as error:
-        print(f"error: SQLITE_PATH: {error}", file=sys.stderr)
+        variable = "MONGODB_URI" if config.mongodb_uri else "SQLITE_PATH"
+        print(f"error: {variable}: {error}", file=sys.stderr)
         return 1
     first_start = Deploy(version=config.version, hostname=socket.gethostname(), deployed_at=datetime.now(UTC))
     log.info(
@@ -43,10 +44,6 @@ def main() -> int:
 def run(store: Store, first_start: Deploy, port: int, threads: int) -> None:
     """Serves `store` as the instance `first_start` until SIGTERM; the benchmark passes other stores."""
     app = make_app(store, first_start)
-    try:
-        store.record_deploy(first_start)
-    except StoreUnavailable as error:
-        log.error("store unavailable at start, deploy record deferred to the first request: %s", error)
     try:
         serve(with_access_log(app), port=port, threads=threads)
     finally:

@@ -23,9 +23,15 @@ HTML = "text/html; charset=utf-8"
 
 
 def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
-    """The WSGI app for the instance described by `first_start` (its version, host and start time)."""
+    """The WSGI app for the instance described by `first_start` (its version, host and start time).
+
+    Records that start in the store now, or, while the store is down, on the first request that reaches it."""
     app = bottle.Bottle(catchall=True)
     stamp = DeployStamp(store, first_start)
+    try:
+        stamp.ensure_recorded()
+    except StoreUnavailable as error:
+        log.error("store unavailable at start, deploy record deferred to the first request: %s", error)
     version, hostname = first_start.version, first_start.hostname
 
     @app.get("/")
