@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from tests.prerequisites import unavailable
+
 docker = pytest.importorskip("docker")
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -42,20 +44,9 @@ HEALTHY_WITHIN_S = 90
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {reason} (run scripts/docker-engine.sh first)", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
-def engine() -> Any:
-    try:
-        client = docker.from_env(timeout=900)
-        client.ping()
-    except Exception as error:  # docker raises several unrelated types when there is no engine
-        _unavailable(f"no Docker engine: {error}")
-    return client
+def engine(docker_engine: Any) -> Any:
+    return docker_engine
 
 
 @dataclass(frozen=True)
@@ -203,7 +194,7 @@ def test_sigterm_stops_it_with_exit_code_0_within_10_seconds(engine, image_under
 
 def test_push_to_the_registry_and_pull_back_by_digest(engine, image_under_test):
     if not _registry_answers(REGISTRY):
-        _unavailable(f"no registry at {REGISTRY}")
+        unavailable(f"no registry at {REGISTRY}; run scripts/docker-engine.sh first")
     repository = f"{REGISTRY}/deliverypipeline"
     tag = f"test-{uuid.uuid4().hex[:12]}"
     image = image_under_test.image

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from sandbox.containers import LABEL, DockerLauncher
 from sandbox.dockerrun import ImageRef, build_bundle
 from sandbox.environments import Environments
 from sandbox.images import publish
+from tests.prerequisites import unavailable
 
 REPOSITORY = "127.0.0.1:5000/deliverypipeline-sandbox-test"
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -23,27 +23,15 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and {reason} (run scripts/docker-engine.sh first)", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
-def engine() -> Any:
-    import docker
-
-    try:
-        client = docker.from_env(timeout=900)
-        client.ping()
-    except Exception as error:  # docker raises several unrelated types when there is no engine
-        _unavailable(f"no Docker engine: {error}")
+def engine(docker_engine: Any) -> Any:
+    """The engine, once the local registry answers too."""
     try:
         with _DIRECT.open("http://127.0.0.1:5000/v2/", timeout=5):
             pass
     except (urllib.error.URLError, OSError) as error:
-        _unavailable(f"no registry on 127.0.0.1:5000: {error}")
-    return client
+        unavailable(f"no registry on 127.0.0.1:5000 ({error}); run scripts/docker-engine.sh first")
+    return docker_engine
 
 
 @pytest.fixture(scope="module")

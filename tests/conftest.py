@@ -1,0 +1,22 @@
+"""Fixtures shared by the test folders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.prerequisites import unavailable
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Any:
+    """A client of the local Docker engine (`make docker-engine` brings one up on Debian)."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=900)
+        client.ping()
+    except Exception as error:  # docker raises several unrelated types when there is no engine
+        unavailable(f"no Docker engine ({error}); run scripts/docker-engine.sh first")
+    return client
