@@ -94,8 +94,7 @@ class DeploymentStore:
         try:
             self._db.transact_write_items(TransactItems=[put, newest])
         except self._db.exceptions.TransactionCanceledException as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            if _record_condition_failed(error):
                 return None
             # A newer notification is already recorded: store this one anyway; it will end superseded.
             try:
@@ -119,8 +118,7 @@ class DeploymentStore:
                     TransactItems=[{"Put": put}, {"Update": self._lease(d, now, lease)}]
                 )
             except self._db.exceptions.TransactionCanceledException as error:
-                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
+                if _record_condition_failed(error):
                     raise StaleRecord(d.id) from None
                 raise LeaseLost(d.id) from None
         return dataclasses.replace(d, record_version=version + 1)
@@ -185,6 +183,13 @@ class DeploymentStore:
             "ConditionExpression": "last_succeeded_id = :id",
             "ExpressionAttributeValues": me,
         }
+
+
+def _record_condition_failed(error: Any) -> bool:
+    """Whether a cancelled transaction failed on its first item, the deployment record's own conditional put
+    (rather than on the application item that comes second)."""
+    reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+    return bool(reasons) and reasons[0] == "ConditionalCheckFailed"
 
 
 def _deployment(item: dict[str, Any]) -> Deployment:
