@@ -71,7 +71,8 @@ def test_the_template_wires_the_queue_table_and_passes_cfn_lint(packaged: tuple[
     table = resources["DeploymentsTable"]["Properties"]
     assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "by_application"
     policy = json.dumps(resources["ReconcileTickRole"]["Properties"]["Policies"])
-    assert f"deliverypipeline-{stage}-deployments" in policy and '"Action": "*"' not in policy
+    assert "table/${DeploymentsTable}" in policy and '"Action": "*"' not in policy
+    assert table["TableName"] == {"Fn::Sub": "deliverypipeline-${Stage}-deployments"}
     lint = subprocess.run(
         [str(BIN / "cfn-lint"), str(out / "sam.json")], capture_output=True, text=True, timeout=240
     )
