@@ -20,3 +20,11 @@ def docker_engine() -> Any:
     except Exception as error:  # docker raises several unrelated types when there is no engine
         unavailable(f"no Docker engine ({error}); run scripts/docker-engine.sh first")
     return client
+
+
+# Every AWS call the controller makes in any test is checked against its function's IAM policy.
+from tests.infra.iam_plugin import (  # noqa: E402
+    controller_calls_are_allowed,  # noqa: F401
+    pytest_collection_modifyitems,  # noqa: F401
+    pytest_configure,  # noqa: F401
+)
