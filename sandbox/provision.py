@@ -1,64 +1,52 @@
-"""What the sandbox creates in the emulated AWS account before anything runs: the controller's resources
-(bucket, table, queue, signing secret, as `.chalice/resources.json` declares them) and the Beanstalk
-application with its two environments, blue on the production CNAME and green on staging.
+"""The sandbox's AWS side, provisioned the way a user provisions a real account: the provisioning stack
+(`infra/pipeline.yaml`) and the controller's stack (`chalice package --merge-template
+.chalice/resources.json`, its code uploaded as `aws cloudformation package` does), both deployed through
+the emulation's CloudFormation (`sandbox.cloudformation`: moto's, with the Beanstalk resource types and the
+serverless transform). The two
+Beanstalk environments are the stack's resources; the controller then runs with the very environment the
+stack gave its Lambda functions, and the signing secret is the one Secrets Manager generated.
+
+    provisioned = provision(clients, names, first_image, work_dir)
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from sandbox import cloudformation
 from sandbox.dockerrun import ImageRef, build_bundle
 
-RESOURCES_TEMPLATE = Path(__file__).resolve().parent.parent / ".chalice" / "resources.json"
+ROOT = Path(__file__).resolve().parent.parent
+INFRA_TEMPLATE = ROOT / "infra" / "pipeline.yaml"
+MERGE_TEMPLATE = ROOT / ".chalice" / "resources.json"
 SOLUTION_STACK = "64bit Amazon Linux 2023 v4.3.0 running Docker"
-# The controller's table as its store module uses it, for when no resources template is present.
-DEFAULT_TABLE = {
-    "AttributeDefinitions": [
-        {"AttributeName": "pk", "AttributeType": "S"},
-        {"AttributeName": "application", "AttributeType": "S"},
-        {"AttributeName": "created_at", "AttributeType": "S"},
-    ],
-    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-    "GlobalSecondaryIndexes": [
-        {
-            "IndexName": "by_application",
-            "KeySchema": [
-                {"AttributeName": "application", "KeyType": "HASH"},
-                {"AttributeName": "created_at", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-}
-_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+CONTROLLER_STAGE = "dev"
+STACK_TIMEOUT_S = 60.0
+PACKAGE_TIMEOUT_S = 120.0
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+cloudformation.install()
+
+
+class ProvisionError(RuntimeError):
+    """A stack did not reach CREATE_COMPLETE, or the controller could not be packaged; says which and why."""
 
 
 @dataclass(frozen=True)
 class Names:
-    """Every name the sandbox's account uses, derived from the application name."""
+    """Every name the sandbox chooses; the rest (bucket, table, queue, secret) the stacks choose."""
 
     application: str = "deliverypipeline"
     region: str = "us-east-1"
-
-    @property
-    def bucket(self) -> str:
-        return f"{self.application}-artifacts"
-
-    @property
-    def table(self) -> str:
-        return f"{self.application}-deployments"
-
-    @property
-    def queue(self) -> str:
-        return f"{self.application}-reconcile"
-
-    @property
-    def secret_param(self) -> str:
-        return f"/{self.application}/signing-secret"
 
     @property
     def prod_prefix(self) -> str:
@@ -70,11 +58,24 @@ class Names:
 
     @property
     def blue(self) -> str:
-        return f"{self.application}-blue"
+        return f"{self.application}-blue"  # as infra/pipeline.yaml names them
 
     @property
     def green(self) -> str:
         return f"{self.application}-green"
+
+    @property
+    def infra_stack(self) -> str:
+        return self.application
+
+    @property
+    def controller_stack(self) -> str:
+        return f"{self.application}-controller"
+
+    @property
+    def packages_bucket(self) -> str:
+        """Where `aws cloudformation package` would upload the controller's code (and the first bundle)."""
+        return f"{self.application}-packages"
 
     def cname(self, prefix: str) -> str:
         return f"{prefix}.{self.region}.elasticbeanstalk.com"
@@ -85,88 +86,143 @@ class Names:
         return {self.blue: self.prod_prefix, self.green: self.staging_prefix}
 
 
-def provision_controller_resources(clients: Any, names: Names, secret: str) -> None:
-    """Bucket, deployments table, reconcile queue (+ its dead-letter queue) and the signing secret."""
-    clients.s3.create_bucket(Bucket=names.bucket)
-    clients.dynamodb.create_table(TableName=names.table, **table_definition(RESOURCES_TEMPLATE))
-    queue, dead_letter, max_receive = queue_definitions(RESOURCES_TEMPLATE)
-    if dead_letter is not None:
-        dlq_url = clients.sqs.create_queue(QueueName=f"{names.queue}-dlq", Attributes=dead_letter)["QueueUrl"]
-        dlq_arn = clients.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
-        redrive = {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": max_receive}
-        queue = {**queue, "RedrivePolicy": json.dumps(redrive)}
-    clients.sqs.create_queue(QueueName=names.queue, Attributes=queue)
-    clients.ssm.put_parameter(Name=names.secret_param, Value=secret, Type="SecureString")
+@dataclass(frozen=True)
+class Provisioned:
+    function_environment: dict[str, str]  # the controller's Lambda functions' environment variables
+    signing_secret: str
+    stacks: tuple[str, ...]
 
 
-def provision_application(clients: Any, names: Names, image: ImageRef) -> None:
-    """The Beanstalk application, `image`'s version, and blue (production) + green (staging) running it."""
-    label = image.tag
-    key = f"{names.application}/{label}.zip"
-    clients.elasticbeanstalk.create_application(ApplicationName=names.application)
-    clients.s3.put_object(Bucket=names.bucket, Key=key, Body=build_bundle(image))
-    clients.elasticbeanstalk.create_application_version(
-        ApplicationName=names.application,
-        VersionLabel=label,
-        SourceBundle={"S3Bucket": names.bucket, "S3Key": key},
-        Description=f"image {image}",
-    )
-    for env_name, prefix in names.environments.items():
-        clients.elasticbeanstalk.create_environment(
-            ApplicationName=names.application,
-            EnvironmentName=env_name,
-            CNAMEPrefix=prefix,
-            VersionLabel=label,
-            SolutionStackName=SOLUTION_STACK,
-        )
-
-
-def table_definition(template: Path) -> dict[str, Any]:
-    """create_table arguments (keys and indexes) from the template's DynamoDB table, else the default."""
-    properties = _resource_properties(template, "AWS::DynamoDB::Table")
-    if properties is None:
-        return dict(DEFAULT_TABLE)
-    table = {key: properties[key] for key in _TABLE_KEYS if key in properties}
-    if properties.get("BillingMode") == "PAY_PER_REQUEST" or "ProvisionedThroughput" not in properties:
-        table["BillingMode"] = "PAY_PER_REQUEST"
-    else:
-        table["ProvisionedThroughput"] = properties["ProvisionedThroughput"]
-    return table
-
-
-def queue_definitions(template: Path) -> tuple[dict[str, str], dict[str, str] | None, int]:
-    """(reconcile queue attributes, dead-letter queue attributes or None, maxReceiveCount) from the
-    template: the queue with a RedrivePolicy is the reconcile queue, the one it names its dead letters."""
-    queues = _resources(template, "AWS::SQS::Queue")
-    main = next((q for q in queues.values() if "RedrivePolicy" in q), None)
-    if main is None:
-        return (_queue_attributes(next(iter(queues.values()))) if queues else {}), None, 0
-    redrive = main["RedrivePolicy"]
-    target = redrive.get("deadLetterTargetArn", {}).get("Fn::GetAtt", [None])[0]
-    dead_letter = queues.get(target) if isinstance(target, str) else None
-    max_receive = int(redrive.get("maxReceiveCount", 5))
-    dead_letter_attributes = None if dead_letter is None else _queue_attributes(dead_letter)
-    return _queue_attributes(main), dead_letter_attributes, max_receive
-
-
-def _queue_attributes(properties: dict[str, Any]) -> dict[str, str]:
-    plain = ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds", "DelaySeconds")
-    return {key: str(properties[key]) for key in plain if isinstance(properties.get(key), int | str)}
-
-
-def _resource_properties(template: Path, resource_type: str) -> dict[str, Any] | None:
-    return next(iter(_resources(template, resource_type).values()), None)
-
-
-def _resources(template: Path, resource_type: str) -> dict[str, dict[str, Any]]:
-    """Logical id -> Properties of the template's resources of that type (none without a template)."""
+def provision(clients: Any, names: Names, first: ImageRef, work_dir: Path) -> Provisioned:
+    """Both stacks CREATE_COMPLETE, blue (production CNAME) and green (staging) running `first`."""
+    packaging = start_packaging(work_dir / "controller-package")
     try:
-        document = json.loads(template.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    resources = document.get("Resources", {}) if isinstance(document, dict) else {}
-    return {
-        logical_id: resource.get("Properties", {})
-        for logical_id, resource in resources.items()
-        if isinstance(resource, dict) and resource.get("Type") == resource_type
-    }
+        return _deploy(clients, names, first, packaging)
+    finally:
+        if packaging.process.poll() is None:  # a failure before the package was needed: stop it
+            packaging.process.kill()
+            packaging.process.wait()
+
+
+def _deploy(clients: Any, names: Names, first: ImageRef, packaging: Packaging) -> Provisioned:
+    clients.s3.create_bucket(Bucket=names.packages_bucket)
+    first_key = f"initial/{first.tag}.zip"
+    clients.s3.put_object(Bucket=names.packages_bucket, Key=first_key, Body=build_bundle(first))
+    deploy_stack(
+        clients.cloudformation,
+        names.infra_stack,
+        INFRA_TEMPLATE.read_text(encoding="utf-8"),
+        {
+            "ApplicationName": names.application,
+            "ProductionCnamePrefix": names.prod_prefix,
+            "StagingCnamePrefix": names.staging_prefix,
+            "SolutionStackName": SOLUTION_STACK,
+            "InitialVersionBucket": names.packages_bucket,
+            "InitialVersionKey": first_key,
+        },
+    )
+    template = finish_packaging(packaging, clients.s3, names.packages_bucket)
+    deploy_stack(
+        clients.cloudformation,
+        names.controller_stack,
+        json.dumps(template),
+        {"Stage": CONTROLLER_STAGE, "InfraStack": names.infra_stack},
+    )
+    outputs = stack_outputs(clients.cloudformation, names.controller_stack)
+    function = clients.awslambda.get_function_configuration(FunctionName=outputs["APIHandlerName"])
+    environment = dict(function["Environment"]["Variables"])
+    infra = stack_outputs(clients.cloudformation, names.infra_stack)
+    secret = clients.secretsmanager.get_secret_value(SecretId=infra["SigningSecretArn"])["SecretString"]
+    leave_the_queue_to_the_poller(clients.sqs, environment["RECONCILE_QUEUE"], names.region)
+    return Provisioned(environment, str(secret), (names.infra_stack, names.controller_stack))
+
+
+def deploy_stack(cfn: Any, name: str, body: str, parameters: dict[str, str]) -> None:
+    """CreateStack, then wait for CREATE_COMPLETE like `aws cloudformation deploy` (ProvisionError else)."""
+    try:
+        cfn.create_stack(
+            StackName=name,
+            TemplateBody=body,
+            Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
+            Capabilities=CAPABILITIES,
+        )
+    except ClientError as error:
+        raise ProvisionError(f"stack {name} refused: {error.response['Error']['Message']}") from None
+    deadline = time.monotonic() + STACK_TIMEOUT_S
+    while True:
+        status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        if status == "CREATE_COMPLETE":
+            return
+        if not status.endswith("IN_PROGRESS") or time.monotonic() > deadline:
+            raise ProvisionError(f"stack {name} is {status}: {_last_failure(cfn, name)}")
+        time.sleep(0.1)
+
+
+def stack_outputs(cfn: Any, name: str) -> dict[str, str]:
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+@dataclass(frozen=True)
+class Packaging:
+    process: subprocess.Popen[str]
+    out: Path
+
+
+def start_packaging(out: Path) -> Packaging:
+    """`chalice package` of the controller, started now (it runs while the first stack deploys)."""
+    chalice = Path(sys.executable).parent / "chalice"
+    command = [
+        str(chalice),
+        "package",
+        "--stage",
+        CONTROLLER_STAGE,
+        "--merge-template",
+        str(MERGE_TEMPLATE),
+        str(out),
+    ]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env["AWS_DEFAULT_REGION"] = "us-east-1"  # chalice needs one; the template names no region
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    return Packaging(process, out)
+
+
+def finish_packaging(packaging: Packaging, s3: Any, bucket: str) -> dict[str, Any]:
+    """The packaged template with its code uploaded to `bucket` and CodeUri pointing there, as
+    `aws cloudformation package` leaves it."""
+    process, out = packaging.process, packaging.out
+    try:
+        output, _ = process.communicate(timeout=PACKAGE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise ProvisionError(f"chalice package took more than {PACKAGE_TIMEOUT_S:g} s") from None
+    if process.returncode != 0:
+        raise ProvisionError(f"chalice package failed ({process.returncode}): {output.strip()[-500:]}")
+    template: dict[str, Any] = json.loads((out / "sam.json").read_text(encoding="utf-8"))
+    key = "controller/deployment.zip"
+    s3.put_object(Bucket=bucket, Key=key, Body=(out / "deployment.zip").read_bytes())
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = f"s3://{bucket}/{key}"
+    return template
+
+
+def leave_the_queue_to_the_poller(sqs: Any, queue_name: str, region: str) -> None:
+    """The stack maps the reconcile queue to its function; moto would run that function in a Lambda
+    container on every message. In the sandbox the controller's host polls the queue itself (as the event
+    source mapping does), so moto's own trigger is taken off the queue; the mapping itself stays listed."""
+    from moto.sqs.models import sqs_backends
+
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    account = url.rstrip("/").split("/")[-2]
+    sqs_backends[account][region].get_queue(queue_name).lambda_event_source_mappings.clear()
+
+
+def _last_failure(cfn: Any, name: str) -> str:
+    events = cfn.describe_stack_events(StackName=name).get("StackEvents", [])
+    failed = [e for e in events if str(e.get("ResourceStatus", "")).endswith("FAILED")]
+    chosen = failed[0] if failed else (events[0] if events else {})
+    return str(chosen.get("ResourceStatusReason") or "no reason given")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from sandbox.instances import (
     without_proxies,
 )
 from sandbox.ports import LOOPBACK, free_port
-from sandbox.provision import Names, provision_application, provision_controller_resources
+from sandbox.provision import Names, ProvisionError, provision
 
 ACCOUNT_ID = beanstalk.DEFAULT_ACCOUNT_ID
 PROCESS_IMAGE = "docker.io/acme/deliverypipeline"  # any reference: process mode runs this checkout
@@ -119,10 +118,6 @@ class Stack:
         backend.settle_after_s = self.options.settle_after_s
         clients = _clients(endpoint, names.region)
 
-        secret = secrets.token_hex(32)
-        self._report(f"sandbox: creating bucket, table, queue and signing secret of {names.application}")
-        provision_controller_resources(clients, names, secret)
-
         first = ImageRef(self.options.image_repository, self.options.first_tag)
         if self.options.docker:
             tags = (first.tag, *self.options.publish_tags)
@@ -136,8 +131,14 @@ class Stack:
                 environments.launch(env_name, first)
             except EnvironmentStartError as error:
                 raise StackError(f"the first version cannot start: {error}") from error
-        self._report(f"sandbox: creating Beanstalk application {names.application} with its environments")
-        provision_application(clients, names, first)
+        self._report(
+            f"sandbox: deploying stacks {names.infra_stack} (infra/pipeline.yaml: application, environments, "
+            f"bucket, secret) and {names.controller_stack} (the controller) through CloudFormation"
+        )
+        try:
+            provisioned = provision(clients, names, first, self.run_dir)
+        except ProvisionError as error:
+            raise StackError(f"provisioning failed: {error}") from error
         for env_name in names.environments:
             backend.set_deploy_hook(env_name, _deploy_hook(environments, self._report))
         backend.advance()
@@ -150,14 +151,14 @@ class Stack:
             for env_name in names.environments
         }
 
-        controller_url = self._start_controller(endpoint, names, proxy.url)
+        controller_url = self._start_controller(endpoint, names, provisioned.function_environment, proxy.url)
         self.info = StackInfo(
             controller_url=controller_url,
             aws_endpoint=endpoint,
             region=names.region,
             application=names.application,
             prod_url=prod_front.url,
-            signing_secret=secret,
+            signing_secret=provisioned.signing_secret,
             environments={
                 env_name: _described(names.cname(prefix), env_fronts[env_name].url, first.tag)
                 for env_name, prefix in names.environments.items()
@@ -203,12 +204,16 @@ class Stack:
         self._stops.append((f"front {front.url}", front.stop))
         return front
 
-    def _start_controller(self, endpoint: str, names: Names, proxy_url: str) -> str:
+    def _start_controller(
+        self, endpoint: str, names: Names, function_environment: dict[str, str], proxy_url: str
+    ) -> str:
         port = free_port()
         url = f"http://{LOOPBACK}:{port}"
         env = {
             **without_proxies(os.environ),
-            **controller_environment(endpoint, names, proxy_url, self.options.poll_interval_s),
+            **controller_environment(
+                endpoint, names, function_environment, proxy_url, self.options.poll_interval_s
+            ),
         }
         log_path = self.run_dir / "controller.log"
         self._report(f"sandbox: starting the controller (API + SQS poller) on {url}")
@@ -228,10 +233,12 @@ class Stack:
 
 
 def controller_environment(
-    endpoint: str, names: Names, proxy_url: str, poll_interval_s: int
+    endpoint: str, names: Names, function_environment: dict[str, str], proxy_url: str, poll_interval_s: int
 ) -> dict[str, str]:
-    """The Lambda function's environment, pointed at the emulation and the CNAME front."""
+    """The Lambda functions' environment as the controller's stack set it, pointed at the emulation and the
+    CNAME front, with the sandbox's shorter timeout and re-check interval."""
     return {
+        **function_environment,
         **FAKE_CREDENTIALS,
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_DEFAULT_REGION": names.region,
@@ -240,13 +247,6 @@ def controller_environment(
         "http_proxy": proxy_url,
         "NO_PROXY": f"{LOOPBACK},localhost",
         "no_proxy": f"{LOOPBACK},localhost",
-        "EB_APPLICATION": names.application,
-        "PROD_CNAME_PREFIX": names.prod_prefix,
-        "ARTIFACT_BUCKET": names.bucket,
-        "DEPLOYMENTS_TABLE": names.table,
-        "RECONCILE_QUEUE": names.queue,
-        "SIGNING_SECRET_PARAM": names.secret_param,
-        "ACCEPTED_HEALTH": "Green",
         "DEPLOY_TIMEOUT_S": "120",
         "POLL_INTERVAL_S": str(poll_interval_s),
     }
@@ -261,8 +261,9 @@ def _clients(endpoint: str, region: str) -> SimpleNamespace:
     return SimpleNamespace(
         **{
             service: session.client(service, endpoint_url=endpoint)
-            for service in ("s3", "dynamodb", "sqs", "ssm", "elasticbeanstalk")
-        }
+            for service in ("s3", "sqs", "elasticbeanstalk", "cloudformation", "secretsmanager")
+        },
+        awslambda=session.client("lambda", endpoint_url=endpoint),
     )
 
 
