@@ -5,9 +5,20 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LINT_VENV  := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed
 
-.PHONY: venv demo up run test lint typecheck pytest bench bench-webapp bench-controller \
-        docker-engine package clean
+# On AWS (README "Run it on AWS"): the provisioning stack, the controller's stack and its Chalice stage.
+AWS           ?= aws
+STAGE         ?= prod
+INFRA_STACK   ?= deliverypipeline
+CONTROLLER_STACK ?= $(INFRA_STACK)-controller
+CNAME_PREFIX  ?=
+MONGODB_URI_PARAMETER ?=
+PACKAGE_DIR   := build/package-$(STAGE)
+
+.PHONY: venv lint-venv demo up run test lint lint-templates lint-iam typecheck pytest bench bench-webapp \
+        bench-controller docker-engine package provision deploy-controller clean
 
 $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -19,6 +30,16 @@ $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@echo "$(VENV) is ready"
 
 venv: $(STAMP)
+
+## checkov and parliament, in a virtualenv of their own (their pins clash with ours).
+$(LINT_STAMP): requirements-lint.txt
+	@test -x $(LINT_VENV)/bin/pip || $(PYTHON) -m venv $(LINT_VENV) || { rm -rf $(LINT_VENV); \
+	    echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
+	@echo "installing the template and policy linters into $(LINT_VENV)..."
+	@$(LINT_VENV)/bin/python -m pip install -qq --disable-pip-version-check -r requirements-lint.txt
+	@touch $(LINT_STAMP)
+
+lint-venv: $(LINT_STAMP)
 
 ## The main job: the whole loop on one machine (no AWS account, no MongoDB server).
 demo: $(STAMP)
@@ -35,9 +56,22 @@ run: $(STAMP)
 ## Every test: lint, types, then the suite.
 test: lint typecheck pytest
 
-lint: $(STAMP)
+lint: $(STAMP) lint-templates lint-iam
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/hadolint Dockerfile
+
+## cfn-lint and checkov on the provisioning template and the controller's packaged template (findings are
+## fixed or skipped with the reason in the resource's Metadata).
+lint-templates: $(STAMP) $(LINT_STAMP) package
+	$(VENV)/bin/cfn-lint infra/*.yaml $(PACKAGE_DIR)/sam.json
+	$(LINT_VENV)/bin/checkov --quiet --compact --framework cloudformation \
+	    -f infra/pipeline.yaml -f $(PACKAGE_DIR)/sam.json
+
+## parliament on each Lambda function's policy, resolved for an example deployment.
+lint-iam: $(STAMP) $(LINT_STAMP)
+	$(PY) -m tests.infra.function_policies build/policies
+	$(LINT_VENV)/bin/parliament --directory build/policies --include_policy_extension .json \
+	    --minimum_severity LOW --config .chalice/parliament.yaml
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -58,10 +92,35 @@ bench-controller: $(STAMP)
 docker-engine:
 	bash scripts/docker-engine.sh
 
-## The controller's Lambda package and CloudFormation template (offline).
+## The controller's Lambda zip and SAM template for STAGE (offline): $(PACKAGE_DIR)/{deployment.zip,sam.json}.
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package \
-	    --stage dev --merge-template .chalice/resources.json build/package
+	    --stage $(STAGE) --merge-template .chalice/resources.json $(PACKAGE_DIR)
+
+## AWS: the provisioning stack (infra/pipeline.yaml). CNAME_PREFIX is required the first time;
+## MONGODB_URI_PARAMETER names the SSM SecureString holding the MongoDB URI. Re-running changes nothing.
+provision:
+	$(AWS) cloudformation deploy --stack-name $(INFRA_STACK) --template-file infra/pipeline.yaml \
+	    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+	    --parameter-overrides ApplicationName=$(INFRA_STACK) \
+	    $(if $(CNAME_PREFIX),ProductionCnamePrefix=$(CNAME_PREFIX)) \
+	    $(if $(MONGODB_URI_PARAMETER),MongoDbUriParameter=$(MONGODB_URI_PARAMETER))
+	$(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --query "Stacks[0].Outputs" --output table
+
+## AWS: the controller through CloudFormation (never `chalice deploy`): package, upload the code to the
+## provisioning stack's artifact bucket, deploy the stack. Re-running changes nothing; the API URL (output
+## EndpointURL) stays the same.
+deploy-controller: package
+	@bucket=$$($(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --output text \
+	    --query "Stacks[0].Outputs[?OutputKey=='ArtifactBucketName'].OutputValue") && \
+	test -n "$$bucket" || { echo "error: no stack $(INFRA_STACK) with output ArtifactBucketName; run make provision" >&2; exit 1; } && \
+	$(AWS) cloudformation package --template-file $(PACKAGE_DIR)/sam.json --s3-bucket "$$bucket" \
+	    --s3-prefix controller --output-template-file $(PACKAGE_DIR)/packaged.yaml
+	$(AWS) cloudformation deploy --stack-name $(CONTROLLER_STACK) --template-file $(PACKAGE_DIR)/packaged.yaml \
+	    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+	    --parameter-overrides Stage=$(STAGE) InfraStack=$(INFRA_STACK)
+	$(AWS) cloudformation describe-stacks --stack-name $(CONTROLLER_STACK) --output text \
+	    --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue"
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LINT_VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -101,3 +101,47 @@ def _substitute(text: str, variables: dict[str, Any], bound: dict[str, str], pse
 
 def _canonical(node: Any) -> str:
     return json.dumps(node, sort_keys=True)
+
+
+EXAMPLE_CONFIG = {  # what a prod deployment's functions are given (names from infra/pipeline.yaml's defaults)
+    "EB_APPLICATION": "deliverypipeline",
+    "PROD_CNAME_PREFIX": "deliverypipeline",
+    "ARTIFACT_BUCKET": "deliverypipeline-artifactbucket-1a2b3c4d5e6f",
+    "DEPLOYMENTS_TABLE": "deliverypipeline-prod-deployments",
+    "RECONCILE_QUEUE": "deliverypipeline-prod-reconcile",
+    "SIGNING_SECRET_PARAM": "/aws/reference/secretsmanager/deliverypipeline/signing-secret",
+}
+EXAMPLE_EXPORTS = {  # the provisioning stack's exports no environment variable carries
+    "SigningSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:deliverypipeline/signing-secret-AbCdEf",
+    "BlueEnvironmentName": "deliverypipeline-blue",
+    "GreenEnvironmentName": "deliverypipeline-green",
+}
+
+
+def write_examples(directory: Path) -> list[Path]:
+    """Each function's policy resolved for an example prod deployment, as plain IAM JSON (for linters)."""
+    bound = bindings(EXAMPLE_CONFIG)
+    for export, value in EXAMPLE_EXPORTS.items():
+        bound[_canonical({"Fn::ImportValue": {"Fn::Sub": "${InfraStack}-" + export}})] = value
+    pseudo = {
+        "AWS::Partition": "aws",
+        "AWS::Region": "us-east-1",
+        "AWS::AccountId": "123456789012",
+        "AWS::StackName": "deliverypipeline-controller",
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for policy in function_policies().values():
+        path = directory / policy.document_name
+        resolved = resolve(policy.document, bound, pseudo)
+        assert UNRESOLVED.split("{")[0] not in json.dumps(resolved), f"{policy.document_name}: {resolved}"
+        path.write_text(json.dumps(resolved, indent=2) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    for written in write_examples(Path(sys.argv[1])):
+        print(written)
