@@ -2,10 +2,14 @@
 #
 #   docker build --build-arg APP_VERSION=1.0.42-3f2a1bc -t deliverypipeline:1.0.42-3f2a1bc .
 #
-# PYTHON_IMAGE defaults to Docker Hub's python:3.12-slim (CircleCI). Without Docker Hub, build on the Debian
-# base image from scripts/docker-engine.sh: --network host --build-arg PYTHON_IMAGE=deliverypipeline/python-base:bookworm
+# PYTHON_IMAGE defaults to Docker Hub's python:3.12-slim (CircleCI), pinned by the digest of its multi-platform
+# index, so a rebuild gets the same base until the pin is moved on purpose. To move it (security updates):
+#   docker buildx imagetools inspect python:3.12-slim      # "Digest:" of the index
+# then replace the digest below and rebuild; the image job's tests run on the new base before it is pushed.
+# Without Docker Hub, build on the Debian base image from scripts/docker-engine.sh:
+#   --network host --build-arg PYTHON_IMAGE=deliverypipeline/python-base:bookworm
 # Only `python3` is used: it exists in both.
-ARG PYTHON_IMAGE=python:3.12-slim
+ARG PYTHON_IMAGE=python:3.12-slim@sha256:78387bc3881b8273120a12ebe6c1ab22b018ccc2c9adf565ae1ac9b536e184ea
 
 FROM ${PYTHON_IMAGE} AS builder
 WORKDIR /build

@@ -55,7 +55,7 @@ def test_the_zip_holds_the_controller_and_nothing_else_of_the_repository(package
 
 @pytest.mark.slow
 def test_the_template_wires_the_queue_table_and_passes_cfn_lint(packaged: tuple[str, Path]) -> None:
-    stage, out = packaged
+    _, out = packaged
     template = json.loads((out / "sam.json").read_text())
     resources = template["Resources"]
     queue = resources["ReconcileQueue"]["Properties"]

@@ -112,7 +112,9 @@ EXAMPLE_CONFIG = {  # what a prod deployment's functions are given (names from i
     "SIGNING_SECRET_PARAM": "/aws/reference/secretsmanager/deliverypipeline/signing-secret",
 }
 EXAMPLE_EXPORTS = {  # the provisioning stack's exports no environment variable carries
-    "SigningSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:deliverypipeline/signing-secret-AbCdEf",
+    "SigningSecretArn": (
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:deliverypipeline/signing-secret-AbCdEf"
+    ),
     "BlueEnvironmentName": "deliverypipeline-blue",
     "GreenEnvironmentName": "deliverypipeline-green",
 }
