@@ -18,7 +18,7 @@ MONGODB_URI_PARAMETER ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
 .PHONY: venv lint-venv demo up run test lint lint-templates lint-iam typecheck pytest bench bench-webapp \
-        bench-controller docker-engine package provision deploy-controller clean
+        bench-controller docker-engine package provision deploy-controller circleci-context clean
 
 $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -121,6 +121,17 @@ deploy-controller: package
 	    --parameter-overrides Stage=$(STAGE) InfraStack=$(INFRA_STACK)
 	$(AWS) cloudformation describe-stacks --stack-name $(CONTROLLER_STACK) --output text \
 	    --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue"
+
+## CircleCI: the deliverypipeline-deploy context's PIPELINE_URL and PIPELINE_SECRET, from the stacks
+## (CircleCI's CLI, `circleci setup` done; CIRCLECI_ORG_ID from Organization Settings -> Overview).
+circleci-context:
+	@test -n "$(CIRCLECI_ORG_ID)" || { echo "error: CIRCLECI_ORG_ID is not set (Organization Settings -> Overview)" >&2; exit 1; }
+	-circleci context create --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy
+	$(AWS) cloudformation describe-stacks --stack-name $(CONTROLLER_STACK) --output text \
+	    --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue" \
+	    | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_URL
+	$(AWS) secretsmanager get-secret-value --secret-id $(INFRA_STACK)/signing-secret --query SecretString \
+	    --output text | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_SECRET
 
 clean:
 	rm -rf $(VENV) $(LINT_VENV) build .pytest_cache .mypy_cache .ruff_cache
