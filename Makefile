@@ -64,7 +64,7 @@ lint: $(STAMP) lint-templates lint-iam
 ## fixed or skipped with the reason in the resource's Metadata).
 lint-templates: $(STAMP) $(LINT_STAMP) package
 	$(VENV)/bin/cfn-lint infra/*.yaml $(PACKAGE_DIR)/sam.json
-	$(LINT_VENV)/bin/checkov --quiet --compact --framework cloudformation \
+	$(LINT_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 	    -f infra/pipeline.yaml -f $(PACKAGE_DIR)/sam.json
 
 ## parliament on each Lambda function's policy, resolved for an example deployment.

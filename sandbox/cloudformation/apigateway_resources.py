@@ -9,6 +9,8 @@ from typing import Any
 from moto.apigateway.models import RestAPI, apigateway_backends
 from moto.core.common_models import CloudFormationModel
 
+from .resource_type import ResourceType
+
 
 class CloudFormationRestApi(RestAPI, CloudFormationModel):
     """A RestApi named by `Name` or by its `Body`'s title, with the Body's routes and their integrations
@@ -37,31 +39,15 @@ class CloudFormationRestApi(RestAPI, CloudFormationModel):
         return api
 
 
-class CloudFormationStage(CloudFormationModel):
+class CloudFormationStage(ResourceType, CloudFormationModel):
     """Ref is the stage name. MethodSettings and AccessLogSetting are applied as UpdateStage would."""
+
+    TYPE = "AWS::ApiGateway::Stage"
+    NAME_PROPERTY = "StageName"
 
     def __init__(self, rest_api_id: str, name: str) -> None:
         self.rest_api_id = rest_api_id
-        self.name = name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "StageName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Stage"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    def is_created(self) -> bool:
-        return True
+        self.physical_id = name
 
     @classmethod
     def create_from_cloudformation_json(
@@ -100,30 +86,14 @@ class CloudFormationStage(CloudFormationModel):
         return cls(rest_api_id, properties["StageName"])
 
 
-class CloudFormationAccount(CloudFormationModel):
+class CloudFormationAccount(ResourceType, CloudFormationModel):
     """The region's API Gateway account settings (its CloudWatch Logs role)."""
+
+    TYPE = "AWS::ApiGateway::Account"
 
     def __init__(self, role_arn: str) -> None:
         self.role_arn = role_arn
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGateway::Account"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @property
-    def physical_resource_id(self) -> str:
-        return "ApiGatewayAccount"
-
-    def is_created(self) -> bool:
-        return True
+        self.physical_id = "ApiGatewayAccount"
 
     @classmethod
     def create_from_cloudformation_json(

@@ -18,39 +18,20 @@ from moto.core.common_models import CloudFormationModel
 
 from sandbox import beanstalk
 
+from .resource_type import ResourceType
+
 
 def _backend(account_id: str, region_name: str) -> beanstalk.BeanstalkBackend:
     return beanstalk.backend(account_id=account_id, region=region_name)
 
 
-class _BeanstalkResource:
-    """What the four types share. moto finds resource types among CloudFormationModel's direct subclasses,
-    so each class below names CloudFormationModel itself."""
+class CloudFormationApplication(ResourceType, CloudFormationModel):
+    TYPE = "AWS::ElasticBeanstalk::Application"
+    NAME_PROPERTY = "ApplicationName"
 
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    def is_created(self) -> bool:
-        return True
-
-
-class CloudFormationApplication(_BeanstalkResource, CloudFormationModel):
     def __init__(self, name: str, lifecycle: dict[str, Any]) -> None:
-        self.name = name
+        self.physical_id = name
         self.lifecycle = lifecycle  # ResourceLifecycleConfig, as given (the emulation enforces no rule)
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "ApplicationName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElasticBeanstalk::Application"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
 
     @classmethod
     def create_from_cloudformation_json(
@@ -72,21 +53,11 @@ class CloudFormationApplication(_BeanstalkResource, CloudFormationModel):
         _backend(account_id, region_name).remove_application(resource_name, terminate_environments=False)
 
 
-class CloudFormationApplicationVersion(_BeanstalkResource, CloudFormationModel):
+class CloudFormationApplicationVersion(ResourceType, CloudFormationModel):
+    TYPE = "AWS::ElasticBeanstalk::ApplicationVersion"  # no name property: CloudFormation makes the label
+
     def __init__(self, label: str) -> None:
-        self.label = label
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""  # no name property: CloudFormation generates the label
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElasticBeanstalk::ApplicationVersion"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.label
+        self.physical_id = label
 
     @classmethod
     def create_from_cloudformation_json(
@@ -118,21 +89,11 @@ class _Template:
 _templates: dict[tuple[str, str, str, str], _Template] = {}  # (account, region, application, name)
 
 
-class CloudFormationConfigurationTemplate(_BeanstalkResource, CloudFormationModel):
+class CloudFormationConfigurationTemplate(ResourceType, CloudFormationModel):
+    TYPE = "AWS::ElasticBeanstalk::ConfigurationTemplate"
+
     def __init__(self, name: str) -> None:
-        self.name = name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElasticBeanstalk::ConfigurationTemplate"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
+        self.physical_id = name
 
     @classmethod
     def create_from_cloudformation_json(
@@ -153,28 +114,19 @@ class CloudFormationConfigurationTemplate(_BeanstalkResource, CloudFormationMode
         return cls(name)
 
 
-class CloudFormationEnvironment(_BeanstalkResource, CloudFormationModel):
+class CloudFormationEnvironment(ResourceType, CloudFormationModel):
+    TYPE = "AWS::ElasticBeanstalk::Environment"
+    NAME_PROPERTY = "EnvironmentName"
+
     def __init__(self, account_id: str, region_name: str, name: str, endpoint_url: str) -> None:
         self.account_id = account_id
         self.region_name = region_name
-        self.name = name
+        self.physical_id = name
         self.endpoint_url = endpoint_url
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "EnvironmentName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElasticBeanstalk::Environment"
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
         return attr == "EndpointURL"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
 
     def get_cfn_attribute(self, attribute_name: str) -> str:
         return self.endpoint_url
@@ -182,7 +134,7 @@ class CloudFormationEnvironment(_BeanstalkResource, CloudFormationModel):
     def is_created(self) -> bool:
         """Complete once the environment is Ready, as CloudFormation waits for on AWS."""
         found = _backend(self.account_id, self.region_name).find_environments(
-            environment_names=[self.name], include_deleted=False
+            environment_names=[self.physical_id], include_deleted=False
         )
         return bool(found) and found[0].status == "Ready"
 
