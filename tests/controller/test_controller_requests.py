@@ -49,6 +49,27 @@ BAD_BODIES = {
     "image with a tag": (400, json.dumps({"image": f"{IMAGE}:1.0", "tag": TAG}).encode(), "invalid image"),
     "tag too long for a label": (400, json.dumps({"image": IMAGE, "tag": "a" * 101}).encode(), "100"),
     "20 KB body": (413, json.dumps({"image": IMAGE, "tag": TAG, "pad": "x" * 20_000}).encode(), "limit"),
+    "tag with a trailing newline": (
+        400,
+        json.dumps({"image": IMAGE, "tag": TAG + "\n"}).encode(),
+        "invalid Docker tag",
+    ),
+    "image with a trailing newline": (
+        400,
+        json.dumps({"image": IMAGE + "\n", "tag": TAG}).encode(),
+        "invalid image",
+    ),
+    "commit with a trailing newline": (
+        400,
+        json.dumps({"image": IMAGE, "tag": TAG, "commit": "3f2a1bc\n"}).encode(),
+        "commit must be a hex",
+    ),
+    "build_url with a space": (
+        400,
+        json.dumps({"image": IMAGE, "tag": TAG, "build_url": "https://ci.example/1 x"}).encode(),
+        "build_url",
+    ),
+    "JSON nested too deeply": (400, b"[" * 10_000, "nested too deeply"),
 }
 
 
