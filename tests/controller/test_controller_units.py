@@ -31,8 +31,12 @@ def test_configuration_defaults_follow_the_contract() -> None:
     config = load(BASE)
     assert config.accepted_health == {"Green"}
     assert (config.deploy_timeout_s, config.poll_interval_s) == (1200, 15)
+    assert (config.health_grace_s, config.smoke_window_s, config.verify_window_s) == (120, 60, 300)
+    assert config.preprod_cname_prefix is None
     assert config.prod_cname == "shop.eu-west-1.elasticbeanstalk.com"
     assert load({**BASE, "ACCEPTED_HEALTH": "Green, Yellow"}).accepted_health == {"Green", "Yellow"}
+    assert load({**BASE, "ACCEPTED_HEALTH": "Yellow,Green"}).accepted_health == {"Green", "Yellow"}
+    assert load({**BASE, "HEALTH_GRACE_S": "0", "PREPROD_CNAME_PREFIX": "shop-staging"}).health_grace_s == 0
 
 
 @pytest.mark.parametrize(
@@ -41,6 +45,14 @@ def test_configuration_defaults_follow_the_contract() -> None:
         ({"EB_APPLICATION": ""}, "EB_APPLICATION"),
         ({"DEPLOYMENTS_TABLE": None}, "DEPLOYMENTS_TABLE"),
         ({"ACCEPTED_HEALTH": "Green,Purple"}, "ACCEPTED_HEALTH"),
+        ({"ACCEPTED_HEALTH": "Red,Grey"}, "ACCEPTED_HEALTH"),
+        ({"ACCEPTED_HEALTH": "Green,Red"}, "ACCEPTED_HEALTH"),
+        ({"ACCEPTED_HEALTH": "Yellow"}, "ACCEPTED_HEALTH"),
+        ({"HEALTH_GRACE_S": "two minutes"}, "HEALTH_GRACE_S"),
+        ({"SMOKE_WINDOW_S": "0"}, "SMOKE_WINDOW_S"),
+        ({"VERIFY_WINDOW_S": "-5"}, "VERIFY_WINDOW_S"),
+        ({"PREPROD_CNAME_PREFIX": "shop staging"}, "PREPROD_CNAME_PREFIX"),
+        ({"EB_APPLICATION": "shop\n"}, "EB_APPLICATION"),
         ({"DEPLOY_TIMEOUT_S": "soon"}, "DEPLOY_TIMEOUT_S"),
         ({"POLL_INTERVAL_S": "0"}, "POLL_INTERVAL_S"),
         ({"POLL_INTERVAL_S": "901"}, "POLL_INTERVAL_S"),
