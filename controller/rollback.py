@@ -8,7 +8,7 @@ from controller import logline, observe, perform, reconcile
 from controller.model import Deployment
 from controller.observation import Observed
 from controller.runtime import Runtime
-from controller.store import LeaseChange, LeaseLost, StaleRecord
+from controller.store import LeaseChange, LeaseKind, LeaseLost, StaleRecord
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def run(deployment_id: str, rt: Runtime) -> Deployment | Refused:
     if isinstance(decision, str):
         return Refused(409, decision)
     try:
-        saved = rt.store.save(decision.deployment, now, LeaseChange("forget_success"))
+        saved = rt.store.save(decision.deployment, now, LeaseChange(LeaseKind.FORGET_SUCCESS))
     except (StaleRecord, LeaseLost):
         return Refused(409, "the deployment changed meanwhile (another rollback?); look again and retry")
     logline.transitions(d, saved)
@@ -43,8 +43,8 @@ def run(deployment_id: str, rt: Runtime) -> Deployment | Refused:
     for action in decision.actions:
         observed = perform.perform(action, saved, observed, rt)
     if observed.action_failure is not None:
-        # The CNAMEs did not move: record the refusal so the deployment does not claim a rollback.
+        # The CNAMEs did not move: the deployment is succeeded again, and what a rollback may undo.
         failed = reconcile.rollback_refused(saved, now, observed.action_failure.message)
-        rt.store.save(failed, now)
+        rt.store.save(failed, now, LeaseChange(LeaseKind.RESTORE_SUCCESS))
         return Refused(409, f"Beanstalk refused the swap: {observed.action_failure.message}")
     return saved

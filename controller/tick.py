@@ -22,7 +22,7 @@ from controller.actions import WRITE_AHEAD, AcquireLease, ReleaseLease
 from controller.model import Deployment, Status
 from controller.observation import Need, Observed
 from controller.runtime import Runtime, new_chain
-from controller.store import LeaseChange, LeaseLost, StaleRecord
+from controller.store import LeaseChange, LeaseKind, LeaseLost, StaleRecord
 
 MAX_STEPS_PER_TICK = 10
 
@@ -106,7 +106,7 @@ class _Tick:
             self.unlogged.clear()
             return True
         if lease is None and self.d.status is Status.RUNNING:
-            lease = LeaseChange("renew")
+            lease = LeaseChange(LeaseKind.RENEW)
         now = self.rt.clock()
         try:
             self.saved = self.d = self.rt.store.save(
@@ -116,7 +116,7 @@ class _Tick:
             logline.emit("tick_superseded", deployment_id=self.d.id, reason="record changed by another tick")
             return False
         except LeaseLost:
-            if lease is not None and lease.kind == "acquire":
+            if lease is not None and lease.kind is LeaseKind.ACQUIRE:
                 logline.emit("lease_busy", deployment_id=self.d.id)
                 self.rt.enqueue(self.d.id, self.rt.config.poll_interval_s, self.chain)
                 return False
@@ -134,9 +134,9 @@ class _Tick:
 def _lease_change(decision: reconcile.Decision) -> LeaseChange | None:
     for action in decision.actions:
         if isinstance(action, AcquireLease):
-            return LeaseChange("acquire")
+            return LeaseChange(LeaseKind.ACQUIRE)
         if isinstance(action, ReleaseLease):
-            return LeaseChange("release", succeeded=action.succeeded)
+            return LeaseChange(LeaseKind.RELEASE, succeeded=action.succeeded)
     return None
 
 

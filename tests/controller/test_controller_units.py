@@ -159,3 +159,33 @@ def test_the_secret_is_read_from_ssm_once_per_container_and_never_logged(
     ours = [r.getMessage() for r in controller_log.records if r.name.startswith("deliverypipeline")]
     assert ours and not any(SECRET in line for line in ours)
     assert SECRET not in capsys.readouterr().out
+
+
+def test_an_unknown_lease_change_is_an_error_not_a_silent_forget_success(world: World) -> None:
+    from controller_builders import queued
+
+    from controller.store import LeaseChange
+
+    d = world.rt.store.create(queued())
+    assert d is not None
+    with pytest.raises(AssertionError):
+        world.rt.store.save(d, world.clock(), LeaseChange("forget"))  # type: ignore[arg-type]
+
+
+def test_a_save_sent_twice_because_its_answer_was_lost_is_recognised_as_ours(world: World) -> None:
+    """botocore re-sends a PutItem whose answer was lost; the second attempt fails its own condition, yet the
+    write it reports as stale is ours: the store says saved, not StaleRecord."""
+    import dataclasses
+
+    from controller_builders import queued
+
+    from controller.store import StaleRecord
+
+    store = world.rt.store
+    created = store.create(queued())
+    assert created is not None
+    changed = dataclasses.replace(created, error="x")
+    assert store.save(changed, world.clock()).record_version == 2
+    assert store.save(changed, world.clock()).record_version == 2  # the same write again: ours
+    with pytest.raises(StaleRecord):
+        store.save(dataclasses.replace(created, error="another tick's"), world.clock())
