@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +56,8 @@ def one_deployment() -> dict[str, Any]:
     os.environ.update(process_environment())
     os.environ["POLL_INTERVAL_S"] = str(POLL_INTERVAL_S)
     with mock_aws():
-        world = World()
+        world = World(real_sqs=True)  # the real SendMessage too, so it is counted like any other call
         world.be.settle_after_s = UPDATE_S
-        simulated = world.queue.enqueue
-        real: Callable[[str, int, str | None], None] = type(world.rt).enqueue.__get__(world.rt)
-
-        def enqueue(deployment_id: str, delay_s: int, chain: str | None = None) -> None:
-            real(deployment_id, delay_s, chain)  # the real SendMessage, so it is counted like any other call
-            simulated(deployment_id, delay_s, chain)
-
-        world.rt.enqueue = enqueue  # type: ignore[method-assign]
 
         def swap_settles_quickly(w: Any, _message: Any) -> None:
             green = w.environments()[GREEN]

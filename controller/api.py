@@ -75,7 +75,7 @@ def _signed_body() -> bytes | Response:
 
 def _authenticate(body: bytes) -> Response | None:
     """None when the request is signed with the shared secret, else the 401 (or 500 on bad config)."""
-    from controller import runtime, secret, signing
+    from controller import runtime, signing
     from controller.config import ConfigError
 
     request = _request()
@@ -85,14 +85,35 @@ def _authenticate(body: bytes) -> Response | None:
     if not timestamp or not signature:
         return _error(401, f"missing {signing.TIMESTAMP_HEADER} or {signing.SIGNATURE_HEADER} header")
     try:
-        key = secret.signing_secret(runtime.config())
+        key = runtime.current().signing_secret()
     except ConfigError as error:
         return _error(500, f"controller misconfigured: {error}")
+    except Exception as error:  # the SSM parameter could not be read
+        return _aws_failure(error)
     problem = signing.verify(key, timestamp, signature, request.method, _signed_path(), body, time.time())
     if problem is not None:
         logline.emit("rejected", status=401, reason=problem, path=_signed_path())
         return _error(401, problem)
     return None
+
+
+def _aws_failure(error: Exception) -> Response:
+    """An AWS call of a route failed: 503 when trying again may help, else 500; re-raised when it is not an
+    AWS error at all."""
+    from controller import aws_errors
+
+    classified = aws_errors.classify(error)
+    if classified is None:
+        raise error
+    logline.emit("aws_error", path=_request().path, kind=classified.kind.value, error=str(classified))
+    if classified.transient:
+        return _error(503, f"AWS is not answering right now, try again: {classified}")
+    return _error(500, f"controller cannot use AWS: {classified}")
+
+
+def _unknown(deployment_id: str) -> Response:
+    shown = deployment_id if len(deployment_id) <= 40 else deployment_id[:40] + "…"
+    return _error(404, f"no deployment {shown}")
 
 
 # --- routes -------------------------------------------------------------------------------------------
@@ -121,14 +142,20 @@ def create_deployment() -> Response:
     d = new_deployment(
         rt.config.eb_application, parsed.image, parsed.tag, parsed.commit, parsed.build_url, rt.clock()
     )
-    created = rt.store.create(d)
-    if created is None:
-        existing = rt.store.get(d.id)
-        assert existing is not None
-        if existing.status is Status.QUEUED:  # heal a notification whose first tick was never queued
-            rt.enqueue(existing.id, 0)
-        return _json(200, records.to_view(existing))
-    rt.enqueue(created.id, 0)
+    try:
+        created = rt.store.create(d)
+        if created is None:
+            existing = rt.store.get(d.id)
+            assert existing is not None
+            if existing.status is Status.QUEUED:  # heal a notification whose first tick was never queued
+                rt.enqueue(existing.id, 0)
+            return _json(200, records.to_view(existing))
+    except Exception as error:
+        return _aws_failure(error)
+    try:
+        rt.enqueue(created.id, 0)
+    except Exception as error:
+        return _unscheduled(created, error)
     logline.emit(
         "deployment", deployment_id=created.id, status=created.status.value, image=d.image, tag=d.tag
     )
@@ -141,6 +168,24 @@ def create_deployment() -> Response:
     return _json(202, view, {"Location": f"/deployments/{created.id}"})
 
 
+def _unscheduled(d: Any, error: Exception) -> Response:
+    """The deployment is recorded but its first tick could not be queued: it fails with the reason (a
+    queued record nothing would ever move is worse), and the answer says so."""
+    from controller import aws_errors, runtime
+    from controller.decision import fail
+
+    classified = aws_errors.classify(error, "SendMessage")
+    if classified is None:
+        raise error
+    rt = runtime.current()
+    now = rt.clock()
+    failed = fail(d, now, f"its first tick could not be queued: {classified}").deployment
+    rt.store.save(failed, now)
+    logline.transitions(d, failed)
+    status = 503 if classified.transient else 500
+    return _error(status, f"deployment {d.id} failed: its first tick could not be queued: {classified}")
+
+
 @app.route("/deployments", methods=["GET"])
 def list_deployments() -> Response:
     denied = _signed_body()
@@ -148,12 +193,15 @@ def list_deployments() -> Response:
         return denied
     params: dict[str, str] = dict(_request().query_params or {})
     raw = params.get("limit", str(DEFAULT_LIST_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIST_LIMIT:
         return _error(400, f"limit must be a whole number from 1 to {MAX_LIST_LIMIT}")
     from controller import records, runtime
 
     rt = runtime.current()
-    found = rt.store.recent(rt.config.eb_application, int(raw))
+    try:
+        found = rt.store.recent(rt.config.eb_application, int(raw))
+    except Exception as error:
+        return _aws_failure(error)
     return _json(200, {"deployments": [records.to_view(d) for d in found]})
 
 
@@ -163,10 +211,16 @@ def get_deployment(deployment_id: str) -> Response:
     if isinstance(denied, Response):
         return denied
     from controller import records, runtime
+    from controller.model import is_deployment_id
 
-    d = runtime.current().store.get(deployment_id)
+    if not is_deployment_id(deployment_id):
+        return _unknown(deployment_id)
+    try:
+        d = runtime.current().store.get(deployment_id)
+    except Exception as error:
+        return _aws_failure(error)
     if d is None:
-        return _error(404, f"no deployment {deployment_id}")
+        return _unknown(deployment_id)
     return _json(200, records.to_view(d))
 
 
@@ -176,9 +230,14 @@ def rollback_deployment(deployment_id: str) -> Response:
     if isinstance(denied, Response):
         return denied
     from controller import records, rollback, runtime
+    from controller.model import is_deployment_id
 
-    rt = runtime.current()
-    outcome = rollback.run(deployment_id, rt)
+    if not is_deployment_id(deployment_id):
+        return _unknown(deployment_id)
+    try:
+        outcome = rollback.run(deployment_id, runtime.current())
+    except Exception as error:
+        return _aws_failure(error)
     if isinstance(outcome, rollback.Refused):
         return _error(outcome.status, outcome.reason)
     return _json(202, records.to_view(outcome))
@@ -189,15 +248,12 @@ def rollback_deployment(deployment_id: str) -> Response:
 
 @app.on_sqs_message(queue=RECONCILE_QUEUE, batch_size=1)
 def reconcile_tick(event: SQSEvent) -> None:
-    from controller import runtime, tick
+    from controller import runtime, tick, tick_queue
 
     rt = runtime.current()
     for record in event:
-        try:
-            message = json.loads(record.body)
-            deployment_id = str(message["deployment_id"])
-            chain = message.get("chain")
-        except (ValueError, KeyError, TypeError, AttributeError):
+        message = tick_queue.parse(record.body)
+        if message is None:
             logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])
             continue
-        tick.run(deployment_id, rt, chain if isinstance(chain, str) else None)
+        tick.run(message, rt)

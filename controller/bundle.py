@@ -16,6 +16,7 @@ option_settings:
 
 # Fixed timestamp: the same image always gives byte-identical bundles.
 _EPOCH = (2020, 1, 1, 0, 0, 0)
+MAX_DESCRIPTION = 200  # Beanstalk refuses longer descriptions
 
 
 def source_bundle(image: str, tag: str) -> bytes:
@@ -42,6 +43,13 @@ def image_of(bundle: bytes) -> str | None:
     except (zipfile.BadZipFile, KeyError, TypeError, ValueError):
         return None
     return name if isinstance(name, str) else None
+
+
+def version_description(image: str, tag: str) -> str:
+    """The application version's description: the image reference, cut to Beanstalk's 200 characters
+    (the bundle, not the description, says which image a version runs)."""
+    text = f"{image}:{tag}"
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
 
 
 def bundle_key(application: str, label: str) -> str:

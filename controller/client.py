@@ -93,16 +93,18 @@ def deploy(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def wait(pipeline: Pipeline, deployment_id: str, timeout_s: float, interval_s: float, out: TextIO) -> int:
-    """Print every step change until the deployment finishes; 0 when it succeeded."""
+    """Print every step change (its status: running, succeeded, skipped, failed, rolled_back; or what a
+    running step is waiting for) until the deployment finishes; 0 when it succeeded."""
     deadline = time.monotonic() + timeout_s
-    printed: dict[str, str] = {}
+    printed: dict[str, tuple[str, str]] = {}
     status = ""
     while True:
         _, view = pipeline.call("GET", f"/deployments/{deployment_id}")
         for step in view.get("steps", []):
-            if step["status"] != "pending" and printed.get(step["name"]) != step["status"]:
-                printed[step["name"]] = step["status"]
-                detail = f" ({step['detail']})" if step.get("detail") else ""
+            shown = (step["status"], step.get("detail") or "")
+            if step["status"] != "pending" and printed.get(step["name"]) != shown:
+                printed[step["name"]] = shown
+                detail = f" ({shown[1]})" if shown[1] else ""
                 print(f"  {step['name']}: {step['status']}{detail}", file=out, flush=True)
         if view["status"] != status:
             status = view["status"]

@@ -1,41 +1,36 @@
-"""boto3 clients, created once per container with adaptive retries (botocore honours AWS_ENDPOINT_URL).
+"""boto3 clients as the controller uses them (botocore honours AWS_ENDPOINT_URL).
+
+Reads retry adaptively: a lost answer to a read costs nothing. Calls that change something
+(UpdateEnvironment, SwapEnvironmentCNAMEs, AbortEnvironmentUpdate, CreateApplicationVersion) make exactly
+one attempt: botocore would re-send them on a 5xx or a read timeout, and a second swap is a swap back.
+After such an error the next tick observes what happened instead.
 
 boto3 is imported on first use, not at module import: a cold start that only answers `GET /health` or
-rejects a request never pays for it. One session serves every client (its loaders parse the endpoint and
-service data once).
+rejects a request never pays for it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-MAX_ATTEMPTS = 8
-_clients: dict[str, Any] = {}
-_sessions: list[Any] = []
+READ_ATTEMPTS = 8
 
 
-def client(service: str) -> Any:
-    if service not in _clients:
-        from botocore.config import Config
+def new_session() -> Any:
+    import boto3
 
-        config = Config(
-            retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS},
-            connect_timeout=5,
-            read_timeout=15,
-        )
-        _clients[service] = session().client(service, config=config)
-    return _clients[service]
+    return boto3.session.Session()
 
 
-def session() -> Any:
-    if not _sessions:
-        import boto3
-
-        _sessions.append(boto3.session.Session())
-    return _sessions[0]
+def for_reads(session: Any, service: str) -> Any:
+    return _client(session, service, {"mode": "adaptive", "max_attempts": READ_ATTEMPTS})
 
 
-def reset() -> None:
-    """Forget the clients (tests switch endpoints and regions between cases); the session's parsed
-    service data is kept."""
-    _clients.clear()
+def single_attempt(session: Any, service: str) -> Any:
+    return _client(session, service, {"mode": "standard", "total_max_attempts": 1})
+
+
+def _client(session: Any, service: str, retries: dict[str, Any]) -> Any:
+    from botocore.config import Config
+
+    return session.client(service, config=Config(retries=retries, connect_timeout=5, read_timeout=15))

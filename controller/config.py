@@ -7,8 +7,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-HEALTH_COLOURS = frozenset({"Green", "Yellow", "Red", "Grey"})
-_NAME = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
+# Health that lets a deployment go on: Green, or Green and Yellow (Red and Grey never do).
+ACCEPTED_HEALTH_CHOICES = {"Green": frozenset({"Green"}), "Green,Yellow": frozenset({"Green", "Yellow"})}
+_NAME = re.compile(r"[A-Za-z0-9._/-]{1,255}")
+_CNAME_PREFIX = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 class ConfigError(ValueError):
@@ -28,6 +30,10 @@ class Config:
     accepted_health: frozenset[str] = frozenset({"Green"})
     deploy_timeout_s: int = 1200
     poll_interval_s: int = 15
+    health_grace_s: int = 120
+    smoke_window_s: int = 60
+    verify_window_s: int = 300
+    preprod_cname_prefix: str | None = None
 
     @property
     def max_poll_interval_s(self) -> int:
@@ -35,9 +41,17 @@ class Config:
         return min(900, 8 * self.poll_interval_s)
 
     @property
+    def smoke_interval_s(self) -> int:
+        """Seconds between smoke checks: room for several runs of consecutive passes in SMOKE_WINDOW_S,
+        and never slower than POLL_INTERVAL_S."""
+        return max(1, min(self.poll_interval_s, self.smoke_window_s // 10))
+
+    @property
     def lease_ttl_s(self) -> int:
-        """A running deployment saves at least once per DEPLOY_TIMEOUT_S; the lease outlives that."""
-        return self.deploy_timeout_s + 900
+        """A running deployment saves at least once per its longest wait (DEPLOY_TIMEOUT_S or one of the
+        windows); the lease outlives that."""
+        longest = max(self.deploy_timeout_s, self.health_grace_s, self.smoke_window_s, self.verify_window_s)
+        return longest + 900
 
     @property
     def prod_cname(self) -> str:
@@ -59,9 +73,13 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         signing_secret_param=secret_param,
         signing_secret=secret,
         region=_name(env, "AWS_DEFAULT_REGION", env.get("AWS_REGION", "us-east-1")),
-        accepted_health=_health(env.get("ACCEPTED_HEALTH", "Green")),
+        accepted_health=_health(env.get("ACCEPTED_HEALTH") or "Green"),
         deploy_timeout_s=_seconds(env, "DEPLOY_TIMEOUT_S", 1200, minimum=60),
         poll_interval_s=_seconds(env, "POLL_INTERVAL_S", 15, minimum=1, maximum=900),
+        health_grace_s=_seconds(env, "HEALTH_GRACE_S", 120, minimum=0),
+        smoke_window_s=_seconds(env, "SMOKE_WINDOW_S", 60, minimum=1),
+        verify_window_s=_seconds(env, "VERIFY_WINDOW_S", 300, minimum=1),
+        preprod_cname_prefix=_cname_prefix(env, "PREPROD_CNAME_PREFIX"),
     )
 
 
@@ -69,19 +87,25 @@ def _name(env: Mapping[str, str], var: str, default: str | None = None) -> str:
     value = env.get(var) or default
     if not value:
         raise ConfigError(f"{var} is not set")
-    if not _NAME.match(value):
+    if not _NAME.fullmatch(value):
         raise ConfigError(f"{var}={value!r} is not a valid name")
+    return value
+
+
+def _cname_prefix(env: Mapping[str, str], var: str) -> str | None:
+    value = env.get(var) or None
+    if value is not None and not _CNAME_PREFIX.fullmatch(value):
+        raise ConfigError(f"{var}={value!r} is not a CNAME prefix (letters, digits and '-', up to 63)")
     return value
 
 
 def _health(raw: str) -> frozenset[str]:
     colours = frozenset(c.strip() for c in raw.split(",") if c.strip())
-    unknown = colours - HEALTH_COLOURS
-    if not colours or unknown:
-        raise ConfigError(
-            f"ACCEPTED_HEALTH={raw!r}: expected a comma list of {', '.join(sorted(HEALTH_COLOURS))}"
-        )
-    return colours
+    for accepted in ACCEPTED_HEALTH_CHOICES.values():
+        if colours == accepted:
+            return accepted
+    choices = " or ".join(repr(c) for c in ACCEPTED_HEALTH_CHOICES)
+    raise ConfigError(f"ACCEPTED_HEALTH={raw!r}: expected {choices} (Red and Grey are never healthy)")
 
 
 def _seconds(env: Mapping[str, str], var: str, default: int, minimum: int, maximum: int = 86400) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,8 +27,10 @@ class StepName(StrEnum):
     DEPLOY_PREPROD = "deploy_preprod"
     WAIT_READY = "wait_ready"
     SMOKE_TEST = "smoke_test"
+    PROMOTE = "promote"
     SWAP = "swap"
     VERIFY = "verify"
+    BAKE = "bake"
 
 
 STEP_ORDER: tuple[StepName, ...] = tuple(StepName)
@@ -38,6 +41,11 @@ class StepStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    SKIPPED = "skipped"  # does not apply to this deployment (automatic promotion, no bake)
+    ROLLED_BACK = "rolled_back"  # the swap, undone after a failure in production
+
+
+PASSED = frozenset({StepStatus.SUCCEEDED, StepStatus.SKIPPED})
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,16 @@ class Step:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class SwapBack:
+    """Production failed after the swap: the controller swaps it back to the previous environment."""
+
+    reason: str
+    started_at: datetime
+    requested_at: datetime | None = None  # SwapEnvironmentCNAMEs sent (saved before the call)
+    back_at: datetime | None = None  # first seen back on the previous environment, both Ready
 
 
 @dataclass(frozen=True)
@@ -66,11 +84,19 @@ class Deployment:
     prod_env: str | None = None
     preprod_cname: str | None = None
     prod_cname: str | None = None
+    preprod_endpoint: str | None = None  # EndpointURL: the environment itself, whatever DNS says
+    prod_endpoint: str | None = None
     previous_label: str | None = None
     error: str | None = None
     failure_events: tuple[str, ...] = ()
-    deploy_requested_at: datetime | None = None
+    deploy_requested_at: datetime | None = None  # UpdateEnvironment sent (None: refused, to send again)
+    update_request_id: str | None = None  # its RequestId, when its answer arrived
+    update_requests: int = 0  # UpdateEnvironment calls that may have taken effect
+    preprod_ready_at: datetime | None = None  # first seen Ready on the new label (health grace starts)
+    smoke_passes: int = 0  # consecutive smoke-test passes
+    verify_failures: int = 0  # consecutive failed direct checks of the new production environment
     swap_requested_at: datetime | None = None
+    swap_back: SwapBack | None = None
     chain: str | None = None  # the tick chain that drives this deployment since it took the lease
     record_version: int = 0
 
@@ -80,8 +106,8 @@ class Deployment:
 
     @property
     def current_step(self) -> Step | None:
-        """The first step that has not succeeded (None once all have)."""
-        return next((s for s in self.steps if s.status is not StepStatus.SUCCEEDED), None)
+        """The first step that has neither succeeded nor been skipped (None once all have)."""
+        return next((s for s in self.steps if s.status not in PASSED), None)
 
     def step(self, name: StepName) -> Step:
         return next(s for s in self.steps if s.name is name)
@@ -91,9 +117,17 @@ class Deployment:
         return dataclasses.replace(self, steps=steps)
 
 
+ID_PATTERN = re.compile(r"d-[0-9a-f]{16}")
+
+
 def deployment_id(image: str, tag: str) -> str:
     """Deterministic id: the same image and tag always name the same deployment (idempotent POST)."""
     return "d-" + hashlib.sha256(f"{image}:{tag}".encode()).hexdigest()[:16]
+
+
+def is_deployment_id(text: str) -> bool:
+    """Whether `text` has the shape of an id this controller makes (anything else names no deployment)."""
+    return ID_PATTERN.fullmatch(text) is not None
 
 
 def new_deployment(

@@ -13,9 +13,11 @@ MAX_TAG_LENGTH = 100  # Docker allows 128; a Beanstalk version label (the tag) a
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
 _DOMAIN = rf"{_LABEL}(?:\.{_LABEL})*(?::[0-9]+)?"
-_IMAGE = re.compile(rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_COMMIT = re.compile(r"^[0-9a-fA-F]{4,64}$")
+# Matched whole (fullmatch): `$` would also accept a trailing newline, which would end up in Dockerrun.
+_IMAGE = re.compile(rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_COMMIT = re.compile(r"[0-9a-fA-F]{4,64}")
+_URL = re.compile(r"https?://[!-~]+")  # printable ASCII, no spaces or control characters
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,18 @@ def parse(body: bytes, content_type: str | None) -> Notification | Rejection:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         return Rejection(400, f"body is not valid JSON: {error}")
+    except RecursionError:
+        return Rejection(400, "body is not valid JSON: nested too deeply")
     if not isinstance(data, dict):
         return Rejection(400, "body must be a JSON object")
     image, tag = data.get("image"), data.get("tag")
     if not isinstance(image, str) or not image:
         return Rejection(400, "missing field: image")
-    if len(image) > 255 or not _IMAGE.match(image):
+    if len(image) > 255 or not _IMAGE.fullmatch(image):
         return Rejection(400, f"invalid image reference {image!r} (expected e.g. docker.io/acme/app, no tag)")
     if not isinstance(tag, str) or not tag:
         return Rejection(400, "missing field: tag")
-    if not _TAG.match(tag):
+    if not _TAG.fullmatch(tag):
         return Rejection(
             400, f"invalid Docker tag {tag!r} (letters, digits, '_', '.', '-'; not starting with . or -)"
         )
@@ -60,12 +64,10 @@ def parse(body: bytes, content_type: str | None) -> Notification | Rejection:
             400, f"tag is {len(tag)} characters; a Beanstalk version label allows {MAX_TAG_LENGTH}"
         )
     commit, build_url = data.get("commit"), data.get("build_url")
-    if commit is not None and (not isinstance(commit, str) or not _COMMIT.match(commit)):
+    if commit is not None and (not isinstance(commit, str) or not _COMMIT.fullmatch(commit)):
         return Rejection(400, "commit must be a hex commit SHA")
     if build_url is not None and (
-        not isinstance(build_url, str)
-        or not build_url.startswith(("https://", "http://"))
-        or len(build_url) > 2048
+        not isinstance(build_url, str) or len(build_url) > 2048 or not _URL.fullmatch(build_url)
     ):
         return Rejection(400, "build_url must be an http(s) URL")
     return Notification(image=image, tag=tag, commit=commit, build_url=build_url)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from controller.actions import Action
+
 
 class Need(StrEnum):
     """One kind of observation; the shell fetches each at most once per tick."""
@@ -14,8 +16,9 @@ class Need(StrEnum):
     VERSION = "version"
     ENVIRONMENTS = "environments"
     EVENTS = "events"
-    SMOKE = "smoke"
-    VERIFY = "verify"
+    SMOKE = "smoke"  # pre-production through its own CNAME
+    DIRECT = "direct"  # the environment that should be production, through its EndpointURL (no DNS)
+    PUBLIC = "public"  # the production name, through DNS (which may still lead to the other one)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,16 @@ class EnvironmentView:
     version_label: str | None
     id: str = ""
     date_updated: datetime | None = None  # Beanstalk's last change to the environment
+    endpoint_url: str = ""  # its load balancer (or instance) address, which a CNAME swap does not move
+    tier: str = "WebServer"  # WebServer | Worker
+
+    @property
+    def busy(self) -> bool:
+        """An operation is under way (Beanstalk refuses updates and swaps until it is Ready)."""
+        return self.status in IN_PROGRESS
+
+
+IN_PROGRESS = frozenset({"Launching", "Updating", "Aborting"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,7 @@ class EventView:
     message: str
     environment_name: str | None = None
     version_label: str | None = None
+    request_id: str | None = None  # the request (e.g. UpdateEnvironment) whose activity wrote it
 
 
 @dataclass(frozen=True)
@@ -73,12 +87,21 @@ class HttpCheck:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class ActionFailure:
-    """An action the shell performed was refused by AWS (not a transient error)."""
+class ActionOutcome(StrEnum):
+    DONE = "done"  # AWS accepted it
+    UNKNOWN = "unknown"  # no answer (5xx, timeout): it may have happened; the next tick looks
+    NOT_DONE = "not_done"  # refused for now (busy, throttled): nothing happened; ask again later
+    REFUSED = "refused"  # a definite refusal: asking again changes nothing
 
-    action: str
-    message: str
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What performing an action answered, fed back to the reconcile step that decided it."""
+
+    action: Action
+    outcome: ActionOutcome
+    message: str = ""
+    request_id: str | None = None  # the AWS RequestId of an accepted call
 
 
 @dataclass(frozen=True)
@@ -88,5 +111,6 @@ class Observed:
     environments: tuple[EnvironmentView, ...] | None = None
     events: tuple[EventView, ...] | None = None
     smoke: HttpCheck | None = None
-    verify: HttpCheck | None = None
-    action_failure: ActionFailure | None = None
+    direct: HttpCheck | None = None
+    public: HttpCheck | None = None
+    action_result: ActionResult | None = None

@@ -1,29 +1,36 @@
-"""Fetch one kind of observation from AWS or HTTP (the shell's read side)."""
+"""Fetch one kind of observation from AWS or HTTP (the shell's read side). Errors propagate to the tick,
+which classifies them (aws_errors)."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-from controller import bundle
+from controller import aws_errors, bundle, decide_checks
+from controller.failure_events import EVENT_SKEW
 from controller.model import Deployment
 from controller.observation import EnvironmentView, EventView, Need, Observed, VersionView
-from controller.reconcile import EVENT_SKEW
 from controller.runtime import Runtime
+
+MAX_EVENTS = 50
 
 
 def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observed:
-    if need is Need.LEASE:
-        return dataclasses.replace(observed, lease=rt.store.lease(d.application))
-    if need is Need.VERSION:
-        return dataclasses.replace(observed, version=version(d, rt))
-    if need is Need.ENVIRONMENTS:
-        return dataclasses.replace(observed, environments=environments(rt))
-    if need is Need.EVENTS:
-        return dataclasses.replace(observed, events=events(d, rt))
-    if need is Need.SMOKE:
-        return dataclasses.replace(observed, smoke=rt.http_get(f"http://{d.preprod_cname}/health"))
-    return dataclasses.replace(observed, verify=rt.http_get(f"http://{d.prod_cname}/health"))
+    match need:
+        case Need.LEASE:
+            return dataclasses.replace(observed, lease=rt.store.lease(d.application))
+        case Need.VERSION:
+            return dataclasses.replace(observed, version=version(d, rt))
+        case Need.ENVIRONMENTS:
+            return dataclasses.replace(observed, environments=environments(rt))
+        case Need.EVENTS:
+            return dataclasses.replace(observed, events=events(d, rt))
+        case Need.SMOKE:
+            return dataclasses.replace(observed, smoke=rt.http_get(decide_checks.smoke_url(d)))
+        case Need.DIRECT:
+            return dataclasses.replace(observed, direct=rt.http_get(decide_checks.direct_url(d)))
+        case Need.PUBLIC:
+            return dataclasses.replace(observed, public=rt.http_get(decide_checks.public_url(d)))
 
 
 def version(d: Deployment, rt: Runtime) -> VersionView:
@@ -37,14 +44,15 @@ def version(d: Deployment, rt: Runtime) -> VersionView:
 
 def _image_of(version: dict[str, Any], rt: Runtime) -> str | None:
     """What an existing version runs: its bundle's Dockerrun image (authoritative), else its description."""
-    from botocore.exceptions import ClientError
-
     source = version.get("SourceBundle") or {}
     if source.get("S3Bucket") and source.get("S3Key"):
         try:
             body = rt.s3.get_object(Bucket=source["S3Bucket"], Key=source["S3Key"])["Body"].read()
-        except ClientError:
-            body = b""
+        except Exception as error:
+            classified = aws_errors.classify(error, "GetObject")
+            if classified is None or classified.transient:
+                raise
+            body = b""  # no such bundle, or not ours to read: the description is all there is
         image = bundle.image_of(body)
         if image is not None:
             return image
@@ -63,21 +71,27 @@ def environments(rt: Runtime) -> tuple[EnvironmentView, ...]:
             health=e.get("Health", "Grey"),
             version_label=e.get("VersionLabel"),
             date_updated=e.get("DateUpdated"),
+            endpoint_url=e.get("EndpointURL", ""),
+            tier=(e.get("Tier") or {}).get("Name", "WebServer"),
         )
         for e in found["Environments"]
     )
 
 
 def events(d: Deployment, rt: Runtime) -> tuple[EventView, ...]:
-    """ERROR and FATAL events of pre-production since the update was requested (one call, ≤ 50 events)."""
-    assert d.deploy_requested_at is not None
-    found = rt.eb.describe_events(
-        ApplicationName=rt.config.eb_application,
-        EnvironmentName=d.preprod_env,
-        StartTime=d.deploy_requested_at - EVENT_SKEW,
-        Severity="ERROR",
-        MaxRecords=50,
-    )
+    """ERROR and FATAL events of pre-production since the update was requested (one call): only those of
+    the update's request when its RequestId is known."""
+    assert d.deploy_requested_at is not None and d.preprod_env is not None
+    query: dict[str, Any] = {
+        "ApplicationName": rt.config.eb_application,
+        "EnvironmentName": d.preprod_env,
+        "StartTime": d.deploy_requested_at - EVENT_SKEW,
+        "Severity": "ERROR",
+        "MaxRecords": MAX_EVENTS,
+    }
+    if d.update_request_id is not None:
+        query["RequestId"] = d.update_request_id
+    found = rt.eb.describe_events(**query)
     return tuple(
         EventView(
             date=e["EventDate"],
@@ -85,6 +99,7 @@ def events(d: Deployment, rt: Runtime) -> tuple[EventView, ...]:
             message=e.get("Message", ""),
             environment_name=e.get("EnvironmentName"),
             version_label=e.get("VersionLabel"),
+            request_id=e.get("RequestId"),
         )
         for e in found["Events"]
     )

@@ -1,14 +1,20 @@
-"""`POST /deployments/{id}/rollback`: swap production back, when that is still safe."""
+"""`POST /deployments/{id}/rollback`: swap production back, when that is still safe.
+
+The decision (decide_rollback) is saved first, with the lease's `last_succeeded_id` forgotten, then the
+swap is requested once (single attempt). A refusal puts both back as they were: the deployment is
+succeeded again and still the one a rollback may undo.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controller import logline, observe, perform, reconcile
+from controller import logline, observe, perform
+from controller.decide_rollback import decide_rollback, rollback_refused, rollback_unanswered
 from controller.model import Deployment
-from controller.observation import Observed
+from controller.observation import ActionOutcome
 from controller.runtime import Runtime
-from controller.store import LeaseChange, LeaseLost, StaleRecord
+from controller.store import LeaseChange, LeaseKind, LeaseLost, StaleRecord
 
 
 @dataclass(frozen=True)
@@ -22,29 +28,22 @@ def run(deployment_id: str, rt: Runtime) -> Deployment | Refused:
     if d is None:
         return Refused(404, f"no deployment {deployment_id}")
     now = rt.clock()
-    lease = rt.store.lease(d.application)
-    decision = reconcile.decide_rollback(
-        d,
-        lease_holder=lease.holder,
-        lease_active=lease.expires_at is not None and lease.expires_at > now,
-        last_succeeded_id=lease.last_succeeded_id,
-        environments=observe.environments(rt),
-        now=now,
-        config=rt.config,
-    )
+    decision = decide_rollback(d, rt.store.lease(d.application), observe.environments(rt), now, rt.config)
     if isinstance(decision, str):
         return Refused(409, decision)
     try:
-        saved = rt.store.save(decision.deployment, now, LeaseChange("forget_success"))
+        saved = rt.store.save(decision.deployment, now, LeaseChange(LeaseKind.FORGET_SUCCESS))
     except (StaleRecord, LeaseLost):
         return Refused(409, "the deployment changed meanwhile (another rollback?); look again and retry")
     logline.transitions(d, saved)
-    observed = Observed()
     for action in decision.actions:
-        observed = perform.perform(action, saved, observed, rt)
-    if observed.action_failure is not None:
-        # The CNAMEs did not move: record the refusal so the deployment does not claim a rollback.
-        failed = reconcile.rollback_refused(saved, now, observed.action_failure.message)
-        rt.store.save(failed, now)
-        return Refused(409, f"Beanstalk refused the swap: {observed.action_failure.message}")
+        result = perform.perform(action, saved, rt)
+        if result.outcome is ActionOutcome.UNKNOWN:
+            saved = rt.store.save(rollback_unanswered(saved, now, result.message), now)
+        elif result.outcome is not ActionOutcome.DONE:
+            # The CNAMEs did not move: the deployment is succeeded again, and what a rollback may undo.
+            refused = rollback_refused(saved, now, result.message)
+            rt.store.save(refused, now, LeaseChange(LeaseKind.RESTORE_SUCCESS))
+            logline.transitions(saved, refused)
+            return Refused(409, f"Beanstalk refused the swap: {result.message}")
     return saved

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, assert_never
 
 from controller import records
 from controller.model import Deployment
 from controller.observation import LeaseView
 
 INDEX = "by_application"
+# A transaction cancelled for another reason than a condition (TransactionConflict with a concurrent writer,
+# throttling) changed nothing: it is tried again this many times in all, then the error propagates
+# (a transient one: the tick retries later, a route answers 503).
+TRANSACTION_ATTEMPTS = 3
+CONFLICT_PAUSE_S = 0.05
+CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 class StaleRecord(Exception):
@@ -30,9 +38,17 @@ class LeaseLost(Exception):
     """The deployment no longer holds its application's lease."""
 
 
+class LeaseKind(StrEnum):
+    ACQUIRE = "acquire"  # take the lease: free, expired or ours, and we are the newest notification
+    RENEW = "renew"  # push the expiry on while we hold it
+    RELEASE = "release"  # give it up (a success also becomes what a rollback may undo)
+    FORGET_SUCCESS = "forget_success"  # a rolled-back deployment is no longer what a rollback may undo
+    RESTORE_SUCCESS = "restore_success"  # ... unless Beanstalk refused that rollback's swap
+
+
 @dataclass(frozen=True)
 class LeaseChange:
-    kind: str  # "acquire" | "renew" | "release" | "forget_success"
+    kind: LeaseKind
     succeeded: bool = False
 
 
@@ -91,11 +107,10 @@ class DeploymentStore:
                 "ExpressionAttributeValues": {":id": {"S": d.id}, ":c": {"S": created}},
             }
         }
-        try:
-            self._db.transact_write_items(TransactItems=[put, newest])
-        except self._db.exceptions.TransactionCanceledException as error:
-            if _record_condition_failed(error):
-                return None
+        failed = self._transact([put, newest])
+        if failed == 0:
+            return None
+        if failed == 1:
             # A newer notification is already recorded: store this one anyway; it will end superseded.
             try:
                 self._db.put_item(**self._put(d, 1, condition="attribute_not_exists(pk)"))
@@ -104,24 +119,52 @@ class DeploymentStore:
         return dataclasses.replace(d, record_version=1)
 
     def save(self, d: Deployment, now: datetime, lease: LeaseChange | None = None) -> Deployment:
-        """Write `d` if nobody saved since it was loaded; with the lease change in the same transaction."""
+        """Write `d` if nobody saved since it was loaded; with the lease change in the same transaction.
+
+        StaleRecord: another writer saved the deployment first. LeaseLost: the lease condition failed."""
         version = d.record_version
         put = self._put(d, version + 1, condition="record_version = :v", values={":v": {"N": str(version)}})
         if lease is None:
             try:
                 self._db.put_item(**put)
             except self._db.exceptions.ConditionalCheckFailedException:
-                raise StaleRecord(d.id) from None
-        else:
-            try:
-                self._db.transact_write_items(
-                    TransactItems=[{"Put": put}, {"Update": self._lease(d, now, lease)}]
-                )
-            except self._db.exceptions.TransactionCanceledException as error:
-                if _record_condition_failed(error):
+                if not self._holds(d, version + 1):
                     raise StaleRecord(d.id) from None
-                raise LeaseLost(d.id) from None
+        else:
+            failed = self._transact([{"Put": put}, {"Update": self._lease(d, now, lease)}])
+            if failed == 0:
+                raise StaleRecord(d.id)
+            if failed == 1:
+                raise LeaseLost(d.id)
         return dataclasses.replace(d, record_version=version + 1)
+
+    def _transact(self, items: list[dict[str, Any]]) -> int | None:
+        """Run the transaction; None when it committed, else the index of the item whose condition failed.
+        Other cancellations (a conflicting concurrent transaction, throttling) are tried again; the last
+        one propagates. botocore's own retries reuse one ClientRequestToken, so a retried commit is no
+        second write."""
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self._db.transact_write_items(TransactItems=items)
+                return None
+            except self._db.exceptions.TransactionCanceledException as error:
+                codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+                if CONDITION_FAILED in codes:
+                    return codes.index(CONDITION_FAILED)
+                if attempt + 1 == TRANSACTION_ATTEMPTS:
+                    raise
+                time.sleep(CONFLICT_PAUSE_S * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _holds(self, d: Deployment, version: int) -> bool:
+        """Whether the stored record is exactly `d` at `version`: a put whose answer was lost and which
+        botocore then sent again fails its own condition, though the write it made is ours."""
+        item = self._db.get_item(
+            TableName=self._table, Key={"pk": {"S": f"deployment#{d.id}"}}, ConsistentRead=True
+        ).get("Item")
+        return (
+            item is not None and int(item["record_version"]["N"]) == version and item["doc"]["S"] == _doc(d)
+        )
 
     # --- details ------------------------------------------------------------------------------------
 
@@ -134,7 +177,7 @@ class DeploymentStore:
             "created_at": {"S": records.iso(d.created_at)},
             "status": {"S": d.status.value},
             "record_version": {"N": str(version)},
-            "doc": {"S": json.dumps(records.to_document(d), separators=(",", ":"))},
+            "doc": {"S": _doc(d)},
         }
         put: dict[str, Any] = {"TableName": self._table, "Item": item, "ConditionExpression": condition}
         if values:
@@ -142,54 +185,57 @@ class DeploymentStore:
         return put
 
     def _lease(self, d: Deployment, now: datetime, change: LeaseChange) -> dict[str, Any]:
-        key = {"pk": {"S": f"application#{d.application}"}}
+        key = {"TableName": self._table, "Key": {"pk": {"S": f"application#{d.application}"}}}
         me = {":id": {"S": d.id}}
         expires = {":exp": {"N": str(int(now.timestamp()) + self._lease_ttl_s)}}
-        if change.kind == "acquire":
-            return {
-                "TableName": self._table,
-                "Key": key,
-                "UpdateExpression": "SET holder = :id, lease_expires_at = :exp",
-                "ConditionExpression": (
-                    "(attribute_not_exists(holder) OR holder = :id OR lease_expires_at < :now)"
-                    " AND (attribute_not_exists(newest_id) OR newest_id = :id)"
-                ),
-                "ExpressionAttributeValues": {**me, **expires, ":now": {"N": str(int(now.timestamp()))}},
-            }
-        if change.kind == "renew":
-            return {
-                "TableName": self._table,
-                "Key": key,
-                "UpdateExpression": "SET lease_expires_at = :exp",
-                "ConditionExpression": "holder = :id",
-                "ExpressionAttributeValues": {**me, **expires},
-            }
-        if change.kind == "release":
-            update = "REMOVE holder, lease_expires_at"
-            if change.succeeded:
-                update = "SET last_succeeded_id = :id " + update
-            return {
-                "TableName": self._table,
-                "Key": key,
-                "UpdateExpression": update,
-                "ConditionExpression": "holder = :id",
-                "ExpressionAttributeValues": me,
-            }
-        # forget_success: a rolled-back deployment is no longer the one a rollback may undo
-        return {
-            "TableName": self._table,
-            "Key": key,
-            "UpdateExpression": "REMOVE last_succeeded_id",
-            "ConditionExpression": "last_succeeded_id = :id",
-            "ExpressionAttributeValues": me,
-        }
+        match change.kind:
+            case LeaseKind.ACQUIRE:
+                return {
+                    **key,
+                    "UpdateExpression": "SET holder = :id, lease_expires_at = :exp",
+                    "ConditionExpression": (
+                        "(attribute_not_exists(holder) OR holder = :id OR lease_expires_at < :now)"
+                        " AND (attribute_not_exists(newest_id) OR newest_id = :id)"
+                    ),
+                    "ExpressionAttributeValues": {**me, **expires, ":now": {"N": str(int(now.timestamp()))}},
+                }
+            case LeaseKind.RENEW:
+                return {
+                    **key,
+                    "UpdateExpression": "SET lease_expires_at = :exp",
+                    "ConditionExpression": "holder = :id",
+                    "ExpressionAttributeValues": {**me, **expires},
+                }
+            case LeaseKind.RELEASE:
+                update = "REMOVE holder, lease_expires_at"
+                if change.succeeded:
+                    update = "SET last_succeeded_id = :id " + update
+                return {
+                    **key,
+                    "UpdateExpression": update,
+                    "ConditionExpression": "holder = :id",
+                    "ExpressionAttributeValues": me,
+                }
+            case LeaseKind.FORGET_SUCCESS:
+                return {
+                    **key,
+                    "UpdateExpression": "REMOVE last_succeeded_id",
+                    "ConditionExpression": "last_succeeded_id = :id",
+                    "ExpressionAttributeValues": me,
+                }
+            case LeaseKind.RESTORE_SUCCESS:
+                return {
+                    **key,
+                    "UpdateExpression": "SET last_succeeded_id = :id",
+                    "ConditionExpression": "attribute_not_exists(last_succeeded_id)",
+                    "ExpressionAttributeValues": me,
+                }
+            case _:
+                assert_never(change.kind)
 
 
-def _record_condition_failed(error: Any) -> bool:
-    """Whether a cancelled transaction failed on its first item, the deployment record's own conditional put
-    (rather than on the application item that comes second)."""
-    reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-    return bool(reasons) and reasons[0] == "ConditionalCheckFailed"
+def _doc(d: Deployment) -> str:
+    return json.dumps(records.to_document(d), separators=(",", ":"))
 
 
 def _deployment(item: dict[str, Any]) -> Deployment:

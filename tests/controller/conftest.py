@@ -9,7 +9,7 @@ import pytest
 from controller_harness import World, process_environment
 from moto import mock_aws
 
-from controller import clients, logline, runtime, secret
+from controller import logline, runtime
 
 
 @pytest.fixture(autouse=True)
@@ -25,10 +25,9 @@ def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     for name, value in process_environment().items():
         monkeypatch.setenv(name, value)
+    runtime.install(None)
     yield
-    clients.reset()
-    runtime.reset()
-    secret.reset()
+    runtime.install(None)
 
 
 @pytest.fixture

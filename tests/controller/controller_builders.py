@@ -9,10 +9,17 @@ from controller.config import Config
 from controller.model import STEP_ORDER, Deployment, Status, StepName, StepStatus, new_deployment
 from controller.observation import EnvironmentView, EventView, HttpCheck, LeaseView, Observed
 
+SKIPPED_AUTOMATICALLY = (StepName.PROMOTE, StepName.BAKE)
+
 T0 = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 REGION = "us-east-1"
 PROD_CNAME = f"shop.{REGION}.elasticbeanstalk.com"
 BLUE_CNAME = f"shop-blue.{REGION}.elasticbeanstalk.com"
+ENDPOINTS = {
+    "shop-blue": "awseb-blue.us-east-1.elb.amazonaws.com",
+    "shop-green": "awseb-green.us-east-1.elb.amazonaws.com",
+}
+OLD = "1.0.41"
 CONFIG = Config(
     eb_application="shop",
     prod_cname_prefix="shop",
@@ -41,16 +48,20 @@ def running_at(step: StepName, started: datetime = T0, **changes: object) -> Dep
         if name is step:
             d = d.with_step(name, status=StepStatus.RUNNING, started_at=started)
             break
-        d = d.with_step(name, status=StepStatus.SUCCEEDED, started_at=T0, finished_at=T0)
+        passed = StepStatus.SKIPPED if name in SKIPPED_AUTOMATICALLY else StepStatus.SUCCEEDED
+        d = d.with_step(name, status=passed, started_at=T0, finished_at=T0)
     if STEP_ORDER.index(step) > STEP_ORDER.index(StepName.DEPLOY_PREPROD):
         d = dataclasses.replace(
             d,
             preprod_env="shop-green",
             preprod_cname=BLUE_CNAME,
+            preprod_endpoint=ENDPOINTS["shop-green"],
             prod_env="shop-blue",
             prod_cname=PROD_CNAME,
-            previous_label="1.0.41",
+            prod_endpoint=ENDPOINTS["shop-blue"],
+            previous_label=OLD,
             deploy_requested_at=T0,
+            update_requests=1,
         )
     return dataclasses.replace(d, **changes)  # type: ignore[arg-type]
 
@@ -60,9 +71,18 @@ def env(
     cname: str,
     status: str = "Ready",
     health: str = "Green",
-    label: str | None = "1.0.41",
+    label: str | None = OLD,
+    tier: str = "WebServer",
 ) -> EnvironmentView:
-    return EnvironmentView(name=name, cname=cname, status=status, health=health, version_label=label)
+    return EnvironmentView(
+        name=name,
+        cname=cname,
+        status=status,
+        health=health,
+        version_label=label,
+        endpoint_url=ENDPOINTS.get(name, f"awseb-{name}.elb.amazonaws.com"),
+        tier=tier,
+    )
 
 
 def before_swap(green_status: str = "Ready", green_health: str = "Green", green_label: str | None = TAG):
@@ -73,8 +93,8 @@ def before_swap(green_status: str = "Ready", green_health: str = "Green", green_
     )
 
 
-def after_swap() -> tuple[EnvironmentView, ...]:
-    return (env("shop-blue", BLUE_CNAME), env("shop-green", PROD_CNAME, label=TAG))
+def after_swap(blue_status: str = "Ready", green_status: str = "Ready") -> tuple[EnvironmentView, ...]:
+    return (env("shop-blue", BLUE_CNAME, blue_status), env("shop-green", PROD_CNAME, green_status, label=TAG))
 
 
 def observed(**parts: object) -> Observed:
@@ -85,11 +105,26 @@ def lease(holder: str | None = None, expires: datetime | None = None, newest: st
     return LeaseView(holder=holder, expires_at=expires, newest_id=newest)
 
 
-def error_event(seconds: float, message: str = "Failed to deploy application.", env_name: str = "shop-green"):
+def error_event(
+    seconds: float,
+    message: str = "Failed to deploy application.",
+    env_name: str | None = "shop-green",
+    label: str | None = TAG,
+    request_id: str | None = None,
+) -> EventView:
     return EventView(
-        date=at(seconds), severity="ERROR", message=message, environment_name=env_name, version_label=TAG
+        date=at(seconds),
+        severity="ERROR",
+        message=message,
+        environment_name=env_name,
+        version_label=label,
+        request_id=request_id,
     )
 
 
 def health(status: int | None = 200, version: str | None = TAG, error: str | None = None) -> HttpCheck:
     return HttpCheck(url="http://x/health", status=status, version=version, error=error)
+
+
+def unreachable() -> HttpCheck:
+    return health(None, None, "unreachable (connection refused)")

@@ -8,6 +8,7 @@ Used by tests/controller and by bench/controller.py (which counts calls and time
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import threading
 import time
@@ -19,12 +20,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from botocore.awsrequest import AWSResponse
 from chalice.test import Client
+from moto.core.botocore_stubber import MockRawResponse
+from moto.core.models import botocore_stubber
 
-from controller import clients, runtime, secret, signing
+from controller import clients, config, runtime, signing
 from controller.api import app
 from controller.model import Deployment
 from controller.observation import HttpCheck
+from controller.tick_queue import SqsTickQueue, TickMessage, TickQueue
 from sandbox import beanstalk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,9 +62,16 @@ def process_environment() -> dict[str, str]:
     }
 
 
+@functools.cache
+def shared_session() -> Any:
+    """One botocore session for every world: loading the service models per client is what costs time.
+    moto's hook into botocore is on every client made after moto is imported; mock_aws switches it."""
+    return clients.new_session()
+
+
 def aws_client(service: str, region_name: str = REGION) -> Any:
-    """A plain client (standard retries) from the controller's session, whose parsed data is cached."""
-    return clients.session().client(service, region_name=region_name)
+    """A plain client (standard retries), as a test or an operator would use."""
+    return shared_session().client(service, region_name=region_name)
 
 
 class SimClock:
@@ -79,6 +91,10 @@ class Message:
     seq: int
     deployment_id: str = field(compare=False)
     chain: str = field(compare=False, default="")
+    retry: int = field(compare=False, default=0)
+
+    def body(self) -> str:
+        return TickMessage(self.deployment_id, self.chain, self.retry).body()
 
 
 class SimQueue:
@@ -86,18 +102,22 @@ class SimQueue:
 
     def __init__(self, clock: SimClock) -> None:
         self.clock = clock
+        self.also: TickQueue | None = None  # e.g. the real SQS queue too, so its calls count
         self.pending: list[Message] = []
         self.sent: list[tuple[str, int]] = []
         self._seq = 0
         self._lock = threading.Lock()
 
-    def enqueue(self, deployment_id: str, delay_s: int, chain: str | None = None) -> None:
+    def send(self, message: TickMessage, delay_s: int) -> None:
         assert 0 <= delay_s <= 900, delay_s
+        if self.also is not None:
+            self.also.send(message, delay_s)
         with self._lock:
-            self.sent.append((deployment_id, delay_s))
+            self.sent.append((message.deployment_id, delay_s))
             self._seq += 1
             due = self.clock.now + timedelta(seconds=delay_s)
-            self.pending.append(Message(due, self._seq, deployment_id, chain or runtime.new_chain()))
+            chain = json.loads(message.body())["chain"]
+            self.pending.append(Message(due, self._seq, message.deployment_id, chain, message.retry))
 
     def pop_next(self) -> Message | None:
         with self._lock:
@@ -110,24 +130,30 @@ class SimQueue:
 class World:
     """Provisioned AWS (inside an active mock_aws), the app, and the simulation around it."""
 
-    def __init__(self) -> None:
-        clients.reset()
-        runtime.reset()
-        secret.reset()
+    def __init__(self, real_sqs: bool = False) -> None:
+        """`real_sqs`: every tick is also sent to the (emulated) SQS queue, as the Lambda would send it."""
         self.clock = SimClock()
         self.queue = SimQueue(self.clock)
         self.be = beanstalk.backend(ACCOUNT, REGION)
         self.be.clock = self.clock
         self.broken_health: dict[str, HttpCheck] = {}
+        self.stale_dns: dict[str, str] = {}  # host -> the environment a resolver's cache still gives
         self.calls: Counter[str] = Counter()
         self._provision()
         self.clock.advance(3600)  # the environments were created well before any deployment
-        self.rt = runtime.current()
-        self.rt.clock = self.clock
-        self.rt.http_get = self.http_get
-        self.rt.enqueue = self.queue.enqueue  # type: ignore[method-assign]
+        self.rt = runtime.Runtime(
+            config.load(),
+            session=shared_session(),
+            clock=self.clock,
+            http_get=self.http_get,
+            queue=self.queue,
+        )
+        runtime.install(self.rt)
         for name in ("dynamodb", "elasticbeanstalk", "s3", "sqs", "ssm"):
-            clients.client(name).meta.events.register("before-call.*.*", self._count)
+            self.rt.client(name).meta.events.register("before-call.*.*", self._count)
+        self.rt.eb_once.meta.events.register("before-call.*.*", self._count)
+        if real_sqs:
+            self.queue.also = SqsTickQueue(self.rt.client("sqs"), self.rt.config.reconcile_queue)
         self.client = Client(app, stage_name="dev", project_dir=str(ROOT))
         self.handler_seconds = 0.0
 
@@ -188,8 +214,12 @@ class World:
     # --- the web app behind each CNAME (answers /health with the version its environment runs) -------
 
     def http_get(self, url: str) -> HttpCheck:
+        """Through a CNAME (DNS: whoever owns it now) or an environment's own EndpointURL."""
         host = urlparse(url).hostname or ""
-        owner = next((e for e in self.environments().values() if e.cname == host), None)
+        names = {e: (e.cname.lower(), e.endpoint_url.lower()) for e in self.environments().values()}
+        owner = next((e for e, known in names.items() if host in known), None)
+        if host in self.stale_dns:
+            owner = self.environments().get(self.stale_dns[host])
         if owner is None:
             return HttpCheck(url=url, error="unreachable (no such host)")
         if owner.environment_name in self.broken_health:
@@ -232,12 +262,9 @@ class World:
 
     def deliver(self, target: str | Message) -> None:
         """Invoke reconcile_tick with one SQS record: a queued message, or a new chain for a deployment id."""
-        if isinstance(target, Message):
-            body = {"deployment_id": target.deployment_id, "chain": target.chain}
-        else:
-            body = {"deployment_id": target}
+        body = target.body() if isinstance(target, Message) else json.dumps({"deployment_id": target})
         event = self.client.events.generate_sqs_event(
-            message_bodies=[json.dumps(body)], queue_name=ENV["RECONCILE_QUEUE"]
+            message_bodies=[body], queue_name=ENV["RECONCILE_QUEUE"]
         )
         started = time.perf_counter()
         try:
@@ -279,6 +306,85 @@ class World:
         found = self.rt.store.get(deployment_id)
         assert found is not None
         return found
+
+    # --- AWS answers the emulation does not give yet, injected at the botocore boundary ---------------
+
+    def answer_lost(self, operation: str, times: int = 1) -> list[str]:
+        """The next `times` calls of the controller's Beanstalk `operation` take effect but answer
+        503 ServiceUnavailable, as when the answer is lost. Returns the list of attempts seen."""
+        return self._inject(
+            operation, times, 503, "ServiceUnavailable", "Service Unavailable", takes_effect=True
+        )
+
+    def refuse(self, operation: str, code: str, message: str, times: int = 1, status: int = 400) -> list[str]:
+        """The next `times` calls of `operation` are refused with that error and change nothing (e.g.
+        "Environment named X is in an invalid state for this operation. Must be Ready.")."""
+        return self._inject(operation, times, status, code, message, takes_effect=False)
+
+    def _inject(
+        self, operation: str, times: int, status: int, code: str, message: str, *, takes_effect: bool
+    ) -> list[str]:
+        attempts: list[str] = []
+        left = [times]
+
+        def answer(request: Any, **_: Any) -> AWSResponse | None:
+            attempts.append(operation)
+            if left[0] <= 0:
+                return None
+            left[0] -= 1
+            if takes_effect:
+                botocore_stubber.process_request(request)
+            botocore_stubber.enabled = False  # moto's own handler, next in line, stays out of this one
+            kind = "Receiver" if status >= 500 else "Sender"
+            body = (
+                f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message>"
+                "</Error><RequestId>injected-0000</RequestId></ErrorResponse>"
+            )
+            return AWSResponse(request.url, status, {}, MockRawResponse(body))
+
+        def back_on(**_: Any) -> None:  # once the answer is in, moto answers everything again
+            botocore_stubber.enabled = True
+
+        for eb in (self.rt.eb, self.rt.eb_once):
+            eb.meta.events.register_first(f"before-send.elastic-beanstalk.{operation}", answer)
+            eb.meta.events.register(f"before-parse.elastic-beanstalk.{operation}", back_on)
+        return attempts
+
+    def fail_aws(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        message: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        when: Callable[[dict[str, Any]], bool] = lambda params: True,
+        extra: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The next `times` calls of the controller's `operation` whose parameters satisfy `when` answer that
+        error without reaching AWS. Returns the parameters of the calls that failed."""
+        failed: list[dict[str, Any]] = []
+
+        def answer(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+            body = params.get("body") or b"{}"
+            api_params = dict(body) if isinstance(body, dict) else json.loads(body)  # query / JSON protocol
+            if len(failed) >= times or not when(api_params):
+                return None
+            failed.append(api_params)
+            http = AWSResponse("https://aws.invalid/", status, {}, MockRawResponse(b""))
+            parsed = {
+                "Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": status, "RequestId": "injected"},
+                **(extra or {}),
+            }
+            return http, parsed
+
+        for single_attempt in (False, True):
+            client = self.rt.client(service, single_attempt)
+            service_id = client.meta.service_model.service_id.hyphenize()
+            client.meta.events.register_first(f"before-call.{service_id}.{operation}", answer)
+        return failed
 
     # --- counting AWS calls ------------------------------------------------------------------------
 

@@ -23,14 +23,15 @@ def test_a_signed_notification_deploys_blue_green_with_exactly_one_swap(world: W
 
     view = world.get_deployment(body["id"])
     assert view["status"] == "succeeded", view
-    assert [s["status"] for s in view["steps"]] == ["succeeded"] * 6
-    assert [s["name"] for s in view["steps"]] == [
-        "create_version",
-        "deploy_preprod",
-        "wait_ready",
-        "smoke_test",
-        "swap",
-        "verify",
+    assert [(s["name"], s["status"]) for s in view["steps"]] == [
+        ("create_version", "succeeded"),
+        ("deploy_preprod", "succeeded"),
+        ("wait_ready", "succeeded"),
+        ("smoke_test", "succeeded"),
+        ("promote", "skipped"),
+        ("swap", "succeeded"),
+        ("verify", "succeeded"),
+        ("bake", "skipped"),
     ]
     assert (view["preprod_env"], view["prod_env"]) == (GREEN, BLUE)
     assert world.prod_owner() == GREEN
@@ -92,8 +93,9 @@ def test_each_step_transition_is_one_json_log_line_with_the_deployment_id(
     ]
     steps = [(line["step"], line["status"]) for line in lines if line["event"] == "step"]
     expected = []
-    for name in ("create_version", "deploy_preprod", "wait_ready", "smoke_test", "swap", "verify"):
-        expected += [(name, "running"), (name, "succeeded")]
+    for name in ("create_version", "deploy_preprod", "wait_ready", "smoke_test", "promote", "swap", "verify"):
+        expected += [(name, "running"), (name, "skipped" if name == "promote" else "succeeded")]
+    expected += [("bake", "running"), ("bake", "skipped")]
     assert steps == expected
     assert all(
         line["deployment_id"] == deployment_id for line in lines if line["event"] in ("step", "deployment")

@@ -1,4 +1,8 @@
-"""The pure reconcile step, table-driven: every status and step against the observations it can meet."""
+"""The pure reconcile step, table-driven: every status and step against the observations it can meet.
+
+The steps with their own tables: wait_ready (test_controller_wait_ready.py), the smoke test, verify and the
+swap back (test_controller_checks.py), rollback (test_controller_rollback.py).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,6 @@ from controller_builders import (
     at,
     before_swap,
     env,
-    error_event,
     health,
     lease,
     observed,
@@ -25,15 +28,22 @@ from controller_builders import (
 )
 
 from controller import actions as act
-from controller.config import Config
+from controller.decision import CONTINUE, DONE, RequeueAfter
 from controller.model import Status, StepName, StepStatus
-from controller.observation import ActionFailure, Need, VersionView
-from controller.reconcile import decide_rollback, next_need, reconcile
+from controller.observation import ActionOutcome, ActionResult, Need, VersionView
+from controller.reconcile import next_need, reconcile
 
 S = StepName
+POLL = RequeueAfter(CONFIG.poll_interval_s)
+SWAP = act.SwapCNAMEs("shop-green", "shop-blue")
 
-# name, deployment, observation, seconds after T0, expected {status, step: (name, status), actions, requeue,
-# error (substring)}
+
+def result(action: Any, outcome: ActionOutcome, message: str = "", request_id: str | None = None) -> Any:
+    return observed(action_result=ActionResult(action, outcome, message, request_id))
+
+
+# name, deployment, observation, seconds after T0, expected {status, step: (name, status), actions, next,
+# error (substring), events, swap_requested}
 CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     # --- queued ---
     (
@@ -45,7 +55,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
             "status": Status.RUNNING,
             "step": (S.CREATE_VERSION, StepStatus.RUNNING),
             "actions": [act.AcquireLease],
-            "requeue": 0,
+            "next": CONTINUE,
         },
     ),
     (
@@ -60,7 +70,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         queued(),
         observed(lease=lease("d-other", at(600), queued().id)),
         1,
-        {"status": Status.QUEUED, "actions": [], "requeue": CONFIG.poll_interval_s},
+        {"status": Status.QUEUED, "actions": [], "next": POLL},
     ),
     (
         "queued, other's lease expired -> runs",
@@ -74,7 +84,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         queued(),
         observed(lease=lease("d-other", at(600), "d-newer")),
         1,
-        {"status": Status.SUPERSEDED, "actions": [], "requeue": None, "error": "d-newer"},
+        {"status": Status.SUPERSEDED, "actions": [], "next": DONE, "error": "d-newer"},
     ),
     # --- create_version ---
     (
@@ -86,7 +96,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
             "status": Status.RUNNING,
             "step": (S.CREATE_VERSION, StepStatus.RUNNING),
             "actions": [act.CreateVersion],
-            "requeue": 0,
+            "next": CONTINUE,
         },
     ),
     (
@@ -94,7 +104,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         running_at(S.CREATE_VERSION),
         observed(version=VersionView(True, f"{IMAGE}:{TAG}")),
         1,
-        {"step": (S.DEPLOY_PREPROD, StepStatus.RUNNING), "actions": [], "requeue": 0},
+        {"step": (S.DEPLOY_PREPROD, StepStatus.RUNNING), "actions": [], "next": CONTINUE},
     ),
     (
         "version exists for another image -> failed",
@@ -108,6 +118,42 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
             "error": "another image",
         },
     ),
+    (
+        "version created -> deploy",
+        running_at(S.CREATE_VERSION),
+        result(act.CreateVersion(TAG, IMAGE, TAG), ActionOutcome.DONE),
+        1,
+        {"step": (S.DEPLOY_PREPROD, StepStatus.RUNNING), "next": CONTINUE},
+    ),
+    (
+        "CreateApplicationVersion's answer lost -> look again",
+        running_at(S.CREATE_VERSION),
+        result(act.CreateVersion(TAG, IMAGE, TAG), ActionOutcome.UNKNOWN, "ServiceUnavailable: x"),
+        1,
+        {"status": Status.RUNNING, "step": (S.CREATE_VERSION, StepStatus.RUNNING), "next": POLL},
+    ),
+    (
+        "version made meanwhile by another attempt -> look again",
+        running_at(S.CREATE_VERSION),
+        result(
+            act.CreateVersion(TAG, IMAGE, TAG),
+            ActionOutcome.REFUSED,
+            f"InvalidParameterValue: Application Version {TAG} already exists.",
+        ),
+        1,
+        {"status": Status.RUNNING, "step": (S.CREATE_VERSION, StepStatus.RUNNING), "next": POLL},
+    ),
+    (
+        "version quota reached -> failed with the AWS error",
+        running_at(S.CREATE_VERSION),
+        result(
+            act.CreateVersion(TAG, IMAGE, TAG),
+            ActionOutcome.REFUSED,
+            "TooManyApplicationVersionsException: You cannot have more than 1000 Application Versions.",
+        ),
+        1,
+        {"status": Status.FAILED, "error": "TooManyApplicationVersions", "actions": [act.ReleaseLease]},
+    ),
     # --- deploy_preprod ---
     (
         "pre-production Ready -> update it",
@@ -117,7 +163,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         {
             "step": (S.WAIT_READY, StepStatus.RUNNING),
             "actions": [act.UpdateEnvironment],
-            "requeue": CONFIG.poll_interval_s,
+            "next": POLL,
         },
     ),
     (
@@ -135,20 +181,53 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         {"status": Status.FAILED, "error": "did not become Ready", "actions": [act.ReleaseLease]},
     ),
     (
-        "no environment has the production CNAME -> failed",
+        "no environment has the production CNAME -> failed, naming what was found",
         running_at(S.DEPLOY_PREPROD),
         observed(
             environments=(env("a", "a.us-east-1.elasticbeanstalk.com"), env("b", "b.elasticbeanstalk.com"))
         ),
         1,
-        {"status": Status.FAILED, "error": "no live environment has the production CNAME"},
+        {
+            "status": Status.FAILED,
+            "error": "a (a.us-east-1.elasticbeanstalk.com), b (b.elasticbeanstalk.com)",
+        },
     ),
     (
-        "three live environments -> failed",
+        "an auto-generated name that starts with the prefix is not production",
+        running_at(S.DEPLOY_PREPROD),
+        observed(
+            environments=(
+                env("shop-blue", "shop.eba-abcdefgh.us-east-1.elasticbeanstalk.com"),
+                env("shop-green", BLUE_CNAME),
+            )
+        ),
+        1,
+        {"status": Status.FAILED, "error": "owns the production CNAME shop.us-east-1.elasticbeanstalk.com"},
+    ),
+    (
+        "the legacy production name (no region) is production",
+        running_at(S.DEPLOY_PREPROD),
+        observed(environments=(env("shop-blue", "shop.elasticbeanstalk.com"), env("shop-green", BLUE_CNAME))),
+        1,
+        {"actions": [act.UpdateEnvironment]},
+    ),
+    (
+        "three live web environments -> failed, naming the candidates",
         running_at(S.DEPLOY_PREPROD),
         observed(environments=(*before_swap(), env("shop-red", "r.us-east-1.elasticbeanstalk.com"))),
         1,
-        {"status": Status.FAILED, "error": "exactly one pre-production", "actions": [act.ReleaseLease]},
+        {
+            "status": Status.FAILED,
+            "error": "more than one candidate for pre-production besides shop-blue: shop-green, shop-red",
+            "actions": [act.ReleaseLease],
+        },
+    ),
+    (
+        "a worker environment (no CNAME) is never pre-production",
+        running_at(S.DEPLOY_PREPROD),
+        observed(environments=(*before_swap(green_label="x"), env("shop-jobs", "", tier="Worker"))),
+        1,
+        {"actions": [act.UpdateEnvironment]},
     ),
     (
         "a terminated third environment does not count",
@@ -159,171 +238,20 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         1,
         {"actions": [act.UpdateEnvironment]},
     ),
-    # --- wait_ready ---
     (
-        "Updating -> waits",
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap("Updating", "Grey")),
-        20,
-        {
-            "status": Status.RUNNING,
-            "step": (S.WAIT_READY, StepStatus.RUNNING),
-            "actions": [],
-            "requeue": CONFIG.poll_interval_s,
-        },
-    ),
-    (
-        "Updating long -> polls less often, at most 8x",
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap("Updating", "Grey")),
-        1000,
-        {"status": Status.RUNNING, "requeue": 8 * CONFIG.poll_interval_s},
-    ),
-    (
-        "Ready/Green on the new label -> smoke test",
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap(), events=()),
-        300,
-        {"step": (S.SMOKE_TEST, StepStatus.RUNNING), "actions": [], "requeue": 0},
-    ),
-    (
-        "Ready/Green on the old label (silent rollback) -> failed",
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap(green_label="1.0.40"), events=()),
-        300,
-        {"status": Status.FAILED, "error": "rolled the update back", "actions": [act.ReleaseLease]},
-    ),
-    (
-        "Ready on the old label, untouched since the request (it never reached Beanstalk) -> requested again",
-        running_at(S.WAIT_READY),
-        observed(
-            environments=(
-                env("shop-blue", PROD_CNAME),
-                dataclasses.replace(env("shop-green", BLUE_CNAME, label="1.0.40"), date_updated=at(-3600)),
-            ),
-            events=(),
-        ),
-        300,
-        {
-            "status": Status.RUNNING,
-            "step": (S.WAIT_READY, StepStatus.RUNNING),
-            "actions": [act.UpdateEnvironment],
-        },
-    ),
-    (
-        "Ready on the old label, changed after the request (silent rollback) -> failed",
-        running_at(S.WAIT_READY),
-        observed(
-            environments=(
-                env("shop-blue", PROD_CNAME),
-                dataclasses.replace(env("shop-green", BLUE_CNAME, label="1.0.40"), date_updated=at(200)),
-            ),
-            events=(),
-        ),
-        300,
-        {"status": Status.FAILED, "error": "rolled the update back"},
-    ),
-    (
-        "Ready/Red -> failed",
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap(green_health="Red", green_label="1.0.40"), events=()),
-        300,
-        {"status": Status.FAILED, "error": "1.0.40", "actions": [act.ReleaseLease]},
-    ),
-    (
-        "Red with a failure event -> failed with the event's message",
-        running_at(S.WAIT_READY),
-        observed(
-            environments=before_swap(green_health="Red", green_label="1.0.40"), events=(error_event(200),)
-        ),
-        300,
-        {
-            "status": Status.FAILED,
-            "error": "Failed to deploy application.",
-            "events": ["Failed to deploy application."],
-        },
-    ),
-    (
-        "failure event while Updating -> failed, update aborted",
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap("Updating", "Red"), events=(error_event(100, "ECS task stopped"),)),
-        120,
-        {
-            "status": Status.FAILED,
-            "error": "ECS task stopped",
-            "actions": [act.AbortUpdate, act.ReleaseLease],
-        },
-    ),
-    (
-        "failure events of another environment or before the request are ignored",
-        running_at(S.WAIT_READY),
-        observed(
-            environments=before_swap(), events=(error_event(-60), error_event(10, env_name="shop-blue"))
-        ),
-        300,
-        {"status": Status.RUNNING, "step": (S.SMOKE_TEST, StepStatus.RUNNING)},
-    ),
-    (
-        "still Updating after DEPLOY_TIMEOUT_S -> failed, update aborted",
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap("Updating", "Grey"), events=()),
-        CONFIG.deploy_timeout_s + 1,
-        {"status": Status.FAILED, "error": "update aborted", "actions": [act.AbortUpdate, act.ReleaseLease]},
-    ),
-    (
-        "Yellow not accepted -> keeps waiting",
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap(green_health="Yellow"), events=()),
-        60,
-        {"status": Status.RUNNING, "step": (S.WAIT_READY, StepStatus.RUNNING), "actions": []},
-    ),
-    (
-        "Yellow not accepted until the timeout -> failed",
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap(green_health="Yellow"), events=()),
-        CONFIG.deploy_timeout_s + 1,
-        {"status": Status.FAILED, "error": "health stayed Yellow", "actions": [act.ReleaseLease]},
-    ),
-    (
-        "pre-production disappeared -> failed",
-        running_at(S.WAIT_READY),
+        "production alone -> failed, no pre-production",
+        running_at(S.DEPLOY_PREPROD),
         observed(environments=(env("shop-blue", PROD_CNAME),)),
-        60,
-        {"status": Status.FAILED, "error": "gone"},
-    ),
-    # --- smoke_test ---
-    (
-        "smoke test passes -> swap",
-        running_at(S.SMOKE_TEST),
-        observed(smoke=health()),
         1,
-        {"step": (S.SWAP, StepStatus.RUNNING), "requeue": 0, "actions": []},
+        {"status": Status.FAILED, "error": "no pre-production environment"},
     ),
+    # --- promote (automatic) ---
     (
-        "smoke test HTTP 503 -> failed",
-        running_at(S.SMOKE_TEST),
-        observed(smoke=health(503, None)),
+        "automatic promotion -> promote skipped, swap",
+        running_at(S.PROMOTE),
+        observed(),
         1,
-        {
-            "status": Status.FAILED,
-            "step": (S.SMOKE_TEST, StepStatus.FAILED),
-            "error": "HTTP 503",
-            "actions": [act.ReleaseLease],
-        },
-    ),
-    (
-        "smoke test answers another version -> failed",
-        running_at(S.SMOKE_TEST),
-        observed(smoke=health(200, "1.0.41")),
-        1,
-        {"status": Status.FAILED, "error": "'1.0.41'"},
-    ),
-    (
-        "smoke test unreachable -> failed",
-        running_at(S.SMOKE_TEST),
-        observed(smoke=health(None, None, "unreachable (refused)")),
-        1,
-        {"status": Status.FAILED, "error": "unreachable"},
+        {"step": (S.PROMOTE, StepStatus.SKIPPED), "next": CONTINUE},
     ),
     # --- swap ---
     (
@@ -335,7 +263,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
             "step": (S.SWAP, StepStatus.RUNNING),
             "actions": [act.SwapCNAMEs],
             "swap_requested": True,
-            "requeue": CONFIG.poll_interval_s,
+            "next": POLL,
         },
     ),
     (
@@ -353,11 +281,32 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         {"status": Status.RUNNING, "step": (S.SWAP, StepStatus.RUNNING), "actions": []},
     ),
     (
-        "swap done -> verify",
+        "swap done, both Ready -> verify",
         running_at(S.SWAP, swap_requested_at=at(0)),
         observed(environments=after_swap()),
         20,
-        {"step": (S.VERIFY, StepStatus.RUNNING), "actions": [], "requeue": 0},
+        {"step": (S.VERIFY, StepStatus.RUNNING), "actions": [], "next": CONTINUE},
+    ),
+    (
+        "CNAME moved but the previous environment is not Ready -> waits",
+        running_at(S.SWAP, swap_requested_at=at(0)),
+        observed(environments=after_swap(blue_status="Updating")),
+        20,
+        {"status": Status.RUNNING, "step": (S.SWAP, StepStatus.RUNNING), "actions": []},
+    ),
+    (
+        "CNAME moved but the new environment is not Ready -> waits",
+        running_at(S.SWAP, swap_requested_at=at(0)),
+        observed(environments=after_swap(green_status="Updating")),
+        20,
+        {"status": Status.RUNNING, "step": (S.SWAP, StepStatus.RUNNING), "actions": []},
+    ),
+    (
+        "CNAME moved, never both Ready -> swap back",
+        running_at(S.SWAP, swap_requested_at=at(0)),
+        observed(environments=after_swap(blue_status="Updating")),
+        CONFIG.deploy_timeout_s + 1,
+        {"status": Status.RUNNING, "step": (S.SWAP, StepStatus.FAILED), "swap_back": "not both Ready"},
     ),
     (
         "duplicate tick after the swap settled on the old owner -> failed, no second swap",
@@ -386,40 +335,50 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         5,
         {"status": Status.FAILED, "error": "production CNAME is on intruder"},
     ),
-    # --- verify ---
     (
-        "verify passes -> succeeded, lease released",
-        running_at(S.VERIFY, swap_requested_at=at(0)),
-        observed(verify=health()),
-        30,
-        {
-            "status": Status.SUCCEEDED,
-            "step": (S.VERIFY, StepStatus.SUCCEEDED),
-            "actions": [act.ReleaseLease],
-            "requeue": None,
-        },
+        "swap accepted -> watch",
+        running_at(S.SWAP, swap_requested_at=at(0)),
+        result(SWAP, ActionOutcome.DONE),
+        0,
+        {"status": Status.RUNNING, "actions": [], "next": POLL, "swap_requested": True},
     ),
     (
-        "verify sees the old version at first -> retries",
-        running_at(S.VERIFY, swap_requested_at=at(0)),
-        observed(verify=health(200, "1.0.41")),
-        30,
-        {"status": Status.RUNNING, "actions": [], "requeue": 15},
+        "swap's answer lost (5xx) -> watch, still requested",
+        running_at(S.SWAP, swap_requested_at=at(0)),
+        result(SWAP, ActionOutcome.UNKNOWN, "ServiceUnavailable: x"),
+        0,
+        {"status": Status.RUNNING, "actions": [], "next": POLL, "swap_requested": True},
     ),
     (
-        "verify never sees the new version -> failed",
-        running_at(S.VERIFY, swap_requested_at=at(0)),
-        observed(verify=health(200, "1.0.41")),
-        600,
-        {"status": Status.FAILED, "error": "does not serve"},
+        "swap refused 'Must be Ready' -> not requested any more, asked again later",
+        running_at(S.SWAP, swap_requested_at=at(0)),
+        result(SWAP, ActionOutcome.NOT_DONE, "InvalidParameterValue: ... Must be Ready."),
+        0,
+        {"status": Status.RUNNING, "actions": [], "next": POLL, "swap_requested": False},
     ),
-    # --- refusals and finished deployments ---
     (
-        "an action refused by AWS -> failed with its message",
-        running_at(S.DEPLOY_PREPROD),
-        observed(action_failure=ActionFailure("UpdateEnvironment", "InvalidParameterValue: nope")),
-        1,
-        {"status": Status.FAILED, "error": "nope", "actions": [act.ReleaseLease]},
+        "swap refused for good -> failed before production changed",
+        running_at(S.SWAP, swap_requested_at=at(0)),
+        result(SWAP, ActionOutcome.REFUSED, "AccessDenied: no"),
+        0,
+        {"status": Status.FAILED, "error": "AccessDenied", "actions": [act.ReleaseLease]},
+    ),
+    # --- bake (none) ---
+    (
+        "verified, no bake -> bake skipped",
+        running_at(S.BAKE, swap_requested_at=at(0)),
+        observed(),
+        40,
+        {"step": (S.BAKE, StepStatus.SKIPPED), "next": CONTINUE},
+    ),
+    (
+        "every step passed -> succeeded, lease released",
+        dataclasses.replace(
+            running_at(S.BAKE, swap_requested_at=at(0)).with_step(S.BAKE, status=StepStatus.SKIPPED)
+        ),
+        observed(),
+        40,
+        {"status": Status.SUCCEEDED, "actions": [act.ReleaseLease], "next": DONE},
     ),
 ]
 
@@ -428,7 +387,11 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     ("deployment", "seen", "seconds", "expect"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_reconcile_step(deployment: Any, seen: Any, seconds: float, expect: dict[str, Any]) -> None:
-    decision = reconcile(deployment, seen, at(seconds), CONFIG)
+    check_decision(reconcile(deployment, seen, at(seconds), CONFIG), seconds, expect)
+
+
+def check_decision(decision: Any, seconds: float, expect: dict[str, Any]) -> None:
+    """Assert what `expect` names about a decision (shared by the step tables)."""
     d = decision.deployment
     if "status" in expect:
         assert d.status is expect["status"]
@@ -437,16 +400,20 @@ def test_reconcile_step(deployment: Any, seen: Any, seconds: float, expect: dict
         assert d.step(name).status is status
     if "actions" in expect:
         assert [type(a) for a in decision.actions] == expect["actions"]
-    if "requeue" in expect:
-        assert decision.requeue_after == expect["requeue"]
+    if "next" in expect:
+        assert decision.next == expect["next"]
     if "error" in expect:
-        assert d.error is not None and expect["error"] in d.error
+        assert d.error is not None and expect["error"] in d.error, d.error
     if "events" in expect:
         assert list(d.failure_events) == expect["events"]
-    if expect.get("swap_requested"):
-        assert d.swap_requested_at == at(seconds)
+    if "swap_requested" in expect:
+        assert (d.swap_requested_at is not None) is expect["swap_requested"]
+        if expect["swap_requested"] and decision.actions:
+            assert d.swap_requested_at == at(seconds)
+    if "swap_back" in expect:
+        assert d.swap_back is not None and expect["swap_back"] in d.swap_back.reason
     if d.status is Status.FAILED:
-        assert d.current_step is not None and d.current_step.status is StepStatus.FAILED
+        assert any(s.status is StepStatus.FAILED for s in d.steps)
         assert not any(isinstance(a, act.SwapCNAMEs) for a in decision.actions), (
             "a failure never touches production"
         )
@@ -456,29 +423,37 @@ def test_reconcile_step(deployment: Any, seen: Any, seconds: float, expect: dict
 def test_a_finished_deployment_decides_nothing(status: Status) -> None:
     d = running_at(S.SWAP, status=status, swap_requested_at=at(0))
     decision = reconcile(d, observed(environments=before_swap()), at(5), CONFIG)
-    assert decision.deployment == d and decision.actions == () and decision.requeue_after is None
+    assert decision.deployment == d and decision.actions == () and decision.next == DONE
     assert next_need(d, observed(), at(5), CONFIG) is None
 
 
 ALL_ENV_VIEWS = [
     before_swap(),
     after_swap(),
+    after_swap(blue_status="Updating"),
     before_swap("Updating", "Grey"),
     before_swap(green_label="1.0.40"),
     (env("shop-blue", PROD_CNAME, "Updating"), env("shop-green", "g.elasticbeanstalk.com", label=TAG)),
 ]
+ALL_CHECKS = [health(), health(200, "1.0.41"), health(502, None), health(None, None, "unreachable")]
 
 
 @pytest.mark.parametrize("step", [S.SWAP, S.VERIFY])
 @pytest.mark.parametrize("views", ALL_ENV_VIEWS)
+@pytest.mark.parametrize("check", ALL_CHECKS)
 @pytest.mark.parametrize("seconds", [1, 30, 200, 5000])
-def test_once_the_swap_is_requested_no_tick_ever_swaps_again(
-    step: StepName, views: Any, seconds: float
+def test_once_the_swap_is_requested_no_tick_ever_swaps_forward_again(
+    step: StepName, views: Any, check: Any, seconds: float
 ) -> None:
     d = running_at(step, swap_requested_at=at(0))
-    seen = observed(environments=views, verify=health(), events=())
+    seen = observed(environments=views, direct=check, public=check, events=())
     decision = reconcile(d, seen, at(seconds), CONFIG)
-    assert not any(isinstance(a, act.SwapCNAMEs) for a in decision.actions)
+    assert SWAP not in decision.actions
+    for answer in ActionOutcome:
+        if answer is ActionOutcome.NOT_DONE:
+            continue  # a refusal that changed nothing is the one case the swap is asked for again
+        absorbed = reconcile(d, result(SWAP, answer, "x"), at(seconds), CONFIG)
+        assert absorbed.deployment.swap_requested_at is not None or absorbed.deployment.finished
 
 
 def test_reconcile_is_deterministic_so_a_duplicate_tick_decides_the_same() -> None:
@@ -497,74 +472,14 @@ def test_reconcile_is_deterministic_so_a_duplicate_tick_decides_the_same() -> No
         (running_at(S.WAIT_READY), observed(environments=before_swap("Updating", "Grey")), None),
         (running_at(S.WAIT_READY), observed(environments=before_swap()), Need.EVENTS),
         (running_at(S.SMOKE_TEST), observed(), Need.SMOKE),
+        (running_at(S.PROMOTE), observed(), None),
         (running_at(S.SWAP), observed(), Need.ENVIRONMENTS),
-        (running_at(S.VERIFY), observed(), Need.VERIFY),
+        (running_at(S.VERIFY), observed(), Need.DIRECT),
+        (running_at(S.VERIFY), observed(direct=health()), Need.PUBLIC),
+        (running_at(S.BAKE), observed(), None),
+        (running_at(S.SWAP), result(SWAP, ActionOutcome.DONE), None),
     ],
 )
 def test_each_step_asks_for_what_it_needs(deployment: Any, partial: Any, expected: Need | None) -> None:
     """A quiet poll of a healthy update reads no events: one DescribeEnvironments is the whole tick."""
     assert next_need(deployment, partial, at(30), CONFIG) == expected
-
-
-def test_accepted_health_can_include_yellow() -> None:
-    config = dataclasses.replace(CONFIG, accepted_health=frozenset({"Green", "Yellow"}))
-    decision = reconcile(
-        running_at(S.WAIT_READY),
-        observed(environments=before_swap(green_health="Yellow"), events=()),
-        at(60),
-        config,
-    )
-    assert decision.deployment.step(S.SMOKE_TEST).status is StepStatus.RUNNING
-
-
-# --- rollback ---
-
-
-def _succeeded() -> Any:
-    d = running_at(S.VERIFY, swap_requested_at=at(0))
-    return reconcile(d, observed(verify=health()), at(30), CONFIG).deployment
-
-
-def _rollback(
-    d: Any, views: Any, holder: str | None = None, last: str | None = None, config: Config = CONFIG
-) -> Any:
-    return decide_rollback(d, holder, holder is not None, last or d.id, views, at(100), config)
-
-
-def test_rollback_swaps_back_when_the_previous_environment_still_runs_the_previous_version() -> None:
-    d = _succeeded()
-    decision = _rollback(d, after_swap())
-    assert not isinstance(decision, str)
-    assert decision.deployment.status is Status.ROLLED_BACK
-    assert decision.actions == (act.SwapCNAMEs("shop-blue", "shop-green"),)
-
-
-@pytest.mark.parametrize(
-    ("case", "reason"),
-    [
-        ("not latest", "only the latest succeeded"),
-        ("another runs", "is running"),
-        ("previous redeployed", "not the previous version"),
-        ("previous not ready", "both must be Ready"),
-        ("not succeeded", "only a succeeded deployment"),
-        ("already swapped back", "not on shop-green"),
-    ],
-)
-def test_rollback_is_refused_with_the_reason(case: str, reason: str) -> None:
-    d = _succeeded()
-    views: Any = after_swap()
-    holder, last = None, d.id
-    if case == "not latest":
-        last = "d-newer"
-    elif case == "another runs":
-        holder = "d-newer"
-    elif case == "previous redeployed":
-        views = (env("shop-blue", views[0].cname, label="9.9.9"), views[1])
-    elif case == "previous not ready":
-        views = (env("shop-blue", views[0].cname, "Updating"), views[1])
-    elif case == "not succeeded":
-        d = dataclasses.replace(d, status=Status.FAILED)
-    elif case == "already swapped back":
-        views = before_swap()
-    refused = decide_rollback(d, holder, holder is not None, last, views, at(100), CONFIG)
-    assert isinstance(refused, str) and reason in refused

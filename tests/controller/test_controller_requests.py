@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from controller_harness import IMAGE, OLD_LABEL, World
+from controller_harness import IMAGE, OLD_LABEL, SECRET, World
 
 TAG = "1.0.42-3f2a1bc"
 GOOD = json.dumps({"image": IMAGE, "tag": TAG}).encode()
@@ -49,6 +49,27 @@ BAD_BODIES = {
     "image with a tag": (400, json.dumps({"image": f"{IMAGE}:1.0", "tag": TAG}).encode(), "invalid image"),
     "tag too long for a label": (400, json.dumps({"image": IMAGE, "tag": "a" * 101}).encode(), "100"),
     "20 KB body": (413, json.dumps({"image": IMAGE, "tag": TAG, "pad": "x" * 20_000}).encode(), "limit"),
+    "tag with a trailing newline": (
+        400,
+        json.dumps({"image": IMAGE, "tag": TAG + "\n"}).encode(),
+        "invalid Docker tag",
+    ),
+    "image with a trailing newline": (
+        400,
+        json.dumps({"image": IMAGE + "\n", "tag": TAG}).encode(),
+        "invalid image",
+    ),
+    "commit with a trailing newline": (
+        400,
+        json.dumps({"image": IMAGE, "tag": TAG, "commit": "3f2a1bc\n"}).encode(),
+        "commit must be a hex",
+    ),
+    "build_url with a space": (
+        400,
+        json.dumps({"image": IMAGE, "tag": TAG, "build_url": "https://ci.example/1 x"}).encode(),
+        "build_url",
+    ),
+    "JSON nested too deeply": (400, b"[" * 10_000, "nested too deeply"),
 }
 
 
@@ -99,8 +120,10 @@ def test_list_is_newest_first_and_honours_limit(world: World) -> None:
         world.clock.advance(1)
     listed = json.loads(world.request("GET", "/deployments?limit=2").body)["deployments"]
     assert [d["id"] for d in listed] == [ids[2], ids[1]]
-    assert world.request("GET", "/deployments?limit=0").status_code == 400
-    assert world.request("GET", "/deployments?limit=abc").status_code == 400
+    for bad in ("0", "abc", "101", "\u00b2"):
+        response = world.request("GET", f"/deployments?limit={bad}")
+        assert response.status_code == 400, (bad, response.body)
+        assert "limit must be a whole number" in json.loads(response.body)["error"]
 
 
 def test_the_signed_path_is_the_route_path_with_parameters(world: World) -> None:
@@ -109,3 +132,33 @@ def test_the_signed_path_is_the_route_path_with_parameters(world: World) -> None
     assert ok.status_code == 200
     template = world.request("GET", f"/deployments/{deployment_id}", sign_path="/deployments/{deployment_id}")
     assert template.status_code == 401
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_an_id_that_cannot_be_one_of_ours_is_404_without_asking_aws(world: World, method: str) -> None:
+    """Ids are `d-` and 16 hex digits; a 3000-character one would exceed DynamoDB's key size (500 on AWS)."""
+    long_id = "d-" + "a" * 3000
+    path = f"/deployments/{long_id}" + ("/rollback" if method == "POST" else "")
+    response = world.request(method, path)
+    assert response.status_code == 404
+    assert "no deployment d-aaaa" in json.loads(response.body)["error"]
+    assert world.aws_calls("dynamodb") == 0 and world.aws_calls("elasticbeanstalk") == 0
+
+
+def test_a_signature_replayed_with_a_fresh_timestamp_is_rejected(world: World) -> None:
+    """The timestamp is part of the signed message: an old signature under a new timestamp does not verify."""
+    import time as clock
+
+    from controller import signing
+
+    old = int(clock.time()) - 200
+    signature = signing.sign(SECRET, old, "POST", "/deployments", GOOD)
+    headers = {
+        "Content-Type": "application/json",
+        signing.TIMESTAMP_HEADER: str(int(clock.time())),
+        signing.SIGNATURE_HEADER: signature,
+    }
+    response = world.client.http.request("POST", "/deployments", headers=headers, body=GOOD)
+    assert response.status_code == 401
+    assert json.loads(response.body)["error"] == "signature does not match"
+    _nothing_started(world)

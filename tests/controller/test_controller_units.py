@@ -11,10 +11,13 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 from controller_harness import ENV, SECRET, World, aws_client
 
-from controller import bundle, http_check, runtime, secret, signing
+from controller import aws_errors, bundle, http_check, signing
+from controller.aws_errors import ErrorKind
 from controller.config import ConfigError, load
+from controller.tick_queue import SqsTickQueue, TickMessage
 
 BASE = {
     "EB_APPLICATION": "shop",
@@ -31,8 +34,12 @@ def test_configuration_defaults_follow_the_contract() -> None:
     config = load(BASE)
     assert config.accepted_health == {"Green"}
     assert (config.deploy_timeout_s, config.poll_interval_s) == (1200, 15)
+    assert (config.health_grace_s, config.smoke_window_s, config.verify_window_s) == (120, 60, 300)
+    assert config.preprod_cname_prefix is None
     assert config.prod_cname == "shop.eu-west-1.elasticbeanstalk.com"
     assert load({**BASE, "ACCEPTED_HEALTH": "Green, Yellow"}).accepted_health == {"Green", "Yellow"}
+    assert load({**BASE, "ACCEPTED_HEALTH": "Yellow,Green"}).accepted_health == {"Green", "Yellow"}
+    assert load({**BASE, "HEALTH_GRACE_S": "0", "PREPROD_CNAME_PREFIX": "shop-staging"}).health_grace_s == 0
 
 
 @pytest.mark.parametrize(
@@ -41,6 +48,14 @@ def test_configuration_defaults_follow_the_contract() -> None:
         ({"EB_APPLICATION": ""}, "EB_APPLICATION"),
         ({"DEPLOYMENTS_TABLE": None}, "DEPLOYMENTS_TABLE"),
         ({"ACCEPTED_HEALTH": "Green,Purple"}, "ACCEPTED_HEALTH"),
+        ({"ACCEPTED_HEALTH": "Red,Grey"}, "ACCEPTED_HEALTH"),
+        ({"ACCEPTED_HEALTH": "Green,Red"}, "ACCEPTED_HEALTH"),
+        ({"ACCEPTED_HEALTH": "Yellow"}, "ACCEPTED_HEALTH"),
+        ({"HEALTH_GRACE_S": "two minutes"}, "HEALTH_GRACE_S"),
+        ({"SMOKE_WINDOW_S": "0"}, "SMOKE_WINDOW_S"),
+        ({"VERIFY_WINDOW_S": "-5"}, "VERIFY_WINDOW_S"),
+        ({"PREPROD_CNAME_PREFIX": "shop staging"}, "PREPROD_CNAME_PREFIX"),
+        ({"EB_APPLICATION": "shop\n"}, "EB_APPLICATION"),
         ({"DEPLOY_TIMEOUT_S": "soon"}, "DEPLOY_TIMEOUT_S"),
         ({"POLL_INTERVAL_S": "0"}, "POLL_INTERVAL_S"),
         ({"POLL_INTERVAL_S": "901"}, "POLL_INTERVAL_S"),
@@ -71,6 +86,14 @@ def test_signatures_cover_time_method_path_and_body() -> None:
         signing.verify("k2", "1000", header, "POST", "/deployments", body, now=1000)
         == "signature does not match"
     )
+    replayed = signing.verify("k", "1200", header, "POST", "/deployments", body, now=1200)
+    assert replayed == "signature does not match", "a signature replayed under a fresh timestamp"
+
+
+def test_a_version_description_stays_within_beanstalks_200_characters() -> None:
+    image = "registry.example.com:5000/" + "/".join(["team"] * 40)
+    assert len(bundle.version_description(image, "1.0.0")) == 200
+    assert bundle.version_description("docker.io/acme/app", "1.0") == "docker.io/acme/app:1.0"
 
 
 def test_the_source_bundle_runs_the_image_and_checks_health_on_slash_health() -> None:
@@ -125,9 +148,9 @@ def test_an_unreachable_environment_is_an_observation_not_an_exception() -> None
 
 
 def test_a_requeued_tick_is_a_delayed_sqs_message_naming_the_deployment(world: World) -> None:
-    real = runtime.Runtime(world.rt.config, world.rt.store, world.rt.eb, world.rt.s3, world.rt.sqs)
-    real.enqueue("d-1", 5000)
-    real.enqueue("d-2", 0)
+    real = SqsTickQueue(world.rt.client("sqs"), world.rt.config.reconcile_queue)
+    real.send(TickMessage("d-1"), 5000)
+    real.send(TickMessage("d-2"), 0)
     sqs = aws_client("sqs")
     url = sqs.get_queue_url(QueueName=ENV["RECONCILE_QUEUE"])["QueueUrl"]
     visible = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
@@ -143,7 +166,98 @@ def test_the_secret_is_read_from_ssm_once_per_container_and_never_logged(
         assert world.request("GET", "/deployments").status_code == 200
     assert world.request("GET", "/deployments", key="wrong").status_code == 401
     assert world.calls["ssm.GetParameter"] == 1
-    assert secret.signing_secret(world.rt.config) == SECRET
+    assert world.rt.signing_secret() == SECRET
     ours = [r.getMessage() for r in controller_log.records if r.name.startswith("deliverypipeline")]
     assert ours and not any(SECRET in line for line in ours)
     assert SECRET not in capsys.readouterr().out
+
+
+def _client_error(code: str, message: str = "m", status: int = 400) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Op"
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (_client_error("Throttling", "Rate exceeded"), ErrorKind.THROTTLED),
+        (_client_error("ProvisionedThroughputExceededException"), ErrorKind.THROTTLED),
+        (_client_error("TransactionCanceledException"), ErrorKind.THROTTLED),
+        (_client_error("ServiceUnavailable", status=503), ErrorKind.UNKNOWN),
+        (_client_error("InternalFailure", status=500), ErrorKind.UNKNOWN),
+        (_client_error("Whatever", status=502), ErrorKind.UNKNOWN),
+        (ReadTimeoutError(endpoint_url="https://x"), ErrorKind.UNKNOWN),
+        (EndpointConnectionError(endpoint_url="https://x"), ErrorKind.UNKNOWN),
+        (
+            _client_error(
+                "InvalidParameterValue",
+                "Environment named g is in an invalid state for this operation. Must be Ready.",
+            ),
+            ErrorKind.BUSY,
+        ),
+        (_client_error("OperationInProgressFailure"), ErrorKind.BUSY),
+        (_client_error("AccessDenied", status=403), ErrorKind.REFUSED),
+        (_client_error("AWS.SimpleQueueService.NonExistentQueue"), ErrorKind.REFUSED),
+        (
+            _client_error("InvalidParameterValue", "No Application Version named 'x' found."),
+            ErrorKind.REFUSED,
+        ),
+        (NoCredentialsError(), ErrorKind.REFUSED),
+    ],
+)
+def test_aws_errors_are_classified_once(error: Exception, kind: ErrorKind) -> None:
+    classified = aws_errors.classify(error, "Op")
+    assert classified is not None and classified.kind is kind
+    assert classified.transient is (kind in (ErrorKind.THROTTLED, ErrorKind.UNKNOWN))
+
+
+def test_an_error_that_is_not_aws_s_is_not_classified() -> None:
+    assert aws_errors.classify(KeyError("x")) is None
+
+
+def test_an_unknown_lease_change_is_an_error_not_a_silent_forget_success(world: World) -> None:
+    from controller_builders import queued
+
+    from controller.store import LeaseChange
+
+    d = world.rt.store.create(queued())
+    assert d is not None
+    with pytest.raises(AssertionError):
+        world.rt.store.save(d, world.clock(), LeaseChange("forget"))  # type: ignore[arg-type]
+
+
+def test_a_record_stored_before_promote_and_bake_existed_loads_with_every_step() -> None:
+    from controller_builders import T0, running_at
+
+    from controller import records
+    from controller.model import STEP_ORDER, StepName, StepStatus
+
+    doc = records.to_document(running_at(StepName.SWAP))
+    doc["steps"] = [s for s in doc["steps"] if s["name"] not in ("promote", "bake")]
+    loaded = records.from_document(doc, 3)
+    assert [s.name for s in loaded.steps] == list(STEP_ORDER)
+    assert loaded.step(StepName.PROMOTE).status is StepStatus.SKIPPED  # swap had started
+    assert loaded.step(StepName.BAKE).status is StepStatus.PENDING
+    assert loaded.current_step is not None and loaded.current_step.name is StepName.SWAP
+    assert records.from_document(records.to_document(loaded), 3) == loaded
+    assert loaded.created_at == T0
+
+
+def test_a_save_sent_twice_because_its_answer_was_lost_is_recognised_as_ours(world: World) -> None:
+    """botocore re-sends a PutItem whose answer was lost; the second attempt fails its own condition, yet the
+    write it reports as stale is ours: the store says saved, not StaleRecord."""
+    import dataclasses
+
+    from controller_builders import queued
+
+    from controller.store import StaleRecord
+
+    store = world.rt.store
+    created = store.create(queued())
+    assert created is not None
+    changed = dataclasses.replace(created, error="x")
+    assert store.save(changed, world.clock()).record_version == 2
+    assert store.save(changed, world.clock()).record_version == 2  # the same write again: ours
+    with pytest.raises(StaleRecord):
+        store.save(dataclasses.replace(created, error="another tick's"), world.clock())

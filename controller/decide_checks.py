@@ -1,0 +1,107 @@
+"""The HTTP checks: the smoke test before the swap and the verification after it (pure).
+
+Smoke test: `GET http://<pre-production CNAME>/health` answers 200 with the new version SMOKE_PASSES times in
+a row within SMOKE_WINDOW_S (a 502 while instances register is retried, not fatal).
+
+Verify: the new environment itself (its EndpointURL, no DNS involved) and the production name (through DNS,
+which may still lead to the previous environment for a while after the swap) both answer the new version
+within VERIFY_WINDOW_S. The production name answering the previous version is DNS lag and is waited out;
+the new environment failing VERIFY_DIRECT_FAILURES checks in a row, or the window ending, is a failure in
+production: the controller swaps back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from controller.config import Config
+from controller.decide_swap import start_swap_back
+from controller.decision import Decision, advance, elapsed, fail, health_problem, note, require, skip, wait
+from controller.model import Deployment, StepName
+from controller.observation import Need, Observed
+
+SMOKE_PASSES = 3
+VERIFY_DIRECT_FAILURES = 3
+
+
+def smoke_url(d: Deployment) -> str:
+    return f"http://{d.preprod_cname}/health"
+
+
+def direct_url(d: Deployment) -> str:
+    """The environment that should serve production now, bypassing DNS: the new one, or the previous one
+    once the controller swaps back."""
+    endpoint = d.prod_endpoint if d.swap_back is not None else d.preprod_endpoint
+    return f"http://{endpoint}/health"
+
+
+def public_url(d: Deployment) -> str:
+    return f"http://{d.prod_cname}/health"
+
+
+def smoke_test(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
+    check = require(observed.smoke, Need.SMOKE)
+    problem = health_problem(check, d.version_label)
+    out_of_time = elapsed(d.step(StepName.SMOKE_TEST).started_at, now) >= config.smoke_window_s
+    if problem is None:
+        passes = d.smoke_passes + 1
+        passed = dataclasses.replace(d, smoke_passes=passes, updated_at=now)
+        if passes >= SMOKE_PASSES:
+            detail = f"GET {check.url}: 200, version {d.version_label}, {passes} consecutive passes"
+            return advance(passed, now, StepName.SMOKE_TEST, detail)
+        if out_of_time:
+            return fail(
+                passed,
+                now,
+                f"smoke test: only {passes} consecutive passes of {SMOKE_PASSES} when SMOKE_WINDOW_S "
+                f"({config.smoke_window_s} s) ended",
+            )
+        detail = f"GET {check.url}: {passes} of {SMOKE_PASSES} consecutive passes"
+        return wait(note(passed, now, StepName.SMOKE_TEST, detail), config.smoke_interval_s)
+    reset = dataclasses.replace(d, smoke_passes=0, updated_at=now)
+    if out_of_time:
+        return fail(
+            reset,
+            now,
+            f"smoke test failed: {problem} (no {SMOKE_PASSES} consecutive passes within "
+            f"SMOKE_WINDOW_S={config.smoke_window_s} s)",
+        )
+    detail = f"{problem}; trying again (needs {SMOKE_PASSES} consecutive passes)"
+    return wait(note(reset, now, StepName.SMOKE_TEST, detail), config.smoke_interval_s)
+
+
+def promote(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
+    return skip(d, now, StepName.PROMOTE, "automatic promotion")
+
+
+def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
+    direct = require(observed.direct, Need.DIRECT)
+    public = require(observed.public, Need.PUBLIC)
+    label = d.version_label
+    direct_problem, public_problem = health_problem(direct, label), health_problem(public, label)
+    if direct_problem is None and public_problem is None:
+        detail = f"{d.preprod_env} ({direct.url}) and production ({public.url}) answer {label}"
+        return advance(dataclasses.replace(d, verify_failures=0), now, StepName.VERIFY, detail)
+    failures = d.verify_failures + 1 if direct_problem is not None else 0
+    counted = dataclasses.replace(d, verify_failures=failures, updated_at=now)
+    if direct_problem is not None and failures >= VERIFY_DIRECT_FAILURES:
+        reason = f"{d.preprod_env} failed {failures} checks in a row after the swap: {direct_problem}"
+        return start_swap_back(counted, now, reason)
+    waited = elapsed(d.step(StepName.VERIFY).started_at, now)
+    if waited >= config.verify_window_s:
+        problem = direct_problem or f"the production name still answers {public_problem}"
+        reason = (
+            f"production did not serve {label} within VERIFY_WINDOW_S={config.verify_window_s} s: {problem}"
+        )
+        return start_swap_back(counted, now, reason)
+    if direct_problem is not None:
+        detail = f"{direct_problem} ({failures} of {VERIFY_DIRECT_FAILURES} failures in a row swap back)"
+    else:
+        detail = f"{d.preprod_env} answers {label}; waiting for the production name (DNS): {public_problem}"
+    remaining = config.verify_window_s - waited
+    return wait(note(counted, now, StepName.VERIFY, detail), max(1, min(config.poll_interval_s, remaining)))
+
+
+def bake(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
+    return skip(d, now, StepName.BAKE, "no bake (BAKE_S=0)")

@@ -1,0 +1,324 @@
+"""The HTTP checks and what follows a failure in production, pure: the smoke window, the DNS-proof verify,
+and the swap back that ends `rolled_back`."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from controller_builders import (
+    BLUE_CNAME,
+    CONFIG,
+    ENDPOINTS,
+    OLD,
+    PROD_CNAME,
+    TAG,
+    after_swap,
+    at,
+    before_swap,
+    env,
+    health,
+    observed,
+    running_at,
+    unreachable,
+)
+from test_controller_reconcile import check_decision
+
+from controller import actions as act
+from controller.decide_checks import SMOKE_PASSES, direct_url, public_url
+from controller.decision import CONTINUE, RequeueAfter
+from controller.model import Status, StepName, StepStatus, SwapBack
+from controller.observation import ActionOutcome, ActionResult, Need
+from controller.reconcile import next_need, reconcile
+
+S = StepName
+SMOKE = RequeueAfter(CONFIG.smoke_interval_s)
+POLL = RequeueAfter(CONFIG.poll_interval_s)
+WINDOW = CONFIG.verify_window_s
+SWAP_BACK = act.SwapCNAMEs("shop-blue", "shop-green")
+
+
+def smoking(**changes: Any) -> Any:
+    return running_at(S.SMOKE_TEST, **changes)
+
+
+def verifying(**changes: Any) -> Any:
+    return running_at(S.VERIFY, swap_requested_at=at(0), **changes)
+
+
+def swapping_back(**back: Any) -> Any:
+    d = verifying().with_step(S.VERIFY, status=StepStatus.FAILED, finished_at=at(100), detail="broken")
+    return dataclasses.replace(d, swap_back=SwapBack(reason="green broke", started_at=at(100), **back))
+
+
+def back_on_blue(blue_status: str = "Ready", green_status: str = "Ready") -> Any:
+    return (env("shop-blue", PROD_CNAME, blue_status), env("shop-green", BLUE_CNAME, green_status, label=TAG))
+
+
+OLD_CHECK = health(200, OLD)
+
+CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
+    # --- smoke test: 3 consecutive passes within SMOKE_WINDOW_S ---
+    (
+        "first pass -> checks again soon",
+        smoking(),
+        observed(smoke=health()),
+        1,
+        {"status": Status.RUNNING, "step": (S.SMOKE_TEST, StepStatus.RUNNING), "next": SMOKE, "passes": 1},
+    ),
+    (
+        "third pass in a row -> promote",
+        smoking(smoke_passes=2),
+        observed(smoke=health()),
+        14,
+        {"step": (S.SMOKE_TEST, StepStatus.SUCCEEDED), "next": CONTINUE, "passes": 3},
+    ),
+    (
+        "a 502 just after Ready -> not fatal, counting starts again",
+        smoking(smoke_passes=2),
+        observed(smoke=health(502, None)),
+        10,
+        {"status": Status.RUNNING, "step": (S.SMOKE_TEST, StepStatus.RUNNING), "next": SMOKE, "passes": 0},
+    ),
+    (
+        "the old version answering -> not yet",
+        smoking(),
+        observed(smoke=health(200, OLD)),
+        10,
+        {"status": Status.RUNNING, "passes": 0},
+    ),
+    (
+        "HTTP 503 until the window ends -> failed",
+        smoking(),
+        observed(smoke=health(503, None)),
+        CONFIG.smoke_window_s,
+        {
+            "status": Status.FAILED,
+            "step": (S.SMOKE_TEST, StepStatus.FAILED),
+            "error": "HTTP 503",
+            "actions": [act.ReleaseLease],
+        },
+    ),
+    (
+        "unreachable until the window ends -> failed",
+        smoking(),
+        observed(smoke=unreachable()),
+        CONFIG.smoke_window_s + 5,
+        {"status": Status.FAILED, "error": "unreachable"},
+    ),
+    (
+        "passing but not 3 in a row when the window ends -> failed",
+        smoking(smoke_passes=1),
+        observed(smoke=health()),
+        CONFIG.smoke_window_s,
+        {"status": Status.FAILED, "error": "only 2 consecutive passes"},
+    ),
+    # --- verify: the new environment directly, the production name with DNS tolerance ---
+    (
+        "both answer the new version -> verified, bake next",
+        verifying(),
+        observed(direct=health(), public=health()),
+        30,
+        {"step": (S.VERIFY, StepStatus.SUCCEEDED), "next": CONTINUE},
+    ),
+    (
+        "production name still on the previous environment (DNS) -> waits, no swap back",
+        verifying(),
+        observed(direct=health(), public=OLD_CHECK),
+        WINDOW - 1,
+        {
+            "status": Status.RUNNING,
+            "step": (S.VERIFY, StepStatus.RUNNING),
+            "actions": [],
+            "next": RequeueAfter(1),
+        },
+    ),
+    (
+        "production name unreachable for a while (DNS) -> waits",
+        verifying(),
+        observed(direct=health(), public=unreachable()),
+        60,
+        {"status": Status.RUNNING, "next": POLL, "failures": 0},
+    ),
+    (
+        "production name still on the previous version when the window ends -> swap back",
+        verifying(),
+        observed(direct=health(), public=OLD_CHECK),
+        WINDOW,
+        {
+            "status": Status.RUNNING,
+            "step": (S.VERIFY, StepStatus.FAILED),
+            "swap_back": "the production name still answers",
+            "next": CONTINUE,
+        },
+    ),
+    (
+        "the new environment fails a check -> counted, waits",
+        verifying(),
+        observed(direct=health(502, None), public=health(502, None)),
+        20,
+        {"status": Status.RUNNING, "next": POLL, "failures": 1},
+    ),
+    (
+        "the new environment recovers -> count reset",
+        verifying(verify_failures=2),
+        observed(direct=health(), public=OLD_CHECK),
+        20,
+        {"status": Status.RUNNING, "failures": 0},
+    ),
+    (
+        "the new environment fails 3 checks in a row -> swap back at once",
+        verifying(verify_failures=2),
+        observed(direct=health(500, None), public=health(500, None)),
+        40,
+        {"status": Status.RUNNING, "step": (S.VERIFY, StepStatus.FAILED), "swap_back": "3 checks in a row"},
+    ),
+    # --- swap back ---
+    (
+        "swap back: production on the new environment, both Ready -> swap back requested once",
+        swapping_back(),
+        observed(environments=after_swap()),
+        100,
+        {"status": Status.RUNNING, "actions": [act.SwapCNAMEs], "next": POLL, "back_requested": True},
+    ),
+    (
+        "swap back: one of them not Ready -> waits",
+        swapping_back(),
+        observed(environments=after_swap(green_status="Updating")),
+        130,
+        {"status": Status.RUNNING, "actions": [], "back_requested": False},
+    ),
+    (
+        "swap back: never both Ready -> failed, saying where production is",
+        swapping_back(),
+        observed(environments=after_swap(green_status="Updating")),
+        100 + CONFIG.deploy_timeout_s + 1,
+        {"status": Status.FAILED, "error": "could not swap back", "actions": [act.ReleaseLease]},
+    ),
+    (
+        "swap back requested, not settled yet -> waits, never asks again",
+        swapping_back(requested_at=at(100)),
+        observed(environments=after_swap()),
+        200,
+        {"status": Status.RUNNING, "actions": [], "back_requested": True},
+    ),
+    (
+        "swap back requested, never took effect -> failed",
+        swapping_back(requested_at=at(100)),
+        observed(environments=after_swap()),
+        100 + CONFIG.deploy_timeout_s + 1,
+        {
+            "status": Status.FAILED,
+            "error": "the swap back did not take effect",
+            "actions": [act.ReleaseLease],
+        },
+    ),
+    (
+        "swap back done, previous version answers directly and by name -> rolled_back, verified",
+        swapping_back(requested_at=at(100)),
+        observed(environments=back_on_blue(), direct=OLD_CHECK, public=OLD_CHECK),
+        130,
+        {
+            "status": Status.ROLLED_BACK,
+            "step": (S.SWAP, StepStatus.ROLLED_BACK),
+            "error": f"by the controller: green broke; production is back on shop-blue ({OLD}), verified",
+            "actions": [act.ReleaseLease],
+        },
+    ),
+    (
+        "swap back done, production name still on the new one (DNS) -> waits",
+        swapping_back(requested_at=at(100)),
+        observed(environments=back_on_blue(), direct=OLD_CHECK, public=health()),
+        130,
+        {"status": Status.RUNNING, "actions": [], "next": POLL},
+    ),
+    (
+        "swap back done but never verified within the window -> rolled_back, saying so",
+        swapping_back(requested_at=at(100), back_at=at(110)),
+        observed(environments=back_on_blue(), direct=OLD_CHECK, public=health()),
+        110 + WINDOW,
+        {"status": Status.ROLLED_BACK, "error": f"did not answer {OLD}", "actions": [act.ReleaseLease]},
+    ),
+    (
+        "swap back: the new environment busy does not matter once production is back",
+        swapping_back(requested_at=at(100)),
+        observed(environments=back_on_blue(green_status="Updating"), direct=OLD_CHECK, public=OLD_CHECK),
+        130,
+        {"status": Status.ROLLED_BACK},
+    ),
+    (
+        "swap back refused 'Must be Ready' -> asked again later",
+        swapping_back(requested_at=at(100)),
+        observed(action_result=ActionResult(SWAP_BACK, ActionOutcome.NOT_DONE, "Must be Ready.")),
+        100,
+        {"status": Status.RUNNING, "next": POLL, "back_requested": False},
+    ),
+    (
+        "swap back's answer lost -> watched, never asked again",
+        swapping_back(requested_at=at(100)),
+        observed(action_result=ActionResult(SWAP_BACK, ActionOutcome.UNKNOWN, "ServiceUnavailable")),
+        100,
+        {"status": Status.RUNNING, "next": POLL, "back_requested": True},
+    ),
+    (
+        "swap back refused for good -> failed, saying production stays on the new version",
+        swapping_back(requested_at=at(100)),
+        observed(action_result=ActionResult(SWAP_BACK, ActionOutcome.REFUSED, "AccessDenied: no")),
+        100,
+        {"status": Status.FAILED, "error": f"production remains on shop-green ({TAG})"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("deployment", "seen", "seconds", "expect"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_checks_and_swap_back(deployment: Any, seen: Any, seconds: float, expect: dict[str, Any]) -> None:
+    decision = reconcile(deployment, seen, at(seconds), CONFIG)
+    own = ("passes", "failures", "back_requested")
+    check_decision(decision, seconds, {k: v for k, v in expect.items() if k not in own})
+    d = decision.deployment
+    if "passes" in expect:
+        assert d.smoke_passes == expect["passes"]
+    if "failures" in expect:
+        assert d.verify_failures == expect["failures"]
+    if "back_requested" in expect:
+        assert d.swap_back is not None and (d.swap_back.requested_at is not None) is expect["back_requested"]
+    if any(isinstance(a, act.SwapCNAMEs) for a in decision.actions):
+        assert decision.actions == (SWAP_BACK,), "the swap back moves production to the previous environment"
+
+
+def test_a_502_then_three_passes_goes_on_but_broken_runs_of_passes_do_not_count() -> None:
+    d = smoking()
+    answers = [health(502, None), health(), health(), health(503, None), health(), health()]
+    for seconds, check in enumerate(answers):
+        d = reconcile(d, observed(smoke=check), at(seconds * 6), CONFIG).deployment
+        assert d.step(S.SMOKE_TEST).status is StepStatus.RUNNING
+    assert d.smoke_passes == SMOKE_PASSES - 1
+    d = reconcile(d, observed(smoke=health()), at(36), CONFIG).deployment
+    assert d.step(S.SMOKE_TEST).status is StepStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize("seconds", [100, 200, 5000])
+@pytest.mark.parametrize(
+    "views", [after_swap(), after_swap(green_status="Updating"), back_on_blue(), before_swap()]
+)
+def test_a_swap_back_is_requested_at_most_once(views: Any, seconds: float) -> None:
+    d = swapping_back(requested_at=at(100))
+    seen = observed(environments=views, direct=OLD_CHECK, public=health())
+    assert SWAP_BACK not in reconcile(d, seen, at(seconds), CONFIG).actions
+
+
+def test_the_checks_look_at_the_environment_that_should_serve_production() -> None:
+    d = verifying()
+    assert direct_url(d) == f"http://{ENDPOINTS['shop-green']}/health"
+    assert public_url(d) == f"http://{PROD_CNAME}/health"
+    assert direct_url(swapping_back()) == f"http://{ENDPOINTS['shop-blue']}/health"
+
+
+def test_the_swap_back_reads_the_checks_only_once_production_is_back() -> None:
+    d = swapping_back(requested_at=at(100))
+    assert next_need(d, observed(), at(120), CONFIG) is Need.ENVIRONMENTS
+    assert next_need(d, observed(environments=after_swap()), at(120), CONFIG) is None
+    assert next_need(d, observed(environments=back_on_blue()), at(120), CONFIG) is Need.DIRECT

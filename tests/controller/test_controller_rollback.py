@@ -1,0 +1,136 @@
+"""`POST /deployments/{id}/rollback`: decided purely, then through the app against the emulation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+from controller_builders import CONFIG, after_swap, at, before_swap, env, health, observed, running_at
+from controller_harness import BLUE, GREEN, World
+
+from controller import actions as act
+from controller.decide_rollback import decide_rollback
+from controller.model import Status, StepName
+from controller.observation import LeaseView
+from controller.reconcile import reconcile
+
+BUSY = "Environment named {} is in an invalid state for this operation. Must be Ready."
+
+
+def _succeeded() -> Any:
+    d = running_at(StepName.VERIFY, swap_requested_at=at(0))
+    for _ in range(3):  # verify, bake (skipped), succeed
+        d = reconcile(d, observed(direct=health(), public=health()), at(30), CONFIG).deployment
+    assert d.status is Status.SUCCEEDED
+    return d
+
+
+def _lease(d: Any, holder: str | None = None, last: str | None = None, expires_in: float = 600) -> LeaseView:
+    return LeaseView(
+        holder=holder, expires_at=at(100 + expires_in), newest_id=None, last_succeeded_id=last or d.id
+    )
+
+
+def test_rollback_swaps_back_when_the_previous_environment_still_runs_the_previous_version() -> None:
+    d = _succeeded()
+    decision = decide_rollback(d, _lease(d), after_swap(), at(100), CONFIG)
+    assert not isinstance(decision, str)
+    assert decision.deployment.status is Status.ROLLED_BACK
+    assert "rolled back by request" in (decision.deployment.error or "")
+    assert decision.actions == (act.SwapCNAMEs("shop-blue", "shop-green"),)
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("not latest", "only the latest succeeded"),
+        ("another runs", "is running"),
+        ("previous redeployed", "not the previous version"),
+        ("previous not ready", "both must be Ready"),
+        ("not succeeded", "only a succeeded deployment"),
+        ("already swapped back", "not on shop-green"),
+    ],
+)
+def test_rollback_is_refused_with_the_reason(case: str, reason: str) -> None:
+    d = _succeeded()
+    views: Any = after_swap()
+    lease = _lease(d)
+    if case == "not latest":
+        lease = _lease(d, last="d-newer")
+    elif case == "another runs":
+        lease = _lease(d, holder="d-newer")
+    elif case == "previous redeployed":
+        views = (env("shop-blue", views[0].cname, label="9.9.9"), views[1])
+    elif case == "previous not ready":
+        views = (env("shop-blue", views[0].cname, "Updating"), views[1])
+    elif case == "not succeeded":
+        d = dataclasses.replace(d, status=Status.FAILED)
+    elif case == "already swapped back":
+        views = before_swap()
+    refused = decide_rollback(d, lease, views, at(100), CONFIG)
+    assert isinstance(refused, str) and reason in refused
+
+
+def test_an_expired_lease_of_another_deployment_does_not_block_a_rollback() -> None:
+    d = _succeeded()
+    decision = decide_rollback(d, _lease(d, holder="d-crashed", expires_in=-1), after_swap(), at(100), CONFIG)
+    assert not isinstance(decision, str)
+
+
+# --- through the app ---------------------------------------------------------------------------------
+
+
+def _deployed(world: World, tag: str) -> str:
+    response = world.post_deployment(tag)
+    assert response.status_code == 202, response.body
+    deployment_id = str(json.loads(response.body)["id"])
+    world.drain()
+    assert world.record(deployment_id).status is Status.SUCCEEDED
+    return deployment_id
+
+
+def _rollback(world: World, deployment_id: str) -> Any:
+    return world.request("POST", f"/deployments/{deployment_id}/rollback", b"")
+
+
+def test_a_rollback_beanstalk_refused_can_be_asked_again(world: World) -> None:
+    """Beanstalk refuses the swap ("Must be Ready"): the deployment is succeeded again and stays the one a
+    rollback may undo, so asking again later works."""
+    deployed = _deployed(world, "1.0.42")
+    world.refuse("SwapEnvironmentCNAMEs", "InvalidParameterValue", BUSY.format(GREEN))
+
+    refused = _rollback(world, deployed)
+    assert refused.status_code == 409 and "Must be Ready" in json.loads(refused.body)["error"]
+    assert world.record(deployed).status is Status.SUCCEEDED
+    assert world.prod_owner() == GREEN
+
+    again = _rollback(world, deployed)
+    assert again.status_code == 202, again.body
+    world.be.advance()
+    assert world.prod_owner() == BLUE
+
+
+def test_a_rollback_while_another_deployment_holds_the_lease_is_refused(world: World) -> None:
+    deployed = _deployed(world, "1.0.42")
+    running = json.loads(world.post_deployment("1.0.43").body)["id"]
+    world.deliver(world.queue.pop_next())  # type: ignore[arg-type]
+    assert world.record(running).status is Status.RUNNING
+
+    refused = _rollback(world, deployed)
+    assert refused.status_code == 409
+    assert f"deployment {running} is running" in json.loads(refused.body)["error"]
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
+
+
+def test_a_rollback_whose_answer_is_lost_stays_rolled_back_and_says_so(world: World) -> None:
+    deployed = _deployed(world, "1.0.42")
+    attempts = world.answer_lost("SwapEnvironmentCNAMEs")
+    response = _rollback(world, deployed)
+    assert response.status_code == 202, response.body
+    view = json.loads(response.body)
+    assert view["status"] == "rolled_back" and "answer to the swap was lost" in view["error"]
+    assert len(attempts) == 1, "the swap is never re-sent by botocore"
+    world.be.advance()
+    assert world.prod_owner() == BLUE

@@ -1,0 +1,1 @@
+../../controller/aws_errors.py

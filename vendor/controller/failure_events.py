@@ -1,0 +1,1 @@
+../../controller/failure_events.py

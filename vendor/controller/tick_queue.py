@@ -1,0 +1,1 @@
+../../controller/tick_queue.py
