@@ -1,0 +1,131 @@
+"""What a test or the sandbox decides about the emulation: outcomes, hooks, faults, timings, throttling.
+
+`Controls` holds the decisions; `ControlSurface` is how a backend offers them in-process (the HTTP control
+surface, `control_api.py`, calls the same methods):
+
+    be.set_outcome("green-env", Outcome.RED)      # the next updates of green-env fail
+    be.set_fault("busy")                          # the next UpdateEnvironment / swap is refused once
+    be.set_timings(launch_s=3, update_s=2)        # seconds on the emulation's clock
+    be.set_throttling(0.3, seed=1)                # 30 % of DescribeEnvironments / DescribeEvents throttled
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .deploy import DeployHook, Outcome
+from .faults import ONE_SHOT, THROTTLED_SHARE, Fault, Timings
+from .throttling import THROTTLED_BY_DEFAULT, Throttle, throttle
+
+DEFAULT_VERSION_QUOTA = 1000  # AWS's default quota of application versions per account and region
+THROTTLE_FAULT_OPERATIONS = (*THROTTLED_BY_DEFAULT, "DescribeEnvironmentHealth", "DescribeInstancesHealth")
+
+
+@dataclass
+class Controls:
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    hooks: dict[str, DeployHook] = field(default_factory=dict)
+    faults: set[Fault] = field(default_factory=set)
+    timings: Timings = field(default_factory=Timings)
+    version_quota: int = DEFAULT_VERSION_QUOTA
+    throttle: Throttle | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def active(self, fault: Fault) -> bool:
+        with self._lock:
+            return fault in self.faults
+
+    def take(self, fault: Fault) -> bool:
+        """Whether `fault` hits now; a one-shot fault switches itself off as it hits."""
+        with self._lock:
+            if fault not in self.faults:
+                return False
+            if fault in ONE_SHOT:
+                self.faults.discard(fault)
+            return True
+
+    def throttled(self, operation: str) -> bool:
+        with self._lock:
+            return self.throttle is not None and self.throttle.hits(operation)
+
+    def state(self) -> dict[str, Any]:
+        """What is chosen now, as JSON-ready data (the HTTP control surface's GET)."""
+        with self._lock:
+            return {
+                "faults": sorted(fault.value for fault in self.faults),
+                "outcomes": {name: outcome.value for name, outcome in sorted(self.outcomes.items())},
+                "hooked_environments": sorted(self.hooks),
+                "timings": asdict(self.timings),
+                "version_quota": self.version_quota,
+                "throttling": None if self.throttle is None else self.throttle.rate,
+            }
+
+
+class ControlSurface:
+    """The controls of a backend, in-process (a mixin of the backend; `controls` is its state)."""
+
+    controls: Controls
+
+    def set_outcome(self, env_name: str, outcome: Outcome) -> None:
+        """The outcome of that environment's next update(s), until changed."""
+        self.controls.outcomes[env_name] = outcome
+
+    def set_deploy_hook(self, env_name: str, hook: DeployHook | None) -> None:
+        """Let `hook` decide that environment's updates (None removes it)."""
+        if hook is None:
+            self.controls.hooks.pop(env_name, None)
+        else:
+            self.controls.hooks[env_name] = hook
+
+    def set_fault(self, name: str | Fault) -> None:
+        """Switch a fault on (by its CONTRACT name); ValueError for an unknown name."""
+        fault = name if isinstance(name, Fault) else Fault.named(name)
+        with self.controls._lock:
+            self.controls.faults.add(fault)
+            if fault is Fault.THROTTLE:
+                self.controls.throttle = throttle(THROTTLED_SHARE, THROTTLE_FAULT_OPERATIONS, seed=None)
+
+    def clear_faults(self, *names: str | Fault) -> None:
+        """Switch those faults off (all of them when none is named)."""
+        chosen = [name if isinstance(name, Fault) else Fault.named(name) for name in names]
+        with self.controls._lock:
+            gone = set(chosen) if chosen else set(self.controls.faults)
+            self.controls.faults -= gone
+            if Fault.THROTTLE in gone:
+                self.controls.throttle = None
+
+    def set_timings(self, **seconds: float) -> None:
+        """Replace some timings (`launch_s`, `update_s`, ...); ValueError names a bad one."""
+        with self.controls._lock:
+            self.controls.timings = self.controls.timings.with_values(dict(seconds))
+
+    @property
+    def settle_after_s(self) -> float:
+        """The delay before a pending update, swap or termination settles."""
+        return self.controls.timings.update_s
+
+    @settle_after_s.setter
+    def settle_after_s(self, seconds: float) -> None:
+        self.set_timings(update_s=seconds, swap_s=seconds, terminate_s=seconds)
+
+    def set_version_quota(self, quota: int) -> None:
+        if quota < 0:
+            raise ValueError(f"the version quota must be >= 0, got {quota}")
+        self.controls.version_quota = quota
+
+    def set_throttling(
+        self,
+        rate: float,
+        operations: Sequence[str] = THROTTLED_BY_DEFAULT,
+        seed: int | None = None,
+    ) -> None:
+        """Answer `Throttling` to that share (0..1) of calls to `operations`; rate 0 turns it off."""
+        chosen = throttle(rate, operations, seed)
+        with self.controls._lock:
+            self.controls.throttle = chosen
+
+    def throttled(self, operation: str) -> bool:
+        return self.controls.throttled(operation)
