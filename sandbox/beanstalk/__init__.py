@@ -17,11 +17,13 @@ The same controls answer over HTTP under `/moto-api/beanstalk/` (`control_api.py
 and under `mock_aws` alike.
 """
 
+from . import control_api
 from .backend import BeanstalkBackend
 from .deploy import DeployHook, DeployRequest, DeployResult, Outcome
 from .events import Event
 from .faults import REALISTIC, Fault, Timings
-from .registry import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, backend, install
+from .registry import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, backend
+from .registry import install as _install_backend
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
@@ -38,5 +40,12 @@ __all__ = [
     "backend",
     "install",
 ]
+
+
+def install() -> None:
+    """Make moto's Elastic Beanstalk this extension and add its HTTP controls (idempotent)."""
+    _install_backend()
+    control_api.install()
+
 
 install()

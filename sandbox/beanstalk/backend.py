@@ -33,7 +33,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class BeanstalkBackend(ControlSurface, LifeCycle, EBBackend):
+class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
     """One account's Elastic Beanstalk in one region."""
 
     def __init__(self, region_name: str, account_id: str) -> None:

@@ -12,8 +12,9 @@ surface, `control_api.py`, calls the same methods):
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from .deploy import DeployHook, Outcome
@@ -64,10 +65,35 @@ class Controls:
             }
 
 
+@dataclass
+class ShiftedClock:
+    """Another clock moved forward by `offset` (how the clock moves when nobody replaced it)."""
+
+    base: Callable[[], datetime]
+    offset: timedelta = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return self.base() + self.offset
+
+
 class ControlSurface:
     """The controls of a backend, in-process (a mixin of the backend; `controls` is its state)."""
 
     controls: Controls
+    clock: Callable[[], datetime]
+
+    def settle(self) -> None:  # the life cycle's (LifeCycle comes first in the backend)
+        raise NotImplementedError
+
+    def move_clock(self, seconds: float) -> datetime:
+        """Move the emulation's clock forward by `seconds` and settle what is due; answers the new now."""
+        if seconds < 0:
+            raise ValueError(f"the clock only moves forward, got {seconds} s")
+        if not isinstance(self.clock, ShiftedClock):
+            self.clock = ShiftedClock(self.clock)
+        self.clock.offset += timedelta(seconds=seconds)
+        self.settle()
+        return self.clock()
 
     def set_outcome(self, env_name: str, outcome: Outcome) -> None:
         """The outcome of that environment's next update(s), until changed."""

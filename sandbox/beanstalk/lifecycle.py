@@ -60,6 +60,19 @@ class LifeCycle:
                 if operation in self._operations:
                     self._settle(operation, now, forced=True)
 
+    def pending_operations(self) -> list[dict[str, Any]]:
+        """What has started and not settled, as JSON-ready data (the HTTP control surface's state)."""
+        with self._lock:
+            return [
+                {
+                    "kind": operation.kind,
+                    "environments": [env.environment_name for env in operation.environments],
+                    "due": _due(operation).isoformat(),
+                    "request_id": operation.request_id,
+                }
+                for operation in self._operations
+            ]
+
     # ----- starting and dropping -------------------------------------------------------------------
 
     def _start(self, operation: Operation) -> Operation:
