@@ -5,9 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The real AWS CLI and EB CLI, each in its own virtualenv (both pin botocore); tests/clients run them.
+CLIENT_STAMPS := .venv-awscli/.installed .venv-ebcli/.installed
 
-.PHONY: venv demo up run test lint typecheck pytest bench bench-webapp bench-controller \
-        docker-engine package clean
+.PHONY: venv clients demo up run test lint typecheck pytest bench bench-webapp bench-controller \
+        docker-engine package moto-tests clean
 
 $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -19,6 +21,16 @@ $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@echo "$(VENV) is ready"
 
 venv: $(STAMP)
+
+.venv-%/.installed: requirements-%.txt
+	@test -x .venv-$*/bin/pip || $(PYTHON) -m venv .venv-$* || { rm -rf .venv-$*; \
+	    echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
+	@echo "installing requirements-$*.txt into .venv-$* ..."
+	@.venv-$*/bin/python -m pip install -qq --disable-pip-version-check -r requirements-$*.txt
+	@touch $@
+
+## The real clients the emulation answers to (AWS CLI, EB CLI), each in its own virtualenv.
+clients: $(CLIENT_STAMPS)
 
 ## The main job: the whole loop on one machine (no AWS account, no MongoDB server).
 demo: $(STAMP)
@@ -42,7 +54,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(CLIENT_STAMPS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks (figures printed side by side; never asserted in tests).
@@ -64,4 +76,4 @@ package: $(STAMP)
 	    --stage dev --merge-template .chalice/resources.json build/package
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-awscli .venv-ebcli build .pytest_cache .mypy_cache .ruff_cache

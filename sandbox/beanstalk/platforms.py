@@ -7,8 +7,9 @@ Solution stack names and platform ARNs are two spellings of one platform version
 
 The catalogue is moto's (`SOLUTION_STACK_DETAILS`, AWS's list of July 2025). AWS releases platform versions
 and runtimes every few weeks and retires old ones, which an offline emulation cannot follow, so a stack is
-known when its operating system is in the catalogue and its runtime's family runs on that system there
-(`64bit Amazon Linux 2023 v4.9.0 running Python 3.14` is known because Python runs on Amazon Linux 2023);
+known when its branch is in the catalogue at any version, or names a newer runtime version of a family the
+catalogue runs on that system (`64bit Amazon Linux 2023 v4.9.0 running Python 3.14` is known because
+Python 3.x runs on Amazon Linux 2023; `... running Docker Deluxe` is not);
 anything else, a name that is not a solution stack at all included, is refused as AWS refuses it:
 "No Solution Stack named '...' found.".
 """
@@ -27,6 +28,7 @@ _STACK = re.compile(r"^64bit (?P<os>.+?) v(?P<version>\d+\.\d+\.\d+) running (?P
 _ARN = re.compile(
     r"^arn:aws:elasticbeanstalk:(?P<region>[^:]+)::platform/(?P<branch>[^/]+)/(?P<version>\d+\.\d+\.\d+)$"
 )
+_NEWER_RUNTIME = re.compile(r"^(?P<family>\S+) \d+(\.\d+)*$")  # "Python 3.14"
 _CATEGORY = {"Docker": "Docker", "ECS": "Docker", "Python": "Python", "Node.js": "Node.js", "PHP": "PHP"}
 
 
@@ -120,7 +122,12 @@ def catalogue() -> list[Platform]:
 
 
 def _known(platform: Platform) -> bool:
-    return (platform.os, platform.name) in {(known.os, known.name) for known in _branches().values()}
+    """A catalogue branch, or a newer runtime version of a catalogue family on a catalogue OS."""
+    if (platform.os, platform.runtime) in _branches():
+        return True
+    newer = _NEWER_RUNTIME.match(platform.runtime)
+    families = {(known.os, known.runtime.split(" ")[0]) for known in _branches().values()}
+    return newer is not None and (platform.os, newer["family"]) in families
 
 
 @cache

@@ -15,6 +15,7 @@ from .transitions import INSTANCE_ID
 _WEB_SETTINGS = (
     ("aws:elasticbeanstalk:environment", "EnvironmentType", "LoadBalanced"),
     ("aws:elasticbeanstalk:environment", "LoadBalancerType", "application"),
+    ("aws:elasticbeanstalk:environment", "LoadBalancerIsShared", "false"),
     ("aws:elasticbeanstalk:environment", "ServiceRole", "aws-elasticbeanstalk-service-role"),
     ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
     ("aws:elasticbeanstalk:command", "DeploymentPolicy", "AllAtOnce"),
@@ -94,12 +95,13 @@ def environment_resources(env: Environment) -> dict[str, Any]:
 
 def configuration_settings(env: Environment) -> dict[str, Any]:
     """DescribeConfigurationSettings' ConfigurationSettingsDescription of an environment."""
-    settings = _WEB_SETTINGS if env.is_web else _WEB_SETTINGS[2:]
+    settings = _WEB_SETTINGS if env.is_web else _WEB_SETTINGS[3:]
     return {
         "SolutionStackName": env.solution_stack_name,
         "PlatformArn": env.platform_arn,
         "ApplicationName": env.application_name,
         "EnvironmentName": env.environment_name,
+        "Tier": env.tier,
         "DeploymentStatus": "deployed",
         "DateCreated": env.date_created,
         "DateUpdated": env.date_updated,

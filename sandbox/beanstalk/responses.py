@@ -136,13 +136,21 @@ class BeanstalkResponse(EBResponse):
         arn = self._get_param("PlatformArn")
         return ActionResult({"PlatformDescription": self.backend.describe_platform_version(arn)})
 
-    def describe_configuration_settings(self) -> ActionResult:
+    def describe_configuration_settings(self) -> TYPE_RESPONSE:
+        """AWS also answers each description's Tier, which botocore's public model lacks (the EB CLI's
+        own model has it, and `eb health` reads it): it is written into the XML here."""
         settings = self.backend.describe_configuration_settings(
             self._get_param("ApplicationName"),
             self._get_param("EnvironmentName"),
             self._get_param("TemplateName"),
         )
-        return ActionResult({"ConfigurationSettings": settings})
+        status, headers, serialized = self.serialized(ActionResult({"ConfigurationSettings": settings}))
+        body = serialized.decode() if isinstance(serialized, bytes) else str(serialized)
+        for described in settings:
+            tier = "".join(f"<{key}>{value}</{key}>" for key, value in described["Tier"].items())
+            name = f"<EnvironmentName>{described['EnvironmentName']}</EnvironmentName>"
+            body = body.replace(name, f"{name}<Tier>{tier}</Tier>", 1)
+        return status, headers, body
 
     def describe_configuration_options(self) -> ActionResult:
         env_name = self._get_param("EnvironmentName")
