@@ -7,6 +7,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The real AWS CLI and EB CLI, each in its own virtualenv (both pin botocore); tests/clients run them.
 CLIENT_STAMPS := .venv-awscli/.installed .venv-ebcli/.installed
+# moto's own Elastic Beanstalk tests, from the sdist of the pinned moto (tests/emulation/test_moto_suite.py).
+MOTO_VERSION := $(shell sed -n 's/^moto\[server\]==//p' requirements-dev.txt)
+MOTO_TESTS   := .artifacts/moto-$(MOTO_VERSION)/tests
 
 .PHONY: venv clients demo up run test lint typecheck pytest bench bench-webapp bench-controller \
         docker-engine package moto-tests clean
@@ -32,6 +35,20 @@ venv: $(STAMP)
 ## The real clients the emulation answers to (AWS CLI, EB CLI), each in its own virtualenv.
 clients: $(CLIENT_STAMPS)
 
+$(MOTO_TESTS)/.ready: requirements-dev.txt | $(STAMP)
+	@mkdir -p .artifacts
+	@echo "fetching moto $(MOTO_VERSION)'s own tests (its sdist) into .artifacts ..."
+	@$(PY) -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+	    "moto==$(MOTO_VERSION)" -d .artifacts
+	@tar -xzf .artifacts/moto-$(MOTO_VERSION).tar.gz -C .artifacts \
+	    moto-$(MOTO_VERSION)/tests/__init__.py moto-$(MOTO_VERSION)/tests/conftest.py \
+	    moto-$(MOTO_VERSION)/tests/markers.py moto-$(MOTO_VERSION)/tests/test_elasticbeanstalk \
+	    moto-$(MOTO_VERSION)/tests/test_resourcegroupstaggingapi
+	@touch $@
+
+## moto's own Elastic Beanstalk tests with the extension loaded (run by make test, in both modes).
+moto-tests: $(MOTO_TESTS)/.ready
+
 ## The main job: the whole loop on one machine (no AWS account, no MongoDB server).
 demo: $(STAMP)
 	$(PY) -m sandbox demo
@@ -54,7 +71,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP) $(CLIENT_STAMPS)
+pytest: $(STAMP) $(CLIENT_STAMPS) $(MOTO_TESTS)/.ready
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks (figures printed side by side; never asserted in tests).
