@@ -122,6 +122,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 date_created=self.clock(),
             )
             self.versions[(application_name, label)] = version
+            self.controls.new_deployment()
             self._append_event(
                 application_name,
                 texts.VERSION_CREATED.format(label=label),
@@ -435,6 +436,12 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         if found is None:
             raise errors.no_platform(platform_arn)
         return found.description(self.region_name)
+
+    def failing_environments(self) -> set[str]:
+        """Names of the environments whose version fails /health (fails-after-swap), for the sandbox."""
+        with self._lock:
+            self.settle()
+            return {env.environment_name for env in self._live_environments() if env.failing}
 
     # ----- lookups ---------------------------------------------------------------------------------
 

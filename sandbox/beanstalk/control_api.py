@@ -5,6 +5,7 @@ us-east-1). Bodies are JSON; a bad one answers 400 `{"error": "..."}` and change
 
     GET    /moto-api/beanstalk/state                    controls, clock, environments (JSON)
     POST   /moto-api/beanstalk/faults    {"faults": ["busy", "dns-lag"]}      switch faults on
+                                         ("every_deployment": true re-arms busy / mutation-5xx per version)
     DELETE /moto-api/beanstalk/faults    {"faults": ["busy"]}  (no body: all) switch faults off
     POST   /moto-api/beanstalk/outcomes  {"environment": "green-env", "outcome": "Red"}
     POST   /moto-api/beanstalk/timings   {"launch_s": 3, "update_s": 2}
@@ -12,6 +13,7 @@ us-east-1). Bodies are JSON; a bad one answers 400 `{"error": "..."}` and change
     POST   /moto-api/beanstalk/settle    {"environment": "green-env"}  (optional) settle pending work now
     POST   /moto-api/beanstalk/throttling {"rate": 0.3, "seed": 1, "operations": ["DescribeEvents"]}
     POST   /moto-api/beanstalk/version-quota {"quota": 5}
+    POST   /moto-api/beanstalk/settling-health {"color": "Yellow"}  (null: off) health after each update
 
 Each answers the state (as GET /state does) after the change.
 """
@@ -77,8 +79,11 @@ class BeanstalkControlResponse(BaseResponse):
         if self.method == "POST":
             if not names:
                 raise ControlError('name at least one fault in "faults"')
+            every = body.get("every_deployment", False)
+            if not isinstance(every, bool):
+                raise ControlError('"every_deployment" must be true or false')
             for name in names:
-                self._target.set_fault(name)
+                self._target.set_fault(name, every_deployment=every)
         else:
             self._target.clear_faults(*names)
 
@@ -118,6 +123,11 @@ class BeanstalkControlResponse(BaseResponse):
 
     def version_quota(self, body: dict[str, Any]) -> None:
         self._target.set_version_quota(int(_required(body, "quota", int)))
+
+    def settling_health(self, body: dict[str, Any]) -> None:
+        if "color" not in body:
+            raise ControlError('"color" is required here (Yellow, Red or null)')
+        self._target.set_settling_health(body["color"])
 
     # ----- the request and the answer --------------------------------------------------------------
 
@@ -181,4 +191,5 @@ ACTIONS: dict[str, tuple[tuple[str, ...], Action]] = {
     "settle": (("POST",), BeanstalkControlResponse.settle),
     "throttling": (("POST",), BeanstalkControlResponse.throttling),
     "version-quota": (("POST",), BeanstalkControlResponse.version_quota),
+    "settling-health": (("POST",), BeanstalkControlResponse.settling_health),
 }

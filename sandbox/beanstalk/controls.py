@@ -33,6 +33,8 @@ class Controls:
     timings: Timings = field(default_factory=Timings)
     version_quota: int = DEFAULT_VERSION_QUOTA
     throttle: Throttle | None = None
+    settling_health: str | None = None  # Yellow/Red for `health_recovery_s` after each update (--realistic)
+    every_deployment: set[Fault] = field(default_factory=set)  # one-shot faults re-armed per deployment
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def active(self, fault: Fault) -> bool:
@@ -48,6 +50,11 @@ class Controls:
                 self.faults.discard(fault)
             return True
 
+    def new_deployment(self) -> None:
+        """A new application version was created: one-shot faults chosen for every deployment re-arm."""
+        with self._lock:
+            self.faults |= self.every_deployment
+
     def throttled(self, operation: str) -> bool:
         with self._lock:
             return self.throttle is not None and self.throttle.hits(operation)
@@ -62,6 +69,8 @@ class Controls:
                 "timings": asdict(self.timings),
                 "version_quota": self.version_quota,
                 "throttling": None if self.throttle is None else self.throttle.rate,
+                "settling_health": self.settling_health,
+                "every_deployment": sorted(fault.value for fault in self.every_deployment),
             }
 
 
@@ -106,11 +115,14 @@ class ControlSurface:
         else:
             self.controls.hooks[env_name] = hook
 
-    def set_fault(self, name: str | Fault) -> None:
-        """Switch a fault on (by its CONTRACT name); ValueError for an unknown name."""
+    def set_fault(self, name: str | Fault, every_deployment: bool = False) -> None:
+        """Switch a fault on (by its CONTRACT name); ValueError for an unknown name. `every_deployment`:
+        a one-shot fault (busy, mutation-5xx) hits once per deployment (re-armed by each new version)."""
         fault = name if isinstance(name, Fault) else Fault.named(name)
         with self.controls._lock:
             self.controls.faults.add(fault)
+            if every_deployment and fault in ONE_SHOT:
+                self.controls.every_deployment.add(fault)
             if fault is Fault.THROTTLE:
                 self.controls.throttle = throttle(THROTTLED_SHARE, THROTTLE_FAULT_OPERATIONS, seed=None)
 
@@ -118,8 +130,9 @@ class ControlSurface:
         """Switch those faults off (all of them when none is named)."""
         chosen = [name if isinstance(name, Fault) else Fault.named(name) for name in names]
         with self.controls._lock:
-            gone = set(chosen) if chosen else set(self.controls.faults)
+            gone = set(chosen) if chosen else set(self.controls.faults) | self.controls.every_deployment
             self.controls.faults -= gone
+            self.controls.every_deployment -= gone
             if Fault.THROTTLE in gone:
                 self.controls.throttle = None
 
@@ -136,6 +149,13 @@ class ControlSurface:
     @settle_after_s.setter
     def settle_after_s(self, seconds: float) -> None:
         self.set_timings(update_s=seconds, swap_s=seconds, terminate_s=seconds)
+
+    def set_settling_health(self, color: str | None) -> None:
+        """After each successful update, health is `color` (Yellow or Red) for `health_recovery_s`, then
+        Green, as instances register in real environments; None turns it off."""
+        if color not in (None, "Yellow", "Red"):
+            raise ValueError(f"settling health must be Yellow, Red or null, got {color!r}")
+        self.controls.settling_health = color
 
     def set_version_quota(self, quota: int) -> None:
         if quota < 0:

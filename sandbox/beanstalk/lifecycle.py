@@ -136,13 +136,13 @@ class LifeCycle:
         outcome, failure = operation.outcome, None
         if operation.hook_result is not None:
             outcome, failure = operation.hook_result.outcome, operation.hook_result.message
-        red_after = self.controls.active(Fault.STAYS_RED) or self.controls.active(Fault.TRANSIENT_RED)
+        unhealthy, recovers = self._health_after_update()
         landing = transitions.update_settled(
             outcome,
             operation.version_label,
             operation.previous_version_label,
             failure,
-            red_after=red_after and operation.version_label is not None,
+            unhealthy_after=unhealthy if operation.version_label is not None else None,
         )
         if landing is None:
             self._start(operation)  # stuck: in progress until aborted
@@ -151,8 +151,17 @@ class LifeCycle:
         self._land(env, landing, at, operation.request_id)
         if landing.version_label == operation.version_label and operation.version_label is not None:
             env.deployed_at = at
-        if landing.health == "Red" and red_after and self.controls.active(Fault.TRANSIENT_RED):
+            env.failing = False
+        if unhealthy is not None and landing.health == unhealthy and recovers:
             self._change_health_later(env, "Green", self.controls.timings.health_recovery_s, at)
+
+    def _health_after_update(self) -> tuple[str | None, bool]:
+        """(the color health monitoring finds after a successful update, whether it recovers)."""
+        if self.controls.active(Fault.STAYS_RED):
+            return "Red", False
+        if self.controls.active(Fault.TRANSIENT_RED):
+            return "Red", True
+        return self.controls.settling_health, True
 
     def _complete_swap(self, operation: Operation, at: datetime) -> None:
         source, destination = operation.environments
@@ -165,6 +174,7 @@ class LifeCycle:
             self._write(env, notes, at, operation.request_id)
         if self.controls.active(Fault.FAILS_AFTER_SWAP):
             newest = max((source, destination), key=lambda env: env.deployed_at or env.date_created)
+            newest.failing = True  # the sandbox's front answers its /health 503 from now on
             self._change_health_later(newest, "Red", 0.0, at)
 
     def _complete_termination(self, operation: Operation, at: datetime) -> None:

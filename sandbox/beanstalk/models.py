@@ -92,6 +92,7 @@ class Environment:
         self.date_updated = now
         self.pending: Operation | None = None
         self.deployed_at: datetime | None = None  # when an update last landed on a new version
+        self.failing = False  # fails-after-swap: its version fails /health until the next deployment
 
     @property
     def is_web(self) -> bool:

@@ -59,13 +59,13 @@ def update_settled(
     label: str | None,
     previous: str | None,
     failure: str | None = None,
-    red_after: bool = False,
+    unhealthy_after: str | None = None,
 ) -> Landing | None:
     """The landing of an update to `label` (None: configuration only); None while it stays in progress.
 
     `failure` is the deploy hook's message, written as the first ERROR event of a failed deployment.
-    `red_after`: the deployment succeeded but health monitoring finds the environment Red right after
-    (instances still registering, or failing): Ready on the new label, health Red.
+    `unhealthy_after`: the deployment succeeded but health monitoring finds the environment this color
+    (Red or Yellow) right after, instances still registering or failing: Ready on the new label.
     """
     if outcome is Outcome.STUCK:
         return None
@@ -78,8 +78,8 @@ def update_settled(
     running = label if label is not None else previous
     if outcome is Outcome.YELLOW:
         return Landing("Yellow", running, (*notes, Note(texts.HEALTH_SET.format(color="YELLOW"), "WARN")))
-    if red_after:
-        return Landing("Red", running, (*notes, health_changed("Grey", "Red")))
+    if unhealthy_after is not None:
+        return Landing(unhealthy_after, running, (*notes, health_changed("Grey", unhealthy_after)))
     return Landing("Green", running, notes)
 
 

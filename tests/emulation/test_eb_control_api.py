@@ -123,3 +123,12 @@ def test_a_body_that_is_not_json_is_refused(pair: Aws) -> None:
 
 
 STACK = "64bit Amazon Linux 2023 v4.6.0 running Docker"
+
+
+def test_settling_health_and_every_deployment_are_reachable_over_http(pair: Aws) -> None:
+    control(pair, "POST", "settling-health", {"color": "Yellow"})
+    state = control(pair, "POST", "faults", {"faults": ["mutation-5xx"], "every_deployment": True}).json()
+
+    assert state["settling_health"] == "Yellow"
+    assert state["every_deployment"] == ["mutation-5xx"]
+    assert control(pair, "POST", "settling-health", {"color": "Blue"}).status_code == 400

@@ -169,3 +169,30 @@ def test_fails_after_swap_turns_the_new_version_red_once_it_has_the_other_cname(
 def test_unknown_fault_names_are_refused_with_the_known_ones(pair: Aws) -> None:
     with pytest.raises(ValueError, match="unknown fault 'slow'; known faults: transient-red"):
         pair.be.set_fault("slow")
+
+
+def test_a_one_shot_fault_for_every_deployment_re_arms_with_each_new_version(pair: Aws) -> None:
+    pair.be.set_fault("busy", every_deployment=True)
+    refusals = []
+    for label in ("v3", "v4"):
+        pair.version(label)
+        for _ in range(2):
+            try:
+                pair.eb.update_environment(EnvironmentName="green-env", VersionLabel=label)
+                refusals.append("accepted")
+            except ClientError:
+                refusals.append("refused")
+        pair.be.advance()
+
+    assert refusals == ["refused", "accepted", "refused", "accepted"]
+
+
+def test_settling_health_is_yellow_after_each_update_then_green(pair: Aws) -> None:
+    pair.be.set_settling_health("Yellow")
+    pair.be.set_timings(health_recovery_s=20)
+    pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.be.advance()
+
+    assert health(pair, "green-env") == ("Ready", "Yellow", "v2")
+    pair.clock.tick(20)
+    assert health(pair, "green-env") == ("Ready", "Green", "v2")
