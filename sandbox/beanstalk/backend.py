@@ -17,7 +17,7 @@ from moto.elasticbeanstalk.models import Application, EBBackend, eb_backends
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from . import errors, platforms, request_ids, resources, transitions, validation
+from . import errors, eventbridge, platforms, request_ids, resources, transitions, validation
 from . import events as texts
 from .controls import Controls, ControlSurface
 from .deploy import Outcome
@@ -43,6 +43,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         self.versions: dict[tuple[str, str], ApplicationVersion] = {}
         self.deleted_environments: list[Environment] = []
         self.events: list[Event] = []
+        self.outbox = eventbridge.Outbox()
         self._operations: list[Operation] = []
         self._lock = threading.RLock()
 

@@ -14,6 +14,7 @@ us-east-1). Bodies are JSON; a bad one answers 400 `{"error": "..."}` and change
     POST   /moto-api/beanstalk/throttling {"rate": 0.3, "seed": 1, "operations": ["DescribeEvents"]}
     POST   /moto-api/beanstalk/version-quota {"quota": 5}
     POST   /moto-api/beanstalk/settling-health {"color": "Yellow"}  (null: off) health after each update
+    POST   /moto-api/beanstalk/event-delivery {"drop": 0.5, "duplicate": 0.2, "delay_s": 30, "seed": 1}
 
 Each answers the state (as GET /state does) after the change.
 """
@@ -124,6 +125,17 @@ class BeanstalkControlResponse(BaseResponse):
     def version_quota(self, body: dict[str, Any]) -> None:
         self._target.set_version_quota(int(_required(body, "quota", int)))
 
+    def event_delivery(self, body: dict[str, Any]) -> None:
+        shares = {key: body.get(key, 0) for key in ("drop", "duplicate", "delay_s")}
+        seed = body.get("seed")
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in shares.values()) or (
+            seed is not None and not isinstance(seed, int)
+        ):
+            raise ControlError('"drop", "duplicate" and "delay_s" must be numbers and "seed" an integer')
+        self._target.set_event_delivery(
+            float(shares["drop"]), float(shares["duplicate"]), float(shares["delay_s"]), seed
+        )
+
     def settling_health(self, body: dict[str, Any]) -> None:
         if "color" not in body:
             raise ControlError('"color" is required here (Yellow, Red or null)')
@@ -192,4 +204,5 @@ ACTIONS: dict[str, tuple[tuple[str, ...], Action]] = {
     "throttling": (("POST",), BeanstalkControlResponse.throttling),
     "version-quota": (("POST",), BeanstalkControlResponse.version_quota),
     "settling-health": (("POST",), BeanstalkControlResponse.settling_health),
+    "event-delivery": (("POST",), BeanstalkControlResponse.event_delivery),
 }

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .deploy import DeployHook, Outcome
+from .eventbridge import Delivery
 from .faults import ONE_SHOT, THROTTLED_SHARE, Fault, Timings
 from .throttling import THROTTLED_BY_DEFAULT, Throttle, throttle
 
@@ -35,6 +36,7 @@ class Controls:
     throttle: Throttle | None = None
     settling_health: str | None = None  # Yellow/Red for `health_recovery_s` after each update (--realistic)
     every_deployment: set[Fault] = field(default_factory=set)  # one-shot faults re-armed per deployment
+    delivery: Delivery = field(default_factory=Delivery)  # of the events sent to EventBridge
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def active(self, fault: Fault) -> bool:
@@ -71,6 +73,7 @@ class Controls:
                 "throttling": None if self.throttle is None else self.throttle.rate,
                 "settling_health": self.settling_health,
                 "every_deployment": sorted(fault.value for fault in self.every_deployment),
+                "event_delivery": self.delivery.describe(),
             }
 
 
@@ -156,6 +159,12 @@ class ControlSurface:
         if color not in (None, "Yellow", "Red"):
             raise ValueError(f"settling health must be Yellow, Red or null, got {color!r}")
         self.controls.settling_health = color
+
+    def set_event_delivery(
+        self, drop: float = 0.0, duplicate: float = 0.0, delay_s: float = 0.0, seed: int | None = None
+    ) -> None:
+        """EventBridge delivery is best effort: drop or duplicate that share of events, send all late."""
+        self.controls.delivery = Delivery.chosen(drop, duplicate, delay_s, seed)
 
     def set_version_quota(self, quota: int) -> None:
         if quota < 0:

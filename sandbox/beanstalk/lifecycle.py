@@ -15,8 +15,8 @@ from typing import Any, cast
 
 from moto.elasticbeanstalk.models import Application
 
+from . import eventbridge, request_ids, transitions
 from . import events as texts
-from . import request_ids, transitions
 from .controls import Controls
 from .deploy import DeployHook, DeployRequest, Outcome, answer
 from .events import Event
@@ -27,8 +27,11 @@ from .models import ApplicationVersion, Environment, Operation
 class LifeCycle:
     """The pending operations of one backend and how each settles (a mixin of the backend)."""
 
+    account_id: str
+    region_name: str
     applications: dict[str, Application]
     clock: Callable[[], datetime]
+    outbox: eventbridge.Outbox
     controls: Controls
     events: list[Event]
     deleted_environments: list[Environment]
@@ -46,6 +49,7 @@ class LifeCycle:
             for operation in sorted(self._operations, key=_due):
                 if operation in self._operations:
                     self._settle(operation, now, forced=False)
+            self._deliver(now)
 
     def advance(self, env_name: str | None = None) -> None:
         """Settle pending operations now (of that environment, or all); STUCK and running hooks stay."""
@@ -59,6 +63,7 @@ class LifeCycle:
             for operation in sorted(pending, key=_due):  # not those that settling starts (health changes)
                 if operation in self._operations:
                     self._settle(operation, now, forced=True)
+            self._deliver(now)
 
     def pending_operations(self) -> list[dict[str, Any]]:
         """What has started and not settled, as JSON-ready data (the HTTP control surface's state)."""
@@ -302,6 +307,15 @@ class LifeCycle:
 
     def _append(self, event: Event) -> None:
         self.events.append(event)
+        sent = eventbridge.message(event, self.account_id, self.region_name)
+        if sent is not None:
+            delivery = self.controls.delivery
+            self.outbox.add(sent, event.event_date + eventbridge.delay(delivery), delivery.copies())
+            self._deliver(self.clock())
+
+    def _deliver(self, now: datetime) -> None:
+        """Put the EventBridge events that are due on moto's default bus (best effort, as AWS)."""
+        eventbridge.publish(self.outbox.due(now), self.account_id, self.region_name)
 
 
 def _due(operation: Operation) -> datetime:

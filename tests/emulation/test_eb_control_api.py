@@ -132,3 +132,13 @@ def test_settling_health_and_every_deployment_are_reachable_over_http(pair: Aws)
     assert state["settling_health"] == "Yellow"
     assert state["every_deployment"] == ["mutation-5xx"]
     assert control(pair, "POST", "settling-health", {"color": "Blue"}).status_code == 400
+
+
+def test_event_delivery_is_chosen_over_http_and_checked(pair: Aws) -> None:
+    chosen = control(
+        pair, "POST", "event-delivery", {"drop": 0.5, "duplicate": 0.25, "delay_s": 30, "seed": 1}
+    )
+    refused = control(pair, "POST", "event-delivery", {"drop": 2})
+
+    assert chosen.json()["event_delivery"] == {"drop": 0.5, "duplicate": 0.25, "delay_s": 30.0}
+    assert refused.status_code == 400 and "drop must be a share within 0..1" in refused.json()["error"]
