@@ -89,13 +89,8 @@ class Clients:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    def environment(self, name: str, prefix: str, **extra: str) -> dict[str, Any]:
-        args = ["--application-name", "myapp", "--environment-name", name, "--solution-stack-name", STACK]
-        if prefix:
-            args += ["--cname-prefix", prefix]
-        for key, value in extra.items():
-            args += [f"--{key.replace('_', '-')}", value]
-        created: dict[str, Any] = self.aws_json("elasticbeanstalk", "create-environment", *args)
+    def environment(self, name: str, prefix: str) -> dict[str, Any]:
+        created: dict[str, Any] = self.aws_json(*create_environment(name, "--cname-prefix", prefix))
         return created
 
     def _run(self, command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
@@ -108,6 +103,21 @@ class Clients:
             text=True,
             timeout=timeout,
         )
+
+
+def create_environment(name: str, *extra: str, stack: str = STACK) -> list[str]:
+    """The AWS CLI's arguments for creating `name` in application myapp."""
+    return [
+        *(
+            "elasticbeanstalk",
+            "create-environment",
+            "--application-name",
+            "myapp",
+            "--environment-name",
+            name,
+        ),
+        *("--solution-stack-name", stack, *extra),
+    ]
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import STACK, Clients
+from .conftest import Clients, create_environment
 
 pytestmark = pytest.mark.clients
 
@@ -73,14 +73,7 @@ def test_the_terminated_waiter_waits_for_the_termination(app: Clients) -> None:
 
 def test_an_unknown_solution_stack_is_an_invalid_parameter_value(app: Clients) -> None:
     done = app.aws(
-        "elasticbeanstalk",
-        "create-environment",
-        "--application-name",
-        "myapp",
-        "--environment-name",
-        "myapp-blue",
-        "--solution-stack-name",
-        "64bit Amazon Linux 2023 v4.6.0 running Docker Deluxe",
+        *create_environment("myapp-blue", stack="64bit Amazon Linux 2023 v4.6.0 running Docker Deluxe")
     )
 
     assert done.returncode != 0
@@ -124,17 +117,7 @@ def test_a_processed_version_leaves_unprocessed(app: Clients) -> None:
 
 
 def test_describe_events_filters_on_the_request_id_of_a_call(app: Clients) -> None:
-    created = app.aws(
-        "elasticbeanstalk",
-        "create-environment",
-        "--application-name",
-        "myapp",
-        "--environment-name",
-        "myapp-blue",
-        "--solution-stack-name",
-        STACK,
-        "--debug",
-    )
+    created = app.aws(*create_environment("myapp-blue", "--debug"))
     request_ids = [
         line.split("x-amzn-requestid': '", 1)[1].split("'", 1)[0]
         for line in created.stderr.splitlines()

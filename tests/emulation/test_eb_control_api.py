@@ -18,15 +18,6 @@ def control(aws: Aws, method: str, path: str, body: dict[str, Any] | None = None
     return requests.request(method, f"{base}/moto-api/beanstalk/{path}", json=body, timeout=10)
 
 
-@pytest.fixture
-def pair(aws: Aws) -> Aws:
-    aws.version("v1")
-    aws.version("v2")
-    aws.environment("blue-env", "app-prod", "v1")
-    aws.environment("green-env", "app-pre", "v1")
-    return aws
-
-
 def test_state_shows_environments_faults_and_timings(pair: Aws) -> None:
     state = control(pair, "GET", "state").json()
 

@@ -8,16 +8,6 @@ from botocore.exceptions import ClientError
 from .harness import APP, Aws
 
 
-@pytest.fixture
-def pair(aws: Aws) -> Aws:
-    """blue-env (production) and green-env (pre-production), both Ready on v1, with v2 registered."""
-    aws.version("v1")
-    aws.version("v2")
-    aws.environment("blue-env", "app-prod", "v1")
-    aws.environment("green-env", "app-pre", "v1")
-    return aws
-
-
 def health(aws: Aws, name: str) -> tuple[str, str, str | None]:
     env = aws.describe(name)
     return env["Status"], env["Health"], env.get("VersionLabel")

@@ -41,6 +41,16 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.1)
 
 
+def client(info: StackInfo, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=info.aws_endpoint,
+        region_name=info.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 def via_proxy(info: StackInfo, url: str) -> tuple[int, dict[str, Any]]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": info.cname_proxy}))
     return _answer(lambda: opener.open(url, timeout=10))
@@ -65,27 +75,14 @@ def rough() -> Iterator[tuple[StackInfo, Any, beanstalk.BeanstalkBackend]]:
         info = stack.start()
         backend = beanstalk.backend(region=info.region)
         backend.set_timings(register_s=5.0, dns_ttl_s=6.0)
-        eb = boto3.client(
-            "elasticbeanstalk",
-            endpoint_url=info.aws_endpoint,
-            region_name=info.region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        yield info, eb, backend
+        yield info, client(info, "elasticbeanstalk"), backend
 
 
 def test_registering_then_dns_lag_then_failing_health_after_the_swap(
     rough: tuple[StackInfo, Any, beanstalk.BeanstalkBackend],
 ) -> None:
     info, eb, _backend = rough
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=info.aws_endpoint,
-        region_name=info.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = client(info, "s3")
     key = f"{info.application}/2.0.0.zip"
     s3.put_object(
         Bucket=f"{info.application}-artifacts", Key=key, Body=build_bundle(ImageRef(PROCESS_IMAGE, "2.0.0"))
