@@ -5,8 +5,14 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# checkov and parliament (their pins clash with ours); the real AWS CLI and EB CLI, which pin botocore
+# (tests/clients run them): each in a virtualenv of its own, .venv-<name> from requirements-<name>.txt.
 LINT_VENV  := .venv-lint
 LINT_STAMP := $(LINT_VENV)/.installed
+CLIENT_STAMPS := .venv-awscli/.installed .venv-ebcli/.installed
+# moto's own Elastic Beanstalk tests, from the sdist of the pinned moto (tests/emulation/test_moto_suite.py).
+MOTO_VERSION := $(shell sed -n 's/^moto\[server\]==//p' requirements-dev.txt)
+MOTO_TESTS   := .artifacts/moto-$(MOTO_VERSION)/tests
 
 # On AWS (README "Run it on AWS"): the provisioning stack, the controller's stack and its Chalice stage.
 AWS           ?= aws
@@ -17,8 +23,9 @@ CNAME_PREFIX  ?=
 MONGODB_URI_PARAMETER ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
-.PHONY: venv lint-venv demo up run test lint lint-templates lint-iam typecheck pytest bench bench-webapp \
-        bench-controller docker-engine package provision deploy-controller circleci-context clean
+.PHONY: venv lint-venv clients moto-tests demo up run test lint lint-templates lint-iam typecheck pytest \
+        bench bench-webapp bench-controller docker-engine package provision deploy-controller \
+        circleci-context clean
 
 $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
@@ -31,15 +38,32 @@ $(STAMP): requirements-dev.txt webapp/requirements.txt
 
 venv: $(STAMP)
 
-## checkov and parliament, in a virtualenv of their own (their pins clash with ours).
-$(LINT_STAMP): requirements-lint.txt
-	@test -x $(LINT_VENV)/bin/pip || $(PYTHON) -m venv $(LINT_VENV) || { rm -rf $(LINT_VENV); \
+.venv-%/.installed: requirements-%.txt
+	@test -x .venv-$*/bin/pip || $(PYTHON) -m venv .venv-$* || { rm -rf .venv-$*; \
 	    echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
-	@echo "installing the template and policy linters into $(LINT_VENV)..."
-	@$(LINT_VENV)/bin/python -m pip install -qq --disable-pip-version-check -r requirements-lint.txt
-	@touch $(LINT_STAMP)
+	@echo "installing requirements-$*.txt into .venv-$* ..."
+	@.venv-$*/bin/python -m pip install -qq --disable-pip-version-check -r requirements-$*.txt
+	@touch $@
 
+## checkov and parliament.
 lint-venv: $(LINT_STAMP)
+
+## The real clients the emulation answers to (AWS CLI, EB CLI), each in its own virtualenv.
+clients: $(CLIENT_STAMPS)
+
+$(MOTO_TESTS)/.ready: requirements-dev.txt | $(STAMP)
+	@mkdir -p .artifacts
+	@echo "fetching moto $(MOTO_VERSION)'s own tests (its sdist) into .artifacts ..."
+	@$(PY) -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+	    "moto==$(MOTO_VERSION)" -d .artifacts
+	@tar -xzf .artifacts/moto-$(MOTO_VERSION).tar.gz -C .artifacts \
+	    moto-$(MOTO_VERSION)/tests/__init__.py moto-$(MOTO_VERSION)/tests/conftest.py \
+	    moto-$(MOTO_VERSION)/tests/markers.py moto-$(MOTO_VERSION)/tests/test_elasticbeanstalk \
+	    moto-$(MOTO_VERSION)/tests/test_resourcegroupstaggingapi
+	@touch $@
+
+## moto's own Elastic Beanstalk tests with the extension loaded (run by make test, in both modes).
+moto-tests: $(MOTO_TESTS)/.ready
 
 ## The main job: the whole loop on one machine (no AWS account, no MongoDB server).
 demo: $(STAMP)
@@ -76,7 +100,7 @@ lint-iam: $(STAMP) $(LINT_STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(CLIENT_STAMPS) $(MOTO_TESTS)/.ready
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks (figures printed side by side; never asserted in tests).
@@ -134,4 +158,4 @@ circleci-context:
 	    --output text | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_SECRET
 
 clean:
-	rm -rf $(VENV) $(LINT_VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lint .venv-awscli .venv-ebcli .venv-deploy .artifacts build .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""The AWS emulation as a server: moto's server with the Elastic Beanstalk extension, on loopback only.
+"""The AWS emulation as a server: moto's server with the Elastic Beanstalk and CloudFormation extensions,
+on loopback only.
 
     python -m sandbox.aws [--port N]      # prints "ready http://127.0.0.1:N", runs until SIGINT/SIGTERM
 
@@ -25,7 +26,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from sandbox import beanstalk
+from sandbox import beanstalk, cloudformation
 
 HOST = "127.0.0.1"
 
@@ -37,6 +38,7 @@ def start(port: int = 0) -> tuple[str, Callable[[], None]]:
     port raises OSError here instead of leaving a thread that never serves.
     """
     beanstalk.install()
+    cloudformation.install()
     app = DomainDispatcherApplication(create_backend_app)
     try:
         server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)

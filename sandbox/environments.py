@@ -4,11 +4,16 @@
 the running one, wait until it answers /health with its version, then switch the environment to it and
 stop the old one (Green). When the new one does not come up, it is stopped, the old one keeps serving and
 the outcome carries the reason as Beanstalk's event would (Red).
+
+A new instance then registers with the environment's load balancer for `register_s` seconds, meanwhile the
+environment answers 503 (`registering`): within the update when `wait_for_registration` (`--realistic`),
+or after the environment is Ready again (the `slow-register` fault).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -46,6 +51,7 @@ class Environments:
         self._pick_port = pick_port
         self._lock = threading.Lock()
         self._serving: dict[str, Instance] = {}
+        self._registered_at: dict[str, float] = {}  # env name -> monotonic time its instance is registered
         self._closed = False
 
     def launch(self, env_name: str, image: ImageRef) -> Instance:
@@ -55,7 +61,9 @@ class Environments:
             raise EnvironmentStartError(f"{env_name}: {failure}")
         return self._serving[env_name]
 
-    def deploy(self, env_name: str, bundle: bytes) -> DeployOutcome:
+    def deploy(
+        self, env_name: str, bundle: bytes, register_s: float = 0.0, wait_for_registration: bool = False
+    ) -> DeployOutcome:
         """Run the source bundle's image on `env_name` (the deploy hook's work)."""
         try:
             image = read_image(bundle)
@@ -64,7 +72,17 @@ class Environments:
         failure = self._replace(env_name, image)
         if failure is not None:
             return DeployOutcome(ok=False, message=f"Instance deployment failed. {failure}")
+        if register_s > 0:
+            with self._lock:
+                self._registered_at[env_name] = time.monotonic() + register_s
+            if wait_for_registration:
+                time.sleep(register_s)  # the instance registering, as the update's last phase
         return DeployOutcome(ok=True)
+
+    def registering(self, env_name: str) -> bool:
+        """Whether `env_name`'s instance is still registering with its load balancer."""
+        with self._lock:
+            return time.monotonic() < self._registered_at.get(env_name, 0.0)
 
     def port_of(self, env_name: str) -> int | None:
         """Where `env_name` serves right now (None when it has no running instance)."""

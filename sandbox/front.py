@@ -5,7 +5,9 @@ that moment. It serves both shapes a client sends: absolute-URI requests from an
 `HTTP_PROXY` points here (`GET http://app-prod.us-east-1.elasticbeanstalk.com/health`) and plain requests
 with that `Host` header. A front started with a fixed `host` (the production front) sends everything to
 that CNAME, whatever the request names, so one loopback URL always reaches production.
-Bodies stream both ways; when no environment can answer, the client gets a JSON 502.
+Bodies stream both ways; when no environment can answer, the client gets a JSON 502 (503 while the
+environment's instances register with its load balancer); an environment whose version fails its health
+check (the `fails-after-swap` fault) answers `/health` with a JSON 503 as the web app does when it fails.
 """
 
 from __future__ import annotations
@@ -40,28 +42,55 @@ HOP_BY_HOP = frozenset(
 
 @dataclass(frozen=True)
 class Route:
-    """Where a CNAME leads right now: a loopback port, or the reason there is none."""
+    """Where a CNAME leads right now: a loopback port, or the reason there is none (and its status).
+    `failing_health`: the version there fails its health check (its /health answers 503)."""
 
     port: int | None
     reason: str = ""
+    status: int = 502
+    failing_health: bool = False
 
 
 Router = Callable[[str], Route]
 
 
-def cname_router(owner_of: Callable[[str], str | None], port_of: Callable[[str], int | None]) -> Router:
-    """Route a host name through `owner_of(cname) -> env name` and `port_of(env name) -> port`."""
+def _never(_env_name: str) -> bool:
+    return False
+
+
+def cname_router(
+    owner_of: Callable[[str], str | None],
+    port_of: Callable[[str], int | None],
+    registering: Callable[[str], bool] = _never,
+    failing: Callable[[str], bool] = _never,
+) -> Router:
+    """Route a host name through `owner_of(cname) -> env name` and `port_of(env name) -> port`;
+    `registering(env name)`: its instance is not yet registered with the load balancer (503)."""
 
     def route(host: str) -> Route:
         env_name = owner_of(host)
         if env_name is None:
             return Route(None, f"no environment owns the CNAME {host}")
-        port = port_of(env_name)
-        if port is None:
-            return Route(None, f"environment {env_name} ({host}) has no running instance")
-        return Route(port)
+        return environment_route(env_name, port_of, registering, failing, shown=f"{env_name} ({host})")
 
     return route
+
+
+def environment_route(
+    env_name: str,
+    port_of: Callable[[str], int | None],
+    registering: Callable[[str], bool] = _never,
+    failing: Callable[[str], bool] = _never,
+    shown: str | None = None,
+) -> Route:
+    """Where the load balancer of `env_name` sends a request right now (`shown` names it in reasons)."""
+    port = port_of(env_name)
+    if port is None:
+        return Route(None, f"environment {shown or env_name} has no running instance")
+    if registering(env_name):
+        reason = f"environment {shown or env_name}: its instance is registering with the load balancer"
+        return Route(None, reason, 503)
+    return Route(port, failing_health=failing(env_name))
 
 
 class Front:
@@ -125,7 +154,10 @@ class _FrontHandler(BaseHTTPRequestHandler):
             return
         route = self.server.router(host)
         if route.port is None:
-            self._error(502, route.reason)
+            self._error(route.status, route.reason)
+            return
+        if route.failing_health and path.split("?", 1)[0] == "/health":
+            self._unhealthy(f"the version behind {host} fails its health check")
             return
         upstream = http.client.HTTPConnection(LOOPBACK, route.port, timeout=UPSTREAM_TIMEOUT_S)
         try:
@@ -171,8 +203,14 @@ class _FrontHandler(BaseHTTPRequestHandler):
             self.wfile.write(piece)
         self.wfile.flush()
 
+    def _unhealthy(self, message: str) -> None:
+        self._answer(503, {"status": "unavailable", "error": message})
+
     def _error(self, status: int, message: str) -> None:
-        body = json.dumps({"error": message, "status": status}).encode()
+        self._answer(status, {"error": message, "status": status})
+
+    def _answer(self, status: int, document: dict[str, object]) -> None:
+        body = json.dumps(document).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

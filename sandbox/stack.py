@@ -3,6 +3,11 @@
 `Stack.start()` brings everything up in order and answers `StackInfo` (what `python -m sandbox up`
 prints); `Stack.stop()` stops everything it started, in reverse, and is safe to call at any point of a
 partial start. Progress goes to the `report` callable (stderr by default), never to stdout.
+
+`Options.realistic` gives the emulation AWS's shape of time, compressed (`beanstalk.REALISTIC`):
+environments launch, each update ends Yellow for a while before Green, a new instance answers 503 while it
+registers with the load balancer (within the update), and DNS keeps the old target for a while after a
+swap. `Options.faults` forces rough edges by name on every deployment (`beanstalk.Fault`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,9 +29,10 @@ from typing import Any
 import boto3
 
 from sandbox import aws, beanstalk
+from sandbox.dns_cache import DnsCache
 from sandbox.dockerrun import ImageRef
 from sandbox.environments import Environments, EnvironmentStartError
-from sandbox.front import Front, Route, Router, cname_router
+from sandbox.front import Front, Route, Router, cname_router, environment_route
 from sandbox.instances import (
     Launcher,
     ProcessLauncher,
@@ -62,6 +68,8 @@ class Options:
     poll_interval_s: int = 1  # the controller's re-check interval (POLL_INTERVAL_S)
     docker: bool = False
     publish_tags: tuple[str, ...] = ()  # --docker: more tags to build and push at start (CI's image job)
+    realistic: bool = False  # --realistic: AWS's timings and transient behaviours, compressed
+    faults: tuple[beanstalk.Fault, ...] = ()  # --fault NAME: forced on every deployment
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ class Stack:
         endpoint, stop_aws = aws.start(port=0)
         self._stops.append(("AWS emulation", stop_aws))
         backend = beanstalk.backend(account_id=ACCOUNT_ID, region=names.region)
-        backend.settle_after_s = self.options.settle_after_s
+        self._roughen(backend)
         clients = _clients(endpoint, names.region)
 
         first = ImageRef(self.options.image_repository, self.options.first_tag)
@@ -139,15 +147,18 @@ class Stack:
             provisioned = provision(clients, names, first, self.run_dir)
         except ProvisionError as error:
             raise StackError(f"provisioning failed: {error}") from error
+        hook = _deploy_hook(environments, backend, self.options.realistic, self._report)
         for env_name in names.environments:
-            backend.set_deploy_hook(env_name, _deploy_hook(environments, self._report))
-        backend.advance()
+            backend.set_deploy_hook(env_name, hook)
 
-        router = cname_router(_cname_owner(clients.elasticbeanstalk, names.application), environments.port_of)
-        proxy = self._front(router)
-        prod_front = self._front(router, host=names.cname(names.prod_prefix))
+        owner_of = _cname_owner(clients.elasticbeanstalk, names.application)
+        failing = _failing(backend)
+        resolver = DnsCache(owner_of, ttl_s=_dns_ttl(backend))
+        proxy = self._front(cname_router(resolver, environments.port_of, environments.registering, failing))
+        exact = cname_router(owner_of, environments.port_of, environments.registering, failing)
+        prod_front = self._front(exact, host=names.cname(names.prod_prefix))
         env_fronts = {
-            env_name: self._front(_fixed_environment(env_name, environments.port_of))
+            env_name: self._front(_fixed_environment(env_name, environments, failing))
             for env_name in names.environments
         }
 
@@ -176,6 +187,22 @@ class Stack:
                 stop()
             except Exception as error:  # keep stopping the rest; say what could not be stopped
                 self._report(f"sandbox: stopping the {what} failed: {error!r}")
+
+    def _roughen(self, backend: beanstalk.BeanstalkBackend) -> None:
+        """--realistic and --fault: how rough the emulation is for this run."""
+        backend.settle_after_s = self.options.settle_after_s
+        if not self.options.realistic:
+            # The plain sandbox launches its environments at once; the provisioning stack then completes
+            # as soon as CloudFormation sees them Ready (--realistic: after the compressed launch time).
+            backend.set_timings(launch_s=0)
+        else:
+            backend.set_timings(**asdict(beanstalk.REALISTIC))
+            backend.set_settling_health("Yellow")
+            backend.set_fault(beanstalk.Fault.DNS_LAG)
+            self._report("sandbox: --realistic: launches, updates, swaps and health take AWS's shape of time")
+        for fault in self.options.faults:
+            backend.set_fault(fault, every_deployment=True)
+            self._report(f"sandbox: --fault {fault.value}: forced on every deployment")
 
     def controller_log(self) -> str:
         return log_tail(self.run_dir / "controller.log", lines=20)
@@ -267,10 +294,19 @@ def _clients(endpoint: str, region: str) -> SimpleNamespace:
     )
 
 
-def _deploy_hook(environments: Environments, report: Report) -> beanstalk.DeployHook:
+def _deploy_hook(
+    environments: Environments, backend: beanstalk.BeanstalkBackend, realistic: bool, report: Report
+) -> beanstalk.DeployHook:
     def hook(request: beanstalk.DeployRequest) -> beanstalk.DeployResult:
         report(f"sandbox: {request.environment_name} is starting version {request.version_label}")
-        outcome = environments.deploy(request.environment_name, request.source_bundle)
+        slow = backend.controls.active(beanstalk.Fault.SLOW_REGISTER)
+        register_s = backend.controls.timings.register_s if (slow or realistic) else 0.0
+        outcome = environments.deploy(
+            request.environment_name,
+            request.source_bundle,
+            register_s=register_s,
+            wait_for_registration=realistic and not slow,
+        )
         if outcome.ok:
             report(f"sandbox: {request.environment_name} now serves {request.version_label}")
             return beanstalk.DeployResult(beanstalk.Outcome.GREEN)
@@ -280,15 +316,33 @@ def _deploy_hook(environments: Environments, report: Report) -> beanstalk.Deploy
     return hook
 
 
+def _dns_ttl(backend: beanstalk.BeanstalkBackend) -> Callable[[], float]:
+    """dns-lag: a resolver keeps each answer for the (compressed) TTL; otherwise it never caches."""
+
+    def ttl_s() -> float:
+        if backend.controls.active(beanstalk.Fault.DNS_LAG):
+            return backend.controls.timings.dns_ttl_s
+        return 0.0
+
+    return ttl_s
+
+
+def _failing(backend: beanstalk.BeanstalkBackend) -> Callable[[str], bool]:
+    """fails-after-swap: whether the version `env_name` runs fails its health check now."""
+
+    def failing(env_name: str) -> bool:
+        return env_name in backend.failing_environments()
+
+    return failing
+
+
 def _cname_owner(eb: Any, application: str) -> Callable[[str], str | None]:
-    """CNAME (or an environment's own EndpointURL, its load balancer's name) -> the live environment of
-    `application` owning it now, asked of the emulation each time."""
+    """CNAME -> the live environment of `application` owning it now, asked of the emulation each time."""
 
     def owner_of(host: str) -> str | None:
         described = eb.describe_environments(ApplicationName=application, IncludeDeleted=False)
         for env in described["Environments"]:
-            names = (env.get("CNAME", "").lower(), env.get("EndpointURL", "").lower())
-            if host and host in names and env.get("Status") != "Terminated":
+            if env.get("CNAME", "").lower() == host and env.get("Status") != "Terminated":
                 name: str = env["EnvironmentName"]
                 return name
         return None
@@ -296,12 +350,11 @@ def _cname_owner(eb: Any, application: str) -> Callable[[str], str | None]:
     return owner_of
 
 
-def _fixed_environment(env_name: str, port_of: Callable[[str], int | None]) -> Router:
+def _fixed_environment(env_name: str, environments: Environments, failing: Callable[[str], bool]) -> Router:
+    """The environment's own load balancer (its EndpointURL): always `env_name`, whatever the host."""
+
     def route(host: str) -> Route:
-        port = port_of(env_name)
-        if port is None:
-            return Route(None, f"environment {env_name} has no running instance")
-        return Route(port)
+        return environment_route(env_name, environments.port_of, environments.registering, failing)
 
     return route
 

@@ -4,30 +4,48 @@ Importing this package extends moto (idempotent), under `mock_aws` and in moto's
 
     from sandbox import beanstalk
     be = beanstalk.backend(account_id="123456789012", region="us-east-1")
-    be.settle_after_s = 5.0                     # delay before a pending update/swap/termination settles
+    be.set_timings(launch_s=240, update_s=5)    # seconds on the emulation's clock (faults.Timings)
+    be.settle_after_s = 5.0                     # update, swap and termination at once
     be.clock = lambda: fixed_utc_datetime       # the "now" used for settling and event dates
     be.set_outcome("my-env", beanstalk.Outcome.RED)
+    be.set_fault("transient-red")               # a rough edge of real Beanstalk (faults.Fault)
     be.advance()                                # settle pending operations now
     be.set_deploy_hook("my-env", hook)          # hook(DeployRequest) -> DeployResult, on a thread
     be.set_throttling(0.3, seed=1)              # DescribeEnvironments/DescribeEvents answer Throttling
+
+The same controls answer over HTTP under `/moto-api/beanstalk/` (`control_api.py`), in moto's server
+and under `mock_aws` alike.
 """
 
+from . import control_api
 from .backend import BeanstalkBackend
 from .deploy import DeployHook, DeployRequest, DeployResult, Outcome
 from .events import Event
-from .registry import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, backend, install
+from .faults import REALISTIC, Fault, Timings
+from .registry import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, backend
+from .registry import install as _install_backend
 
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_REGION",
+    "REALISTIC",
     "BeanstalkBackend",
     "DeployHook",
     "DeployRequest",
     "DeployResult",
     "Event",
+    "Fault",
     "Outcome",
+    "Timings",
     "backend",
     "install",
 ]
+
+
+def install() -> None:
+    """Make moto's Elastic Beanstalk this extension and add its HTTP controls (idempotent)."""
+    _install_backend()
+    control_api.install()
+
 
 install()

@@ -38,8 +38,40 @@ class Throttling(ServiceException):
     message = "Rate exceeded"
 
 
+class TooManyApplicationVersions(ServiceException):
+    code = "TooManyApplicationVersionsException"
+    message = "The specified account has reached its limit of application versions."
+
+
+class InternalFailure(ServiceException):
+    """AWS's common 500: the request failed for an unknown reason (it may have taken effect)."""
+
+    code = "InternalFailure"
+    message = "The request processing has failed because of an unknown error, exception or failure."
+    http_status = 500
+
+
+class NotImplementedAction(ServiceException):
+    """An action AWS has and the emulation does not: a clear 4xx instead of moto's HTML 500."""
+
+    code = "InvalidAction"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"The emulation does not implement the Elastic Beanstalk action {action} (sandbox.beanstalk)."
+        )
+
+
 def no_application(name: str) -> InvalidParameterValue:
     return InvalidParameterValue(f"No Application named '{name}' found.")
+
+
+def no_solution_stack(name: str) -> InvalidParameterValue:
+    return InvalidParameterValue(f"No Solution Stack named '{name}' found.")
+
+
+def no_platform(arn: str) -> InvalidParameterValue:
+    return InvalidParameterValue(f"No Platform named '{arn}' found.")
 
 
 def no_version(label: str) -> InvalidParameterValue:

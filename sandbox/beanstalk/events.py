@@ -1,4 +1,8 @@
-"""Environment events: the texts Elastic Beanstalk writes, and DescribeEvents' filtering over them."""
+"""Environment events: the texts Elastic Beanstalk writes, and DescribeEvents' filtering over them.
+
+Every event an API call causes carries that call's RequestId (the one in the call's response metadata),
+including the events of the operation it started that settle later; DescribeEvents filters on it.
+"""
 
 from __future__ import annotations
 
@@ -23,10 +27,13 @@ ABORTED_DEPLOYMENT = (
     "To ensure all instances are running the same version, re-deploy the appropriate application version."
 )
 HEALTH_SET = "Environment health has been set to {color}"
+HEALTH_TRANSITION = "Environment health has transitioned from {before} to {after}."
 ABORT_REQUESTED = "Abort environment update operation requested."
 ABORT_COMPLETED = "Environment update was aborted. The environment was rolled back to the previous version."
 CREATE_STARTING = "createEnvironment is starting."
 CREATE_COMPLETED = "Successfully launched environment: {name}"
+CREATE_INSTANCES = "Created EC2 instance(s) for environment {name}."
+VERSION_PROCESSED = "Finished processing application version {label}. Status: PROCESSED."
 SWAP_STARTING = "swapEnvironmentCNAMEs is starting."
 SWAPPING = "Swapping CNAMEs for environments '{source}' and '{destination}'."
 SWAP_POINTS = "'{cname}' now points to '{endpoint}'."
@@ -50,9 +57,10 @@ class Event:
     environment_name: str | None = None
     environment_id: str | None = None
     version_label: str | None = None
+    request_id: str | None = None
+    platform_arn: str | None = None
 
     def describe(self) -> dict[str, object]:
-        # Never a RequestId: moto rewrites every <RequestId> element of the body.
         fields: dict[str, object] = {
             "EventDate": self.event_date,
             "Message": self.message,
@@ -63,6 +71,10 @@ class Event:
             fields["EnvironmentName"] = self.environment_name
         if self.version_label is not None:
             fields["VersionLabel"] = self.version_label
+        if self.request_id is not None:
+            fields["RequestId"] = self.request_id
+        if self.platform_arn is not None:
+            fields["PlatformArn"] = self.platform_arn
         return fields
 
 
@@ -74,6 +86,8 @@ class EventQuery:
     environment_name: str | None = None
     environment_id: str | None = None
     version_label: str | None = None
+    request_id: str | None = None
+    platform_arn: str | None = None
     severity: str | None = None
     start_time: datetime | None = None
     end_time: datetime | None = None
@@ -89,6 +103,8 @@ def select(events: Iterable[Event], query: EventQuery) -> list[Event]:
         and (query.environment_name is None or event.environment_name == query.environment_name)
         and (query.environment_id is None or event.environment_id == query.environment_id)
         and (query.version_label is None or event.version_label == query.version_label)
+        and (query.request_id is None or event.request_id == query.request_id)
+        and (query.platform_arn is None or event.platform_arn == query.platform_arn)
         and SEVERITIES.index(event.severity) >= floor
         and (query.start_time is None or event.event_date >= query.start_time)
         and (query.end_time is None or event.event_date < query.end_time)

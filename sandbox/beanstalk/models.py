@@ -15,6 +15,8 @@ from .deploy import DeployResult, Outcome
 
 DNS_SUFFIX = "elasticbeanstalk.com"
 HEALTH_STATUS = {"Green": "Ok", "Yellow": "Warning", "Red": "Severe", "Grey": "Pending"}
+WEB_TIER = {"Name": "WebServer", "Type": "Standard", "Version": "1.0"}
+WORKER_TIER = {"Name": "Worker", "Type": "SQS/HTTP", "Version": "1.0"}
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -28,14 +30,19 @@ def full_cname(prefix: str, region: str) -> str:
 
 @dataclass
 class Operation:
-    """An update, swap or termination that has started and not yet settled."""
+    """Something that has started and settles later: a launch, update, swap, termination, the processing
+    of a version, or a health change. `request_id` is the API call's that started it (None for health)."""
 
-    kind: str  # "update" | "swap" | "terminate"
+    kind: str  # "launch" | "update" | "swap" | "terminate" | "process" | "health"
     started: datetime
+    settle_after_s: float
+    request_id: str | None = None
     outcome: Outcome = Outcome.GREEN
     version_label: str | None = None
     previous_version_label: str | None = None
     environments: list[Environment] = field(default_factory=list)
+    version: ApplicationVersion | None = None
+    health: str | None = None  # "health": the color it changes to
     hooked: bool = False
     hook_result: DeployResult | None = None
 
@@ -53,6 +60,8 @@ class Environment:
         solution_stack_name: str,
         tags: dict[str, str],
         *,
+        platform_arn: str,
+        tier: dict[str, str],
         cname: str,
         version_label: str | None,
         description: str | None,
@@ -64,21 +73,30 @@ class Environment:
         self.environment_name = environment_name
         self.environment_id = "e-" + random_id(10)
         self.solution_stack_name = solution_stack_name
+        self.platform_arn = platform_arn
         self.tags = tags
-        self.cname = cname
+        self.tier = tier
+        self.cname = cname  # "" for a worker environment
         self.endpoint_url = (
             f"awseb-{self.environment_id}-AWSEBLoa-{random_id(12, string.ascii_uppercase + string.digits)}"
             f"-{random_id(10, string.digits)}.{self.region}.elb.amazonaws.com"
+            if self.is_web
+            else ""
         )
         self.version_label = version_label
         self.description = description
-        self.status = "Ready"
-        self.health = "Green"
+        self.status = "Launching"
+        self.health = "Grey"
         self.abortable_operation_in_progress = False
         self.date_created = now
         self.date_updated = now
-        self.tier = {"Name": "WebServer", "Type": "Standard", "Version": "1.0"}
         self.pending: Operation | None = None
+        self.deployed_at: datetime | None = None  # when an update last landed on a new version
+        self.failing = False  # fails-after-swap: its version fails /health until the next deployment
+
+    @property
+    def is_web(self) -> bool:
+        return self.tier["Name"] == "WebServer"
 
     @property
     def environment_arn(self) -> str:
@@ -97,6 +115,7 @@ class Environment:
             "EnvironmentId": self.environment_id,
             "ApplicationName": self.application_name,
             "SolutionStackName": self.solution_stack_name,
+            "PlatformArn": self.platform_arn,
             "EndpointURL": self.endpoint_url,
             "CNAME": self.cname,
             "DateCreated": self.date_created,
@@ -125,6 +144,8 @@ class ApplicationVersion:
     description: str | None
     source_bundle: tuple[str, str] | None  # (bucket, key)
     date_created: datetime
+    status: str = "Unprocessed"  # Process=true: "Processing", then "Processed"
+    date_updated: datetime | None = None
 
     @property
     def arn(self) -> str:
@@ -142,8 +163,8 @@ class ApplicationVersion:
             "ApplicationName": self.application_name,
             "VersionLabel": self.version_label,
             "DateCreated": self.date_created,
-            "DateUpdated": self.date_created,
-            "Status": "Unprocessed",
+            "DateUpdated": self.date_updated or self.date_created,
+            "Status": self.status,
         }
         if self.description:
             fields["Description"] = self.description

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import cast
 
 import moto.elasticbeanstalk.urls as eb_urls
@@ -38,11 +37,3 @@ def backend(account_id: str = DEFAULT_ACCOUNT_ID, region: str = DEFAULT_REGION) 
     """The extended backend of that account and region (created on first use, like moto does)."""
     install()
     return cast(BeanstalkBackend, eb_backends[account_id][region])
-
-
-def backends_in_region(region: str) -> Iterator[BeanstalkBackend]:
-    """Every account's backend in `region` that exists already."""
-    for account_backends in list(eb_backends.values()):
-        found = dict.get(account_backends, region)
-        if isinstance(found, BeanstalkBackend):
-            yield found

@@ -50,7 +50,7 @@ class CloudFormationApplication(ResourceType, CloudFormationModel):
     def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
-        _backend(account_id, region_name).remove_application(resource_name, terminate_environments=False)
+        _backend(account_id, region_name).delete_application(resource_name, terminate_env_by_force=False)
 
 
 class CloudFormationApplicationVersion(ResourceType, CloudFormationModel):
@@ -133,7 +133,7 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
 
     def is_created(self) -> bool:
         """Complete once the environment is Ready, as CloudFormation waits for on AWS."""
-        found = _backend(self.account_id, self.region_name).find_environments(
+        found = _backend(self.account_id, self.region_name).describe_environments(
             environment_names=[self.physical_id], include_deleted=False
         )
         return bool(found) and found[0].status == "Ready"
@@ -154,7 +154,7 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
             stack = _templates[
                 (account_id, region_name, application, properties["TemplateName"])
             ].solution_stack
-        env = _backend(account_id, region_name).launch_environment(
+        env = _backend(account_id, region_name).create_environment(
             application_name=application,
             environment_name=resource_name,
             solution_stack_name=stack or "",

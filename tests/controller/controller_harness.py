@@ -195,7 +195,8 @@ class World:
             )
 
     def environments(self) -> dict[str, Any]:
-        return {e.environment_name: e for e in self.be.find_environments(APPLICATION, include_deleted=False)}
+        found = self.be.describe_environments(APPLICATION, include_deleted=False)
+        return {e.environment_name: e for e in found}
 
     def prod_owner(self) -> str | None:
         return next((n for n, e in self.environments().items() if e.cname == PROD_CNAME), None)

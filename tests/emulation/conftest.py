@@ -52,3 +52,13 @@ def _arranged(aws: Aws) -> Aws:
     aws.eb.create_application(ApplicationName=APP)
     assert aws.be.clock is aws.clock
     return aws
+
+
+@pytest.fixture
+def pair(aws: Aws) -> Aws:
+    """blue-env (production, app-prod) and green-env (pre-production, app-pre) Ready on v1; v2 registered."""
+    aws.version("v1")
+    aws.version("v2")
+    aws.environment("blue-env", "app-prod", "v1")
+    aws.environment("green-env", "app-pre", "v1")
+    return aws

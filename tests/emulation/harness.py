@@ -92,6 +92,7 @@ class Aws:
         return dict(result["ApplicationVersion"])
 
     def environment(self, name: str, prefix: str, label: str | None = None) -> dict[str, Any]:
+        """Create an environment and let it finish launching; answers CreateEnvironment's description."""
         params: dict[str, Any] = {
             "ApplicationName": APP,
             "EnvironmentName": name,
@@ -100,7 +101,9 @@ class Aws:
         }
         if label is not None:
             params["VersionLabel"] = label
-        return dict(self.eb.create_environment(**params))
+        created = dict(self.eb.create_environment(**params))
+        self.be.advance(name)
+        return created
 
     def describe(self, name: str) -> dict[str, Any]:
         envs = self.eb.describe_environments(EnvironmentNames=[name], IncludeDeleted=False)["Environments"]

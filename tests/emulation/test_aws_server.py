@@ -55,7 +55,10 @@ def test_it_serves_the_beanstalk_extension(server: tuple[subprocess.Popen[str], 
     eb.create_application(ApplicationName="app")
 
     env = eb.create_environment(
-        ApplicationName="app", EnvironmentName="blue-env", CNAMEPrefix="app-prod", SolutionStackName="stack"
+        ApplicationName="app",
+        EnvironmentName="blue-env",
+        CNAMEPrefix="app-prod",
+        SolutionStackName="64bit Amazon Linux 2023 v4.6.0 running Docker",
     )
 
     assert env["EnvironmentId"].startswith("e-")

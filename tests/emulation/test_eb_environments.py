@@ -17,7 +17,7 @@ def test_create_gives_an_id_and_the_cname_of_the_prefix(aws: Aws) -> None:
 
     assert re.fullmatch(r"e-[a-z0-9]{10}", env["EnvironmentId"])
     assert env["CNAME"] == "app-prod.us-east-1.elasticbeanstalk.com"
-    assert (env["VersionLabel"], env["Status"], env["Health"]) == ("v1", "Ready", "Green")
+    assert (env["VersionLabel"], env["Status"], env["Health"]) == ("v1", "Launching", "Grey")
     assert env["SolutionStackName"] == STACK
     assert (
         env["EnvironmentArn"]
@@ -86,6 +86,7 @@ def three(aws: Aws) -> Aws:
     aws.eb.create_environment(
         ApplicationName="other-app", EnvironmentName="lone-env", SolutionStackName=STACK
     )
+    aws.be.advance("lone-env")
     return aws
 
 
@@ -129,7 +130,7 @@ def test_a_terminated_environment_frees_its_name_and_cname(three: Aws) -> None:
 
     again = three.environment("blue-env", "app-prod", "v1")
 
-    assert again["Status"] == "Ready"
+    assert (again["Status"], again["CNAME"]) == ("Launching", "app-prod.us-east-1.elasticbeanstalk.com")
 
 
 def test_terminate_of_an_updating_environment_needs_force(three: Aws) -> None:

@@ -22,6 +22,7 @@ def history(aws: Aws) -> Aws:
     aws.eb.create_environment(
         ApplicationName="other-app", EnvironmentName="lone-env", SolutionStackName=STACK
     )
+    aws.be.advance("lone-env")
     aws.clock.tick(60)
     aws.eb.update_environment(EnvironmentName="blue-env", VersionLabel="v2")
     aws.clock.tick(60)
@@ -44,6 +45,7 @@ def test_filter_by_application(history: Aws) -> None:
 
     assert [event["Message"] for event in events] == [
         "Successfully launched environment: lone-env",
+        "Created EC2 instance(s) for environment lone-env.",
         "createEnvironment is starting.",
     ]
 
@@ -106,5 +108,26 @@ def test_max_records_pages_with_next_token(history: Aws) -> None:
     assert "NextToken" not in rest
 
 
-def test_events_carry_no_request_id(history: Aws) -> None:
-    assert all("RequestId" not in event for event in history.eb.describe_events()["Events"])
+def test_each_event_carries_the_request_id_of_the_call_that_caused_it(aws: Aws) -> None:
+    aws.version("v1")
+    aws.version("v2")
+    aws.environment("green-env", "app-pre", "v1")
+    aws.be.set_outcome("green-env", Outcome.RED)
+    update = aws.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    aws.clock.tick(600)
+
+    request_id = update["ResponseMetadata"]["RequestId"]
+    caused = aws.eb.describe_events(RequestId=request_id)["Events"]
+
+    assert [event["Message"] for event in caused][-2:] == [
+        "Deploying new version to instance(s).",
+        "Environment update is starting.",
+    ]
+    assert "Failed to deploy application." in [event["Message"] for event in caused]
+    assert {event["RequestId"] for event in caused} == {request_id}
+    everything = aws.eb.describe_events(EnvironmentName="green-env")["Events"]
+    assert len(caused) < len(everything)
+
+
+def test_a_request_id_no_call_had_matches_no_event(history: Aws) -> None:
+    assert history.eb.describe_events(RequestId="0" * 52)["Events"] == []

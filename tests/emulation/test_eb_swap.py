@@ -57,7 +57,7 @@ def test_swap_writes_awss_events_on_both_environments(pair: Aws) -> None:
     for name in ("green-env", "blue-env"):
         messages = pair.messages(EnvironmentName=name)
         assert messages[0] == "Completed swapping CNAMEs for environments 'green-env' and 'blue-env'."
-        assert messages[-4:-2] == [
+        assert messages[3:5] == [
             "Swapping CNAMEs for environments 'green-env' and 'blue-env'.",
             "swapEnvironmentCNAMEs is starting.",
         ]
@@ -89,13 +89,31 @@ def test_swap_with_an_updating_environment_is_refused(pair: Aws) -> None:
     assert cnames(pair) == {"blue-env": PROD, "green-env": PRE}
 
 
+def test_a_pending_swap_shows_both_environments_updating_until_the_cnames_move(pair: Aws) -> None:
+    pair.eb.swap_environment_cnames(SourceEnvironmentName="green-env", DestinationEnvironmentName="blue-env")
+
+    during = {name: pair.describe(name)["Status"] for name in ("green-env", "blue-env")}
+    before = cnames(pair)
+    pair.be.advance()
+
+    assert during == {"green-env": "Updating", "blue-env": "Updating"}
+    assert before == {"blue-env": PROD, "green-env": PRE}
+    assert {name: pair.describe(name)["Status"] for name in ("green-env", "blue-env")} == {
+        "green-env": "Ready",
+        "blue-env": "Ready",
+    }
+    assert cnames(pair) == {"blue-env": PRE, "green-env": PROD}
+
+
 def test_an_update_during_a_pending_swap_is_refused(pair: Aws) -> None:
     pair.eb.swap_environment_cnames(SourceEnvironmentName="green-env", DestinationEnvironmentName="blue-env")
 
     with pytest.raises(ClientError) as caught:
         pair.eb.update_environment(EnvironmentName="blue-env", VersionLabel="v2")
 
-    assert caught.value.response["Error"]["Code"] == "OperationInProgressFailure"
+    assert caught.value.response["Error"]["Message"] == (
+        "Environment named blue-env is in an invalid state for this operation. Must be Ready."
+    )
 
 
 def test_swap_with_an_unknown_environment_is_refused(pair: Aws) -> None:

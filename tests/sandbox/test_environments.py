@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -118,3 +119,27 @@ def test_stop_all_stops_every_instance(environments: Environments) -> None:
     assert environments.port_of("app-blue") is None
     outcome = environments.deploy("app-blue", build_bundle(ImageRef(IMAGE, "2.0.0")))
     assert not outcome.ok
+
+
+def test_a_new_instance_registers_for_a_while_after_the_switch(environments: Environments) -> None:
+    environments.launch("green-env", ImageRef(IMAGE, "1.0.0"))
+
+    outcome = environments.deploy("green-env", build_bundle(ImageRef(IMAGE, "2.0.0")), register_s=1.0)
+
+    assert outcome.ok
+    assert environments.registering("green-env")
+    deadline = time.monotonic() + 10
+    while environments.registering("green-env") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not environments.registering("green-env")
+
+
+def test_waiting_for_registration_returns_once_registered(environments: Environments) -> None:
+    environments.launch("green-env", ImageRef(IMAGE, "1.0.0"))
+
+    outcome = environments.deploy(
+        "green-env", build_bundle(ImageRef(IMAGE, "2.0.0")), register_s=0.5, wait_for_registration=True
+    )
+
+    assert outcome.ok
+    assert not environments.registering("green-env")

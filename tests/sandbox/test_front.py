@@ -160,3 +160,35 @@ def test_route_reports_why_there_is_no_port() -> None:
     route = cname_router({PROD: "blue"}.get, {}.get)
 
     assert route(PROD) == Route(None, f"environment blue ({PROD}) has no running instance")
+
+
+def test_an_environment_whose_instance_registers_answers_a_json_503(
+    envs: dict[str, int], owners: dict[str, str]
+) -> None:
+    registering = {"blue"}
+    front = Front(cname_router(owners.get, envs.get, registering=registering.__contains__))
+    try:
+        status, body = _error_of(front, f"http://{PROD}/")
+        registering.clear()
+        assert _via_proxy(front, f"http://{PROD}/")["env"] == "blue"
+    finally:
+        front.stop()
+
+    assert status == 503
+    assert body["error"] == f"environment blue ({PROD}): its instance is registering with the load balancer"
+
+
+def test_a_failing_version_answers_health_503_and_everything_else_as_usual(
+    envs: dict[str, int], owners: dict[str, str]
+) -> None:
+    front = Front(cname_router(owners.get, envs.get, failing={"blue"}.__contains__))
+    try:
+        status, body = _error_of(front, f"http://{PROD}/health")
+        page = _via_proxy(front, f"http://{PROD}/")
+        other = _via_proxy(front, f"http://{STAGING}/health")
+    finally:
+        front.stop()
+
+    assert (status, body["status"]) == (503, "unavailable")
+    assert page["env"] == "blue"
+    assert other["env"] == "green"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.beanstalk import Outcome
-from sandbox.beanstalk.lifecycle import Landing, update_aborted, update_settled, update_started
+from sandbox.beanstalk.transitions import Landing, update_aborted, update_settled, update_started
 
 
 def messages(landing: Landing | None) -> list[str]:

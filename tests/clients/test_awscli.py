@@ -1,0 +1,132 @@
+"""The AWS CLI's elasticbeanstalk commands and botocore's waiters against the emulation."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Clients, create_environment
+
+pytestmark = pytest.mark.clients
+
+
+@pytest.fixture
+def app(clients: Clients) -> Clients:
+    clients.aws_json("elasticbeanstalk", "create-application", "--application-name", "myapp")
+    return clients
+
+
+def statuses(clients: Clients, *names: str) -> dict[str, str]:
+    described = clients.aws_json("elasticbeanstalk", "describe-environments", "--environment-names", *names)
+    return {env["EnvironmentName"]: env["Status"] for env in described["Environments"]}
+
+
+def test_create_environment_answers_launching_and_the_exists_waiter_waits_for_ready(app: Clients) -> None:
+    created = app.environment("myapp-blue", "myapp-prod")
+
+    waited = app.aws("elasticbeanstalk", "wait", "environment-exists", "--environment-names", "myapp-blue")
+
+    assert (created["Status"], created["Health"]) == ("Launching", "Grey")
+    assert waited.returncode == 0, waited.stderr
+    assert statuses(app, "myapp-blue") == {"myapp-blue": "Ready"}
+
+
+def test_environment_updated_after_a_swap_returns_only_once_the_cnames_moved(app: Clients) -> None:
+    app.environment("myapp-blue", "myapp-prod")
+    app.environment("myapp-green", "myapp-pre")
+    app.control("POST", "settle")
+    app.control("POST", "timings", {"swap_s": 8})
+
+    swap = app.aws(
+        "elasticbeanstalk",
+        "swap-environment-cnames",
+        "--source-environment-name",
+        "myapp-green",
+        "--destination-environment-name",
+        "myapp-blue",
+    )
+    during = statuses(app, "myapp-blue", "myapp-green")
+    waited = app.aws(
+        "elasticbeanstalk", "wait", "environment-updated", "--environment-names", "myapp-blue", "myapp-green"
+    )
+
+    assert swap.returncode == 0, swap.stderr
+    assert during == {"myapp-blue": "Updating", "myapp-green": "Updating"}
+    assert waited.returncode == 0, waited.stderr
+    described = app.aws_json(
+        "elasticbeanstalk", "describe-environments", "--environment-names", "myapp-green"
+    )
+    assert described["Environments"][0]["CNAME"] == "myapp-prod.us-east-1.elasticbeanstalk.com"
+
+
+def test_the_terminated_waiter_waits_for_the_termination(app: Clients) -> None:
+    app.environment("myapp-blue", "myapp-prod")
+    app.control("POST", "settle")
+
+    app.aws_json("elasticbeanstalk", "terminate-environment", "--environment-name", "myapp-blue")
+    waited = app.aws(
+        "elasticbeanstalk", "wait", "environment-terminated", "--environment-names", "myapp-blue"
+    )
+
+    assert waited.returncode == 0, waited.stderr
+    assert statuses(app, "myapp-blue") == {"myapp-blue": "Terminated"}
+
+
+def test_an_unknown_solution_stack_is_an_invalid_parameter_value(app: Clients) -> None:
+    done = app.aws(
+        *create_environment("myapp-blue", stack="64bit Amazon Linux 2023 v4.6.0 running Docker Deluxe")
+    )
+
+    assert done.returncode != 0
+    assert "(InvalidParameterValue)" in done.stderr
+    assert (
+        "No Solution Stack named '64bit Amazon Linux 2023 v4.6.0 running Docker Deluxe' found." in done.stderr
+    )
+
+
+def test_an_action_the_emulation_lacks_is_an_aws_error_not_invalid_xml(app: Clients) -> None:
+    done = app.aws("elasticbeanstalk", "describe-account-attributes")
+
+    assert done.returncode != 0
+    assert "(InvalidAction)" in done.stderr
+    assert "DescribeAccountAttributes" in done.stderr
+    assert "invalid XML" not in done.stderr
+
+
+def test_a_processed_version_leaves_unprocessed(app: Clients) -> None:
+    app.aws_json("s3api", "create-bucket", "--bucket", "bundles")
+    bundle = app.project / "bundle.zip"
+    bundle.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    app.aws_json("s3api", "put-object", "--bucket", "bundles", "--key", "v1.zip", "--body", str(bundle))
+
+    created = app.aws_json(
+        "elasticbeanstalk",
+        "create-application-version",
+        "--application-name",
+        "myapp",
+        "--version-label",
+        "v1",
+        "--source-bundle",
+        "S3Bucket=bundles,S3Key=v1.zip",
+        "--process",
+    )
+    app.control("POST", "clock", {"advance_s": 5})
+    listed = app.aws_json("elasticbeanstalk", "describe-application-versions", "--application-name", "myapp")
+
+    assert created["ApplicationVersion"]["Status"] == "Processing"
+    assert listed["ApplicationVersions"][0]["Status"] == "Processed"
+
+
+def test_describe_events_filters_on_the_request_id_of_a_call(app: Clients) -> None:
+    created = app.aws(*create_environment("myapp-blue", "--debug"))
+    request_ids = [
+        line.split("x-amzn-requestid': '", 1)[1].split("'", 1)[0]
+        for line in created.stderr.splitlines()
+        if "x-amzn-requestid': '" in line
+    ]
+    app.control("POST", "settle")
+
+    events = app.aws_json("elasticbeanstalk", "describe-events", "--request-id", request_ids[-1])["Events"]
+
+    assert [event["Message"] for event in events][-1] == "createEnvironment is starting."
+    assert events[0]["Message"] == "Successfully launched environment: myapp-blue"
+    assert {event["RequestId"] for event in events} == {request_ids[-1]}

@@ -1,0 +1,188 @@
+"""Real Beanstalk's rough edges, each switched on by its fault name, through the API."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from .harness import APP, Aws
+
+
+def health(aws: Aws, name: str) -> tuple[str, str, str | None]:
+    env = aws.describe(name)
+    return env["Status"], env["Health"], env.get("VersionLabel")
+
+
+def test_stays_red_reaches_ready_on_the_new_label_and_stays_red(pair: Aws) -> None:
+    pair.be.set_fault("stays-red")
+    update = pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.be.advance()
+    pair.clock.tick(3600)
+
+    assert health(pair, "green-env") == ("Ready", "Red", "v2")
+    own = [
+        e["Message"]
+        for e in pair.eb.describe_events(RequestId=update["ResponseMetadata"]["RequestId"])["Events"]
+    ]
+    assert own[0] == "Environment update completed successfully."
+    assert "Failed to deploy application." not in own
+    assert pair.messages(EnvironmentName="green-env")[0] == (
+        "Environment health has transitioned from Pending to Severe."
+    )
+
+
+def test_transient_red_turns_green_after_the_recovery_time(pair: Aws) -> None:
+    pair.be.set_fault("transient-red")
+    pair.be.set_timings(health_recovery_s=45)
+    pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.be.advance()
+
+    assert health(pair, "green-env") == ("Ready", "Red", "v2")
+    pair.clock.tick(44)
+    assert health(pair, "green-env")[1] == "Red"
+    pair.clock.tick(1)
+    assert health(pair, "green-env") == ("Ready", "Green", "v2")
+    newest = pair.eb.describe_events(EnvironmentName="green-env")["Events"][0]
+    assert newest["Message"] == "Environment health has transitioned from Severe to Ok."
+    assert "RequestId" not in newest  # health monitoring's, not the update's
+
+
+def test_busy_refuses_the_next_update_once_with_awss_words(pair: Aws) -> None:
+    pair.be.set_fault("busy")
+
+    with pytest.raises(ClientError) as caught:
+        pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    again = pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert caught.value.response["Error"]["Message"] == (
+        "Environment named green-env is in an invalid state for this operation. Must be Ready."
+    )
+    assert again["Status"] == "Updating"
+
+
+def test_busy_refuses_a_swap_too(pair: Aws) -> None:
+    pair.be.set_fault("busy")
+
+    with pytest.raises(ClientError) as caught:
+        pair.eb.swap_environment_cnames(
+            SourceEnvironmentName="green-env", DestinationEnvironmentName="blue-env"
+        )
+
+    assert caught.value.response["Error"]["Message"].endswith(
+        "is in an invalid state for this operation. Must be Ready."
+    )
+    assert pair.describe("blue-env")["CNAME"] == "app-prod.us-east-1.elasticbeanstalk.com"
+
+
+def test_mutation_5xx_takes_effect_and_answers_500_so_a_blind_retry_is_refused(pair: Aws) -> None:
+    pair.be.set_fault("mutation-5xx")
+
+    with pytest.raises(ClientError) as caught:
+        pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    with pytest.raises(ClientError) as retried:
+        pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+
+    error = caught.value.response
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("InternalFailure", 500)
+    assert health(pair, "green-env") == ("Updating", "Grey", "v2")
+    caused = pair.eb.describe_events(RequestId=error["ResponseMetadata"]["RequestId"])["Events"]
+    assert caused[-1]["Message"] == "Environment update is starting."
+    assert retried.value.response["Error"]["Message"].endswith("Must be Ready.")
+
+
+def test_mutation_5xx_on_a_swap_still_swaps(pair: Aws) -> None:
+    pair.be.set_fault("mutation-5xx")
+
+    with pytest.raises(ClientError) as caught:
+        pair.eb.swap_environment_cnames(
+            SourceEnvironmentName="green-env", DestinationEnvironmentName="blue-env"
+        )
+    pair.be.advance()
+
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert pair.describe("green-env")["CNAME"] == "app-prod.us-east-1.elasticbeanstalk.com"
+
+
+def test_version_quota_refuses_new_versions_until_cleared(pair: Aws) -> None:
+    pair.be.set_fault("version-quota")
+    with pytest.raises(ClientError) as caught:
+        pair.version("v3")
+
+    assert caught.value.response["Error"]["Code"] == "TooManyApplicationVersionsException"
+    pair.be.clear_faults("version-quota")
+    assert pair.version("v3")["VersionLabel"] == "v3"
+
+
+def test_the_version_quota_counts_the_accounts_versions_and_a_deletion_frees_one(pair: Aws) -> None:
+    pair.be.set_version_quota(3)
+    pair.version("v3")
+    with pytest.raises(ClientError) as caught:
+        pair.version("v4")
+    pair.eb.delete_application_version(ApplicationName=APP, VersionLabel="v3")
+
+    assert caught.value.response["Error"]["Message"] == (
+        "The specified account has reached its limit of application versions."
+    )
+    assert pair.version("v4")["VersionLabel"] == "v4"
+
+
+def test_throttle_answers_throttling_to_some_describe_calls(pair: Aws) -> None:
+    pair.be.set_fault("throttle")
+    codes = []
+    for _ in range(40):
+        try:
+            pair.eb.describe_environments(ApplicationName=APP)
+            codes.append("ok")
+        except ClientError as error:
+            codes.append(error.response["Error"]["Code"])
+
+    assert set(codes) == {"ok", "Throttling"}
+    pair.be.clear_faults()
+    pair.eb.describe_environments(ApplicationName=APP)
+
+
+def test_fails_after_swap_turns_the_new_version_red_once_it_has_the_other_cname(pair: Aws) -> None:
+    pair.be.set_fault("fails-after-swap")
+    pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.be.advance()
+    assert health(pair, "green-env") == ("Ready", "Green", "v2")
+
+    pair.eb.swap_environment_cnames(SourceEnvironmentName="green-env", DestinationEnvironmentName="blue-env")
+    pair.be.advance()
+
+    assert pair.describe("green-env")["CNAME"] == "app-prod.us-east-1.elasticbeanstalk.com"
+    assert health(pair, "green-env") == ("Ready", "Red", "v2")
+    assert health(pair, "blue-env") == ("Ready", "Green", "v1")
+
+
+def test_unknown_fault_names_are_refused_with_the_known_ones(pair: Aws) -> None:
+    with pytest.raises(ValueError, match="unknown fault 'slow'; known faults: transient-red"):
+        pair.be.set_fault("slow")
+
+
+def test_a_one_shot_fault_for_every_deployment_re_arms_with_each_new_version(pair: Aws) -> None:
+    pair.be.set_fault("busy", every_deployment=True)
+    refusals = []
+    for label in ("v3", "v4"):
+        pair.version(label)
+        for _ in range(2):
+            try:
+                pair.eb.update_environment(EnvironmentName="green-env", VersionLabel=label)
+                refusals.append("accepted")
+            except ClientError:
+                refusals.append("refused")
+        pair.be.advance()
+
+    assert refusals == ["refused", "accepted", "refused", "accepted"]
+
+
+def test_settling_health_is_yellow_after_each_update_then_green(pair: Aws) -> None:
+    pair.be.set_settling_health("Yellow")
+    pair.be.set_timings(health_recovery_s=20)
+    pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.be.advance()
+
+    assert health(pair, "green-env") == ("Ready", "Yellow", "v2")
+    pair.clock.tick(20)
+    assert health(pair, "green-env") == ("Ready", "Green", "v2")

@@ -1,0 +1,166 @@
+"""The sandbox's rough edges through the emulation: a new instance registering (slow-register), DNS keeping
+the old target after a swap (dns-lag), and a new version failing /health once it is production
+(fails-after-swap); and `up --realistic` completing a deployment."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from sandbox import beanstalk
+from sandbox.dockerrun import ImageRef, build_bundle
+from sandbox.stack import PROCESS_IMAGE, Options, Stack, StackInfo
+
+REPO = Path(__file__).resolve().parents[2]
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+BLUE, GREEN = "deliverypipeline-blue", "deliverypipeline-green"
+PROD = "deliverypipeline-prod.us-east-1.elasticbeanstalk.com"
+STAGING = "deliverypipeline-staging.us-east-1.elasticbeanstalk.com"
+WAIT = ("--wait", "--timeout", "240")
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not reached in time")
+        time.sleep(0.1)
+
+
+def client(info: StackInfo, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=info.aws_endpoint,
+        region_name=info.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def via_proxy(info: StackInfo, url: str) -> tuple[int, dict[str, Any]]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": info.cname_proxy}))
+    return _answer(lambda: opener.open(url, timeout=10))
+
+
+def direct(url: str) -> tuple[int, dict[str, Any]]:
+    return _answer(lambda: _DIRECT.open(url, timeout=10))
+
+
+def _answer(call: Callable[[], Any]) -> tuple[int, dict[str, Any]]:
+    try:
+        with call() as response:
+            return int(response.status), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def rough() -> Iterator[tuple[StackInfo, Any, beanstalk.BeanstalkBackend]]:
+    faults = (beanstalk.Fault.SLOW_REGISTER, beanstalk.Fault.DNS_LAG, beanstalk.Fault.FAILS_AFTER_SWAP)
+    with Stack(Options(faults=faults), report=lambda line: None) as stack:
+        info = stack.start()
+        backend = beanstalk.backend(region=info.region)
+        backend.set_timings(register_s=5.0, dns_ttl_s=6.0)
+        yield info, client(info, "elasticbeanstalk"), backend
+
+
+def test_registering_then_dns_lag_then_failing_health_after_the_swap(
+    rough: tuple[StackInfo, Any, beanstalk.BeanstalkBackend],
+) -> None:
+    info, eb, _backend = rough
+    s3 = client(info, "s3")
+    key = f"{info.application}/2.0.0.zip"
+    s3.put_object(
+        Bucket=f"{info.application}-artifacts", Key=key, Body=build_bundle(ImageRef(PROCESS_IMAGE, "2.0.0"))
+    )
+    eb.create_application_version(
+        ApplicationName=info.application,
+        VersionLabel="2.0.0",
+        SourceBundle={"S3Bucket": f"{info.application}-artifacts", "S3Key": key},
+    )
+
+    def green() -> dict[str, Any]:
+        return dict(eb.describe_environments(EnvironmentNames=[GREEN])["Environments"][0])
+
+    eb.update_environment(EnvironmentName=GREEN, VersionLabel="2.0.0")
+    wait_for(lambda: green()["Status"] == "Ready")
+    assert green()["VersionLabel"] == "2.0.0"
+
+    # slow-register: Ready, yet the new instance answers 503 until it has registered
+    status, body = via_proxy(info, f"http://{STAGING}/health")
+    assert status == 503 and "registering" in body["error"]
+    wait_for(lambda: via_proxy(info, f"http://{STAGING}/health")[0] == 200)
+
+    # dns-lag: a client that resolved the production name before the swap keeps reaching blue
+    assert via_proxy(info, f"http://{PROD}/")[1]["version"] == "1.0.0"
+    eb.swap_environment_cnames(SourceEnvironmentName=GREEN, DestinationEnvironmentName=BLUE)
+    wait_for(lambda: green()["CNAME"] == PROD)
+    assert via_proxy(info, f"http://{PROD}/")[1]["version"] == "1.0.0"
+    assert direct(f"{info.prod_url}/")[1]["version"] == "2.0.0"  # prod_url: production at this moment
+
+    # fails-after-swap: the new version fails /health now that it is production, and is Red
+    status, body = direct(f"{info.prod_url}/health")
+    assert (status, body["status"]) == (503, "unavailable")
+    assert green()["Health"] == "Red"
+
+    wait_for(lambda: via_proxy(info, f"http://{PROD}/")[1].get("version") == "2.0.0", timeout=30)
+
+
+def test_up_realistic_completes_a_deployment() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "up", "--realistic"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        state = direct(f"{info['aws_endpoint']}/moto-api/beanstalk/state")[1]
+        env = {
+            **{key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")},
+            "PIPELINE_URL": info["controller_url"],
+            "PIPELINE_SECRET": info["signing_secret"],
+        }
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "controller.client",
+                "deploy",
+                "--image",
+                PROCESS_IMAGE,
+                "--tag",
+                "2.0.0",
+                *WAIT,
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+        assert state["faults"] == ["dns-lag"] and state["settling_health"] == "Yellow"
+        assert state["timings"] == {**state["timings"], "launch_s": 3.0, "swap_s": 1.5}
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "succeeded" in done.stdout.splitlines()[-1]
+        assert direct(f"{info['prod_url']}/health")[1]["version"] == "2.0.0"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
