@@ -337,12 +337,14 @@ def _failing(backend: beanstalk.BeanstalkBackend) -> Callable[[str], bool]:
 
 
 def _cname_owner(eb: Any, application: str) -> Callable[[str], str | None]:
-    """CNAME -> the live environment of `application` owning it now, asked of the emulation each time."""
+    """CNAME (or an environment's own EndpointURL, its load balancer's name) -> the live environment of
+    `application` owning it now, asked of the emulation each time."""
 
     def owner_of(host: str) -> str | None:
         described = eb.describe_environments(ApplicationName=application, IncludeDeleted=False)
         for env in described["Environments"]:
-            if env.get("CNAME", "").lower() == host and env.get("Status") != "Terminated":
+            names = (env.get("CNAME", "").lower(), env.get("EndpointURL", "").lower())
+            if host and host in names and env.get("Status") != "Terminated":
                 name: str = env["EnvironmentName"]
                 return name
         return None
