@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
+from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -35,7 +36,9 @@ def start(port: int = 0) -> tuple[str, Callable[[], None]]:
     """Start moto's server with the extension in this process; returns (endpoint URL, stop).
 
     What moto's ThreadedMotoServer does, except that the port is bound before this returns, so a busy
-    port raises OSError here instead of leaving a thread that never serves.
+    port raises OSError here instead of leaving a thread that never serves. moto keeps its state per
+    process, not per server: `stop` resets it, so the emulated account dies with its server, as it does
+    when `python -m sandbox.aws` exits, and the next server in this process starts from an empty account.
     """
     beanstalk.install()
     cloudformation.install()
@@ -51,6 +54,7 @@ def start(port: int = 0) -> tuple[str, Callable[[], None]]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        moto_api_backend.reset()
 
     return f"http://{HOST}:{server.server_port}", stop
 

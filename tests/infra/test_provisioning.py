@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sandbox import aws
+from sandbox import aws, beanstalk
 from sandbox.dockerrun import ImageRef
 from sandbox.provision import INFRA_TEMPLATE, Names, Provisioned, ProvisionError, deploy_stack, provision
 from tests.infra.authorization import ACCOUNT, PARTITION
@@ -43,6 +43,8 @@ def _session(endpoint: str) -> SimpleNamespace:
 def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimpleNamespace, Provisioned]]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     endpoint, stop = aws.start(port=0)
+    # As the plain sandbox does: the environments launch at once (the emulation's default is minutes).
+    beanstalk.backend(region=NAMES.region).set_timings(launch_s=0)
     clients = _session(endpoint)
     try:
         yield clients, provision(clients, NAMES, FIRST, tmp_path_factory.mktemp("provision"))

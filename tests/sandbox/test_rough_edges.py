@@ -51,6 +51,11 @@ def client(info: StackInfo, service: str) -> Any:
     )
 
 
+def stack_output(info: StackInfo, name: str) -> str:
+    stack = client(info, "cloudformation").describe_stacks(StackName=info.application)["Stacks"][0]
+    return next(str(o["OutputValue"]) for o in stack["Outputs"] if o["OutputKey"] == name)
+
+
 def via_proxy(info: StackInfo, url: str) -> tuple[int, dict[str, Any]]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": info.cname_proxy}))
     return _answer(lambda: opener.open(url, timeout=10))
@@ -84,13 +89,12 @@ def test_registering_then_dns_lag_then_failing_health_after_the_swap(
     info, eb, _backend = rough
     s3 = client(info, "s3")
     key = f"{info.application}/2.0.0.zip"
-    s3.put_object(
-        Bucket=f"{info.application}-artifacts", Key=key, Body=build_bundle(ImageRef(PROCESS_IMAGE, "2.0.0"))
-    )
+    bucket = stack_output(info, "ArtifactBucketName")  # the provisioning stack's artifact bucket
+    s3.put_object(Bucket=bucket, Key=key, Body=build_bundle(ImageRef(PROCESS_IMAGE, "2.0.0")))
     eb.create_application_version(
         ApplicationName=info.application,
         VersionLabel="2.0.0",
-        SourceBundle={"S3Bucket": f"{info.application}-artifacts", "S3Key": key},
+        SourceBundle={"S3Bucket": bucket, "S3Key": key},
     )
 
     def green() -> dict[str, Any]:
