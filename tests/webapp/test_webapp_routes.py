@@ -103,6 +103,32 @@ def test_health_answers_ok_and_never_counts(app: Any, store: MemoryStore) -> Non
     assert store.read_state().calls == 0
 
 
+
+@pytest.mark.parametrize("accept", [None, BROWSER])
+def test_head_root_answers_like_get_without_counting(
+    app: Any, store: MemoryStore, accept: str | None
+) -> None:
+    """Uptime monitors probe with HEAD; Bottle would route it to GET and count every probe."""
+    call(app)
+    _, get_headers, _ = call(app, accept=accept)
+    for _ in range(3):
+        status, headers, body = call(app, method="HEAD", accept=accept)
+        assert (status, body) == (200, "")
+        assert headers["content-type"] == get_headers["content-type"]
+        assert headers["cache-control"] == "no-store"
+    assert store.read_state().calls == 2
+    assert json.loads(call(app)[2])["calls"] == 3
+
+
+def test_head_root_answers_503_while_the_store_is_down() -> None:
+    store = DownStore()
+    app = make_app(store, FIRST_START)
+    assert call(app, method="HEAD")[:3:2] == (503, "")
+    store.up = True
+    assert call(app, method="HEAD")[0] == 200
+    assert store.read_state().calls == 0
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [("GET", "/nope", 404), ("GET", "/health/", 404), ("POST", "/", 405), ("DELETE", "/health", 405)],
@@ -116,8 +142,8 @@ def test_errors_are_json(app: Any, method: str, path: str, status: int) -> None:
     assert "<" not in body
 
 
-def test_a_405_names_the_allowed_method(app: Any) -> None:
-    assert call(app, "/", method="PUT")[1]["allow"] == "GET"
+def test_a_405_names_the_allowed_methods(app: Any) -> None:
+    assert call(app, "/", method="PUT")[1]["allow"] == "GET,HEAD"
 
 
 def test_an_unexpected_failure_is_a_json_500_and_logged(caplog: pytest.LogCaptureFixture) -> None:
