@@ -254,18 +254,11 @@ def serve_memory() -> int:
     """`python -m bench.webapp serve-memory`: the real server with the in-process counter as its store."""
     from webapp.__main__ import log_to_stdout, run
     from webapp.config import config_from_env
-    from webapp.store.base import Deploy
     from webapp.store.memory import MemoryStore
 
     config = config_from_env()
     log_to_stdout()
-    run(
-        MemoryStore(),
-        Deploy(config.version, socket.gethostname(), datetime.now(UTC)),
-        config.port,
-        config.threads,
-    )
-    return 0
+    return run(MemoryStore(), config)
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:

@@ -1,4 +1,4 @@
-"""Serving a WSGI app with waitress, and stopping gracefully on SIGTERM or SIGINT.
+"""Serving a WSGI app with waitress on a listening socket, and stopping gracefully on SIGTERM or SIGINT.
 
 On the signal the server stops accepting connections, lets every request already received (or being
 received) finish and its response reach the client, closes idle keep-alive connections, and returns.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -31,10 +32,10 @@ LOOP_TIMEOUT_S = 1.0
 GIL_SWITCH_INTERVAL_S = 0.0002
 
 
-def serve(app: WSGIApplication, port: int, threads: int, host: str = "0.0.0.0") -> None:
-    """Serves until SIGTERM/SIGINT, then drains in-flight requests and returns."""
+def serve(app: WSGIApplication, listener: socket.socket, threads: int) -> None:
+    """Serves on `listener` (bound and listening) until SIGTERM/SIGINT, then drains and returns."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    server: Any = create_server(app, host=host, port=port, threads=threads, ident="webapp")
+    server: Any = create_server(app, sockets=[listener], threads=threads, ident="webapp")
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -43,7 +44,12 @@ def serve(app: WSGIApplication, port: int, threads: int, host: str = "0.0.0.0") 
         server.pull_trigger()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    log.info("serving on http://%s:%s with %d threads", host, server.effective_port, threads)
+    log.info(
+        "serving on http://%s:%s with %d threads",
+        server.effective_host,
+        server.effective_port,
+        threads,
+    )
     try:
         while not stopping.is_set():
             wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=server._map, use_poll=True, count=1)

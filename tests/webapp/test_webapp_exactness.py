@@ -1,13 +1,19 @@
-"""Exactness and durability under real load: real servers, real processes, one SQLite file."""
+"""Exactness and durability under real load: real servers, real processes, one SQLite file (or, with
+MONGODB_URI set, as on CircleCI, one real MongoDB)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import pymongo
 import pytest
 from webapp_process import WebappProcess, start_webapp
 
@@ -47,6 +53,14 @@ def stored(db: Path) -> tuple[int, dict[str, int]]:
         return state.calls, dict(state.calls_by_version)
     finally:
         store.close()
+
+
+def oks(done: list[dict]) -> int:
+    return sum(result["statuses"].get("200", 0) for result in done)
+
+
+def seen(done: list[dict]) -> list[int]:
+    return sorted(calls for result in done for calls in result["seen"])
 
 
 @pytest.fixture
@@ -103,3 +117,53 @@ def test_every_200_survives_kill_9_under_load(tmp_path: Path, servers: list) -> 
     assert oks <= calls <= oks + in_flight
     assert calls >= max(r["max_calls"] for r in done)
     assert restarted.get("/").json()["calls"] == calls + 1
+
+
+def test_worker_processes_counting_one_version_never_lose_or_double_a_count(
+    tmp_path: Path, servers: list
+) -> None:
+    db = tmp_path / "webapp.sqlite3"
+    server = start_webapp(tmp_path, version="1.0.0", sqlite_path=db, processes=2)
+    servers.append(server)
+
+    done = results(start_hammers([server.port], processes=4, threads=8, requests=100))
+
+    assert all(r["unanswered"] == 0 and set(r["statuses"]) <= {"200", "503"} for r in done)
+    calls, by_version = stored(db)
+    assert calls == oks(done) > 0
+    assert by_version == {"1.0.0": calls}
+    # Every 200 carried a distinct total, 1..n: no increment was lost, doubled or answered stale.
+    assert seen(done) == list(range(1, calls + 1))
+    assert server.stop() == 0
+
+
+@pytest.fixture
+def mongodb_uri() -> Iterator[str]:
+    """A fresh database on the real MongoDB at MONGODB_URI (CircleCI's mongo:7 service)."""
+    base = os.environ.get("MONGODB_URI")
+    if not base:
+        pytest.skip("needs a real MongoDB (MONGODB_URI, as on CircleCI): mongomock lives inside one process")
+    parts = urlsplit(base)
+    name = f"webapp_exactness_{uuid.uuid4().hex[:12]}"
+    uri = urlunsplit(parts._replace(path=f"/{name}"))
+    yield uri
+    client: pymongo.MongoClient = pymongo.MongoClient(base, serverSelectionTimeoutMS=5000)
+    client.drop_database(name)
+    client.close()
+
+
+def test_worker_processes_on_mongodb_never_lose_or_double_a_count(
+    tmp_path: Path, servers: list, mongodb_uri: str
+) -> None:
+    server = start_webapp(tmp_path, version="1.0.0", mongodb_uri=mongodb_uri, processes=2)
+    servers.append(server)
+
+    done = results(start_hammers([server.port], processes=4, threads=8, requests=50))
+
+    assert all(r["unanswered"] == 0 and set(r["statuses"]) <= {"200", "503"} for r in done)
+    assert oks(done) > 0
+    assert seen(done) == list(range(1, oks(done) + 1))
+    after = server.get("/").json()
+    assert after["calls"] == after["calls_by_version"]["1.0.0"] == oks(done) + 1
+    assert server.stop() == 0
+
