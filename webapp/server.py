@@ -1,7 +1,9 @@
 """Serving a WSGI app with waitress on a listening socket, and stopping gracefully on SIGTERM or SIGINT.
 
 On the signal the server stops accepting connections, lets every request already received (or being
-received) finish and its response reach the client, closes idle keep-alive connections, and returns.
+received) finish and its response reach the client, closes idle keep-alive connections, waits for its worker
+threads, and only then closes its wake-up pipe: a thread finishing a response pulls that pipe, and a pipe
+closed under it would fail, or, its descriptor number reused by a file opened meanwhile, write into that file.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def serve(app: WSGIApplication, listener: socket.socket, threads: int) -> None:
             wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=server._map, use_poll=True, count=1)
         _drain(server)
     finally:
-        server.task_dispatcher.shutdown()
+        _stop_threads_then_close(server)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("stopped")
@@ -63,7 +65,7 @@ def serve(app: WSGIApplication, listener: socket.socket, threads: int) -> None:
 
 def _drain(server: Any) -> None:
     server.accepting = False
-    server.close()  # no new connections: the listening socket is closed
+    wasyncore.dispatcher.close(server)  # the listening socket only: the wake-up pipe stays open
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while time.monotonic() < deadline:
         wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
@@ -75,6 +77,17 @@ def _drain(server: Any) -> None:
         if not busy:
             return
     log.warning("drain timed out after %.0fs with requests still in flight", DRAIN_TIMEOUT_S)
+
+
+def _stop_threads_then_close(server: Any) -> None:
+    dispatcher = server.task_dispatcher
+    dispatcher.shutdown()
+    if dispatcher.threads:
+        log.warning(
+            "%d thread(s) still running at exit; the wake-up pipe stays open", len(dispatcher.threads)
+        )
+        return
+    wasyncore.close_all(server._map)  # what is left: the wake-up pipe, connections cut by a drain timeout
 
 
 def _busy(channel: HTTPChannel) -> bool:
