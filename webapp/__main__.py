@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import socket
 import sys
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from webapp.access_log import with_access_log
 from webapp.config import Config, ConfigError, config_from_env
 from webapp.routes import make_app
-from webapp.server import serve
+from webapp.server import ServerLimits, serve
 from webapp.store import open_store
 from webapp.store.base import Deploy, Store, StoreUnavailable
 from webapp.supervisor import supervise
@@ -21,11 +22,15 @@ log = logging.getLogger("webapp")
 
 HOST = "0.0.0.0"
 BACKLOG = 1024
+# Open files a worker needs besides its client connections: SQLite's files per thread, the wake-up pipe,
+# the listening socket, standard streams, MongoDB's pool.
+OPEN_FILES_RESERVE = 64
 
 
 def main() -> int:
     try:
         config = config_from_env()
+        ensure_open_files(config)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -54,16 +59,32 @@ def run(store: Store, config: Config) -> int:
         reason = os.strerror(error.errno) if error.errno else error
         print(f"error: PORT: cannot listen on {HOST}:{config.port}: {reason}", file=sys.stderr)
         return 1
+    limits = ServerLimits(config.threads, config.connections_per_process, config.read_timeout_s)
 
     def work(_index: int) -> int:
         app = make_app(store, first_start)
         try:
-            serve(with_access_log(app), listener, config.threads)
+            serve(with_access_log(app), listener, limits)
         finally:
             store.close()
         return 0
 
     return supervise(work, config.processes, listener)
+
+
+def ensure_open_files(config: Config) -> None:
+    """Raises this process's open-file limit (inherited by the workers) to what the connection limit needs."""
+    needed = config.connections_per_process + OPEN_FILES_RESERVE + 4 * config.threads
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise ConfigError(
+            "WEB_CONNECTION_LIMIT",
+            f"{config.connections_per_process} connections per process need {needed} open files, "
+            f"but the hard limit is {hard} (ulimit -n)",
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 def log_to_stdout() -> None:

@@ -16,6 +16,10 @@ DEFAULT_THREADS = 8
 # One process per vCPU of the 2-vCPU instances the app is sized for: a Python process serves on one core at a
 # time (the GIL), so two use both; more only add memory and context switches (README, "The web app").
 DEFAULT_PROCESSES = 2
+# Client connections the instance holds open at once, shared out between its processes. Far above what its
+# threads serve at once, so idle keep-alive connections and slow clients cannot lock others out.
+DEFAULT_CONNECTION_LIMIT = 1000
+DEFAULT_READ_TIMEOUT_S = 10.0
 DEFAULT_VERSION = "dev"
 DEFAULT_SQLITE_PATH = "./data/webapp.sqlite3"
 DEFAULT_STORE_TIMEOUT_S = 2.0
@@ -42,6 +46,12 @@ class Config:
     store_timeout_s: float
     sqlite_synchronous: str = "FULL"
     processes: int = DEFAULT_PROCESSES
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
+
+    @property
+    def connections_per_process(self) -> int:
+        return -(-self.connection_limit // self.processes)
 
 
 def config_from_env(env: Mapping[str, str] | None = None) -> Config:
@@ -56,6 +66,8 @@ def config_from_env(env: Mapping[str, str] | None = None) -> Config:
         store_timeout_s=_seconds(env, "STORE_TIMEOUT_S", DEFAULT_STORE_TIMEOUT_S, low=0.05, high=60),
         sqlite_synchronous=_sqlite_synchronous(env.get("SQLITE_SYNCHRONOUS", "FULL")),
         processes=_integer(env, "WEB_PROCESSES", DEFAULT_PROCESSES, low=1, high=64),
+        connection_limit=_integer(env, "WEB_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT, low=10, high=10**5),
+        read_timeout_s=_seconds(env, "WEB_READ_TIMEOUT_S", DEFAULT_READ_TIMEOUT_S, low=0.5, high=300),
     )
 
 

@@ -14,12 +14,15 @@ import socket
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
+
+from webapp.slow_clients import DeadlineChannel, SlowClientCutoff
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -28,16 +31,33 @@ log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_S = 20.0
 LOOP_TIMEOUT_S = 1.0
+# waitress counts its listening socket and its wake-up pipe among the connections it limits.
+OWN_DISPATCHERS = 2
 # A thread coming back from a blocking call (the store's fsync, a network round trip) needs the GIL back;
 # with CPython's default 5 ms switch interval it waits up to 5 ms behind the request threads that are busy
 # in Python, which doubled the SQLite commit latency under load. 0.2 ms keeps it near the disk's own.
 GIL_SWITCH_INTERVAL_S = 0.0002
 
 
-def serve(app: WSGIApplication, listener: socket.socket, threads: int) -> None:
+@dataclass(frozen=True)
+class ServerLimits:
+    threads: int
+    connection_limit: int  # client connections this process holds open at once
+    read_timeout_s: float  # the longest a client may take to send one request (slow_clients.py)
+
+
+def serve(app: WSGIApplication, listener: socket.socket, limits: ServerLimits) -> None:
     """Serves on `listener` (bound and listening) until SIGTERM/SIGINT, then drains and returns."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    server: Any = create_server(app, sockets=[listener], threads=threads, ident="webapp")
+    server: Any = create_server(
+        app,
+        sockets=[listener],
+        threads=limits.threads,
+        connection_limit=limits.connection_limit + OWN_DISPATCHERS,
+        ident="webapp",
+    )
+    server.channel_class = DeadlineChannel
+    cutoff = SlowClientCutoff(limits.read_timeout_s)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -50,12 +70,13 @@ def serve(app: WSGIApplication, listener: socket.socket, threads: int) -> None:
         "serving on http://%s:%s with %d threads",
         server.effective_host,
         server.effective_port,
-        threads,
+        limits.threads,
     )
     try:
         while not stopping.is_set():
             wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=server._map, use_poll=True, count=1)
-        _drain(server)
+            cutoff.enforce(server._map)
+        _drain(server, cutoff)
     finally:
         _stop_threads_then_close(server)
         for sig, handler in previous.items():
@@ -63,12 +84,13 @@ def serve(app: WSGIApplication, listener: socket.socket, threads: int) -> None:
     log.info("stopped")
 
 
-def _drain(server: Any) -> None:
+def _drain(server: Any, cutoff: SlowClientCutoff) -> None:
     server.accepting = False
     wasyncore.dispatcher.close(server)  # the listening socket only: the wake-up pipe stays open
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while time.monotonic() < deadline:
         wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+        cutoff.enforce(server._map)
         channels = [c for c in list(server._map.values()) if isinstance(c, HTTPChannel)]
         busy = [c for c in channels if _busy(c)]
         for channel in channels:
