@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import mongomock
 import pymongo
@@ -32,6 +33,10 @@ class TestSqliteStore(StoreContract):
         assert isinstance(store, SqliteStore)
         return SqliteStore.open(store._path, timeout_s=5)
 
+    def environment_of(self, store: Store) -> dict[str, str]:
+        assert isinstance(store, SqliteStore)
+        return {"SQLITE_PATH": str(store._path), "STORE_TIMEOUT_S": "10"}
+
 
 class TestMongoStore(StoreContract):
     """Against the MongoDB at MONGODB_URI when it is set, else against mongomock."""
@@ -54,9 +59,22 @@ class TestMongoStore(StoreContract):
         assert isinstance(store, MongoStore)
         return MongoStore(self._client[store._database.name])
 
+    def environment_of(self, store: Store) -> dict[str, str]:
+        assert isinstance(store, MongoStore)
+        uri = os.environ.get("MONGODB_URI")
+        if not uri:
+            pytest.skip(
+                "mongomock's database lives inside one process: this case runs against a real MongoDB "
+                "(MONGODB_URI, as CircleCI's mongo:7 service)"
+            )
+        return {"MONGODB_URI": urlunsplit(urlsplit(uri)._replace(path=f"/{store._database.name}"))}
+
 
 class TestMemoryStore(StoreContract):
     durable = False
+
+    def environment_of(self, store: Store) -> dict[str, str]:
+        pytest.skip("this adapter keeps its state in one process by design")
 
     @pytest.fixture
     def store(self) -> Store:
