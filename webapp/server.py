@@ -22,7 +22,8 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
-from webapp.slow_clients import DeadlineChannel, SlowClientCutoff
+from webapp.channel import Channel
+from webapp.slow_clients import SlowClientCutoff
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -56,7 +57,7 @@ def serve(app: WSGIApplication, listener: socket.socket, limits: ServerLimits) -
         connection_limit=limits.connection_limit + OWN_DISPATCHERS,
         ident="webapp",
     )
-    server.channel_class = DeadlineChannel
+    server.channel_class = Channel
     cutoff = SlowClientCutoff(limits.read_timeout_s)
     stopping = threading.Event()
 

@@ -15,36 +15,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from waitress.adjustments import Adjustments
-from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser
+from webapp.channel import Channel
 
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL_S = 0.25
-
-
-class TimedRequestParser(HTTPRequestParser):
-    """waitress's parser of one request, stamped with the moment its first byte arrived."""
-
-    def __init__(self, adj: Adjustments) -> None:
-        super().__init__(adj)
-        self.first_byte_at = time.monotonic()
-
-
-class DeadlineChannel(HTTPChannel):
-    """waitress's connection, whose requests carry the time of their first byte."""
-
-    parser_class = TimedRequestParser
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.opened_at = time.monotonic()
-        self.received_any = False
-
-    def received(self, data: bytes) -> bool:
-        self.received_any = True
-        return bool(super().received(data))
 
 
 class SlowClientCutoff:
@@ -61,7 +36,7 @@ class SlowClientCutoff:
             return
         self._next_check = now + CHECK_INTERVAL_S
         for channel in list(channels.values()):
-            if isinstance(channel, DeadlineChannel) and self.overdue(channel, now):
+            if isinstance(channel, Channel) and self.overdue(channel, now):
                 log.warning(
                     "closing the connection from %s: no complete request within %gs",
                     channel.addr[0] if channel.addr else "-",
@@ -69,7 +44,7 @@ class SlowClientCutoff:
                 )
                 channel.will_close = True  # waitress closes it on the loop's next turn
 
-    def overdue(self, channel: DeadlineChannel, now: float) -> bool:
+    def overdue(self, channel: Channel, now: float) -> bool:
         if channel.will_close or channel.requests:  # closing already, or a request is being served
             return False
         request = channel.request
