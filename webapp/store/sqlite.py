@@ -12,7 +12,10 @@ Throughput: the calls of one process that arrive while a commit is in progress a
 the next transaction (group commit, `group_commit.py`): one fsync for the batch instead of one per call, and
 the threads of one process never contend for SQLite's file lock (whose busy handler sleeps for milliseconds).
 Each call still answers the exact state after its own increment: the batch's increments are applied in
-order to the state read inside the transaction. Only writers of other processes ever wait on the file lock.
+order to the state read inside the transaction. A batch is four statements whatever its size and however
+many versions and deploys there are: one upsert for all its versions, one SELECT for the whole state as
+one JSON value. The committing thread gives up the GIL for every SQLite step (each statement, each row
+read), and each time it waits behind the request threads to get it back (README, "Benchmarks").
 
 Outages: every thread keeps its own connection, checked against the file on disk before each use; when the
 file is gone, moved or replaced (a volume unmounted or swapped), the connection is dropped and the call
@@ -22,6 +25,7 @@ an empty store that starts counting from zero. Only `SqliteStore.open` creates t
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import stat
@@ -53,13 +57,16 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS deploys_newest ON deploys (deployed_at DESC, id DESC)",
 )
 
-COUNT_CALLS = (
-    "INSERT INTO calls_by_version (version, calls) VALUES (?, ?) "
-    "ON CONFLICT (version) DO UPDATE SET calls = calls + excluded.calls"
-)
+# The whole state in one JSON value: {"calls": {version: n}, "deploys": [[version, hostname, at, id], ...]}.
+READ_STATE = """SELECT json_object(
+    'calls', (SELECT json_group_object(version, calls) FROM calls_by_version),
+    'deploys', (SELECT json_group_array(json_array(version, hostname, deployed_at, id)) FROM (
+        SELECT version, hostname, deployed_at, id FROM deploys
+        ORDER BY deployed_at DESC, id DESC LIMIT ?)))"""
+# Adds the calls of a batch, given as one JSON object {version: n}, whatever the number of versions.
+COUNT_CALLS = """INSERT INTO calls_by_version (version, calls) SELECT key, value FROM json_each(?) WHERE true
+    ON CONFLICT (version) DO UPDATE SET calls = calls + excluded.calls"""
 RECORD_DEPLOY = "INSERT OR IGNORE INTO deploys (version, hostname, deployed_at) VALUES (?, ?, ?)"
-READ_CALLS = "SELECT version, calls FROM calls_by_version"
-READ_DEPLOYS = "SELECT version, hostname, deployed_at FROM deploys ORDER BY deployed_at DESC, id DESC LIMIT ?"
 
 
 class SqliteStore:
@@ -110,14 +117,7 @@ class SqliteStore:
         )
 
     def read_state(self) -> State:
-        def read(conn: sqlite3.Connection) -> State:
-            conn.execute("BEGIN")  # one snapshot for both tables
-            try:
-                return _read_state(conn)
-            finally:
-                _rollback(conn)
-
-        return self._run("read the state", read)
+        return self._run("read the state", _read_state)  # one statement: one snapshot
 
     def ping(self) -> None:
         self._run("ping", lambda conn: conn.execute("SELECT 1 FROM calls_by_version LIMIT 1").fetchall())
@@ -131,10 +131,12 @@ class SqliteStore:
     def _count_batch(self, versions: list[str]) -> list[State]:
         """One transaction for the batch; each call answers the state right after its own increment."""
 
+        counts = json.dumps(Counter(versions))
+
         def count(conn: sqlite3.Connection) -> State:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(COUNT_CALLS, Counter(versions).items())
+                conn.execute(COUNT_CALLS, (counts,))
                 state = _read_state(conn)
                 conn.execute("COMMIT")
             except BaseException:
@@ -209,12 +211,14 @@ def _file_identity(path: Path) -> tuple[int, int]:
 
 
 def _read_state(conn: sqlite3.Connection) -> State:
-    calls = {version: count for version, count in conn.execute(READ_CALLS)}
+    ((state_json,),) = conn.execute(READ_STATE, (MAX_DEPLOYS,)).fetchall()
+    document = json.loads(state_json)
+    newest_first = sorted(document["deploys"], key=lambda deploy: (deploy[2], deploy[3]), reverse=True)
     deploys = tuple(
         Deploy(version=version, hostname=hostname, deployed_at=datetime.fromisoformat(at))
-        for version, hostname, at in conn.execute(READ_DEPLOYS, (MAX_DEPLOYS,))
+        for version, hostname, at, _ in newest_first
     )
-    return State(calls_by_version=calls, deploys=deploys)
+    return State(calls_by_version=document["calls"], deploys=deploys)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
