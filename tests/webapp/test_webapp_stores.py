@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -207,3 +209,35 @@ def test_mongo_keys_hold_no_dots_or_dollars_and_decode_back(label: str) -> None:
     key = encode_key(label)
     assert "." not in key and "$" not in key
     assert decode_key(key) == label
+
+
+def test_sqlite_store_waits_while_another_writer_holds_the_lock(tmp_path: Path) -> None:
+    """Blue and green (or two workers) on one file: a call that finds the write lock taken waits for it."""
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=5)
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO calls_by_version (version, calls) VALUES ('green', 7)")
+    releasing = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    releasing.start()
+    try:
+        assert store.count_call("blue").calls_by_version == {"green": 7, "blue": 1}
+    finally:
+        releasing.join()
+        other.close()
+        store.close()
+
+
+def test_sqlite_store_unavailable_when_the_lock_stays_taken_past_the_timeout(tmp_path: Path) -> None:
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=0.3)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable, match="database is locked"):
+            store.count_call("blue")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.count_call("blue").calls == 1, "nothing was counted while the lock was taken"
+    store.close()

@@ -10,12 +10,18 @@ lose the last commits on power loss - and the contract promises that a `200` is 
 
 Throughput: the calls of one process that arrive while a commit is in progress are committed together in
 the next transaction (group commit, `group_commit.py`): one fsync for the batch instead of one per call, and
-the threads of one process never contend for SQLite's file lock (whose busy handler sleeps for milliseconds).
-Each call still answers the exact state after its own increment: the batch's increments are applied in
-order to the state read inside the transaction. A batch is four statements whatever its size and however
-many versions and deploys there are: one upsert for all its versions, one SELECT for the whole state as
-one JSON value. The committing thread gives up the GIL for every SQLite step (each statement, each row
-read), and each time it waits behind the request threads to get it back (README, "Benchmarks").
+the threads of one process never contend for SQLite's file lock. Each call still answers the exact state
+after its own increment: the batch's increments are applied in order to the state read inside the
+transaction. A batch is four statements whatever its size and however many versions and deploys there are:
+one upsert for all its versions, one SELECT for the whole state as one JSON value. The committing thread
+gives up the GIL for every SQLite step (each statement, each row read), and each time it waits behind the
+request threads to get it back (README, "Benchmarks").
+
+Waiting for the write lock another process holds: SQLite's busy handler sleeps 1, 2, 5, 10, 15... ms between
+attempts, so a writer that finds the lock taken for a fraction of a millisecond sleeps for several, while
+the holder's next batch may take the lock again. Connections here have no busy handler; `_run` retries a
+statement that found the lock taken after 50 us, doubling up to 1 ms, until the store timeout. With two
+worker processes on one file this doubled throughput and cut p99 latency tenfold (README, "Benchmarks").
 
 Outages: every thread keeps its own connection, checked against the file on disk before each use; when the
 file is gone, moved or replaced (a volume unmounted or swapped), the connection is dropped and the call
@@ -30,6 +36,7 @@ import logging
 import sqlite3
 import stat
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -42,6 +49,10 @@ from webapp.store.group_commit import GroupCommit, QueueTimeout
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Pauses between attempts while another connection holds the write lock (see "Waiting for the write lock").
+BUSY_FIRST_PAUSE_S = 0.00005
+BUSY_LONGEST_PAUSE_S = 0.001
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS calls_by_version (
@@ -157,12 +168,21 @@ class SqliteStore:
     # -- connections ---------------------------------------------------------------------------------------
 
     def _run(self, what: str, operation: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._connection(what)
-        try:
-            return operation(conn)
-        except sqlite3.Error as error:
-            self._drop_connection()
-            raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
+        """`operation` on this thread's connection; retried while another connection holds the write lock
+        (with pauses of 50 us doubling up to 1 ms, until the store timeout), StoreUnavailable otherwise."""
+        deadline = time.monotonic() + self._timeout_s
+        pause = BUSY_FIRST_PAUSE_S
+        while True:
+            conn = self._connection(what)
+            try:
+                return operation(conn)
+            except sqlite3.Error as error:
+                if _busy(error) and time.monotonic() + pause < deadline:
+                    time.sleep(pause)
+                    pause = min(pause * 2, BUSY_LONGEST_PAUSE_S)
+                    continue
+                self._drop_connection()
+                raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
 
     def _connection(self, what: str) -> sqlite3.Connection:
         """This thread's connection to the file now at the path; reopened when the file changed."""
@@ -177,10 +197,10 @@ class SqliteStore:
             return conn
         self._drop_connection()
         try:
+            # No busy handler (timeout=0): SQLite's sleeps 1, 2, 5, 10... ms; _run retries much sooner.
             conn = sqlite3.connect(
-                self._uri, uri=True, timeout=self._timeout_s, isolation_level=None, check_same_thread=False
+                self._uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False
             )
-            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout_s * 1000)}")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
         except sqlite3.Error as error:
             raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
@@ -201,6 +221,11 @@ class SqliteStore:
             conn.close()
         except sqlite3.Error:
             log.warning("closing a broken SQLite connection to %s failed", self._path, exc_info=True)
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    """Another connection holds the lock this statement needs (SQLITE_BUSY and its extended codes)."""
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _file_identity(path: Path) -> tuple[int, int]:
