@@ -241,3 +241,43 @@ def test_sqlite_store_unavailable_when_the_lock_stays_taken_past_the_timeout(tmp
         other.close()
     assert store.count_call("blue").calls == 1, "nothing was counted while the lock was taken"
     store.close()
+
+
+def test_sqlite_full_answers_only_after_syncing_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FULL syncs the write-ahead log after the commit (outside the write lock), before the answer."""
+    db = tmp_path / "webapp.sqlite3"
+    synced: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", fdatasync)
+    full = SqliteStore.open(db, timeout_s=5)
+    assert full.count_call("1.0.0").calls == 1
+    assert synced == [os.stat(f"{db}-wal").st_ino], "the log was synced once, before the answer"
+    full.close()
+    normal = SqliteStore.open(db, timeout_s=5, synchronous="NORMAL")
+    assert normal.count_call("1.0.0").calls == 2
+    assert len(synced) == 1, "NORMAL does not sync"
+    normal.close()
+
+
+def test_sqlite_a_failed_log_sync_answers_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqliteStore.open(tmp_path / "webapp.sqlite3", timeout_s=5)
+    store.count_call("1.0.0")
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", failing)
+    with pytest.raises(StoreUnavailable, match="cannot count a call: log sync: Input/output error"):
+        store.count_call("1.0.0")
+    monkeypatch.undo()
+    assert store.count_call("1.0.0").calls == 3, "the next call counts again (the failed one was committed)"
+    store.close()

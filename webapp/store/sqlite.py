@@ -4,9 +4,14 @@ Atomicity: calls are counted by an upsert (`calls = calls + n`) inside a `BEGIN 
 holds SQLite's single write lock; the state is read inside that same transaction. Several threads, processes
 and servers on one file never lose or double a count: the database does every increment under its lock.
 
-Durability: WAL with `synchronous=FULL` fsyncs the log at every commit, so a call answered `200` survives a
-crash of the process *and* of the machine. `NORMAL` would be faster and still survive `kill -9`, but could
-lose the last commits on power loss - and the contract promises that a `200` is stored, so FULL it is.
+Durability: WAL, and with `synchronous="FULL"` (the default) no call is answered before the log holding it is
+synced to disk, so a call answered `200` survives a crash of the process *and* of the machine. SQLite's own
+FULL syncs inside the commit, holding the write lock; here connections run SQLite's NORMAL and `WalSync`
+syncs the log right after the commit, before the answer (`wal_sync.py`): the same durability, with the lock
+free for the next writer meanwhile. If that sync fails the calls answer 503, although their commit is
+visible: the disk failed, and whether the count survives it is the disk's to say. `"NORMAL"` skips the sync:
+faster, survives `kill -9`, but may lose the last commits on power loss - and the contract promises that a
+`200` is stored, so FULL is the default.
 
 Throughput: the calls of one process that arrive while a commit is in progress are committed together in
 the next transaction (group commit, `group_commit.py`): one fsync for the batch instead of one per call, and
@@ -45,6 +50,7 @@ from typing import TypeVar
 
 from webapp.store.base import MAX_DEPLOYS, Deploy, State, StoreUnavailable
 from webapp.store.group_commit import GroupCommit, QueueTimeout
+from webapp.store.wal_sync import WalSync
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +118,7 @@ class SqliteStore:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._counts = GroupCommit(self._count_batch, timeout_s)
-        self._connections: set[sqlite3.Connection] = set()
+        self._connections: dict[sqlite3.Connection, WalSync] = {}
 
     def count_call(self, version: str) -> State:
         try:
@@ -135,9 +141,10 @@ class SqliteStore:
 
     def close(self) -> None:
         with self._lock:
-            connections, self._connections = self._connections, set()
-        for conn in connections:
+            connections, self._connections = self._connections, {}
+        for conn, wal in connections.items():
             conn.close()
+            wal.close()
 
     def _count_batch(self, versions: list[str]) -> list[State]:
         """One transaction for the batch; each call answers the state right after its own increment."""
@@ -153,6 +160,8 @@ class SqliteStore:
             except BaseException:
                 _rollback(conn)
                 raise
+            if self._synchronous == "FULL":
+                self._local.wal.sync()  # outside the write lock, before anyone is answered
             return state
 
         after = self._run("count a call", count)
@@ -183,6 +192,12 @@ class SqliteStore:
                     continue
                 self._drop_connection()
                 raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
+            except OSError as error:  # syncing the log
+                self._drop_connection()
+                reason = error.strerror or error
+                raise StoreUnavailable(
+                    f"SQLite {self._path}: cannot {what}: log sync: {reason}"
+                ) from error
 
     def _connection(self, what: str) -> sqlite3.Connection:
         """This thread's connection to the file now at the path; reopened when the file changed."""
@@ -201,12 +216,13 @@ class SqliteStore:
             conn = sqlite3.connect(
                 self._uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False
             )
-            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute("PRAGMA synchronous = NORMAL")  # FULL's log sync is WalSync's, after the commit
         except sqlite3.Error as error:
             raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
-        self._local.conn, self._local.identity = conn, identity
+        wal = WalSync(self._path)
+        self._local.conn, self._local.identity, self._local.wal = conn, identity, wal
         with self._lock:
-            self._connections.add(conn)
+            self._connections[conn] = wal
         log.info("opened SQLite connection to %s", self._path)
         return conn
 
@@ -216,11 +232,13 @@ class SqliteStore:
             return
         self._local.conn = None
         with self._lock:
-            self._connections.discard(conn)
+            wal = self._connections.pop(conn, None)
         try:
             conn.close()
         except sqlite3.Error:
             log.warning("closing a broken SQLite connection to %s failed", self._path, exc_info=True)
+        if wal is not None:
+            wal.close()
 
 
 def _busy(error: sqlite3.Error) -> bool:
