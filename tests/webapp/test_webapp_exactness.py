@@ -16,8 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pymongo
 import pytest
-from webapp_process import WebappProcess, start_webapp
+from webapp_process import Response, WebappProcess, start_webapp
 
+from tests.prerequisites import unavailable
 from webapp.store.sqlite import SqliteStore
 
 HAMMER = Path(__file__).with_name("hammer.py")
@@ -186,3 +187,51 @@ def test_sigterm_under_load_answers_or_refuses_each_call_and_logs_no_traceback(
     assert "Traceback" not in log and "Bad file descriptor" not in log, log[-3000:]
     # Drained, not cut off: every call received was answered, so the store holds exactly the 200s.
     assert stored(db)[0] == oks(done) >= 500
+
+
+def get_through_restarts(server: WebappProcess, path: str) -> Response:
+    """`path` answered, retried while a worker killed mid-request is being replaced."""
+    for _ in range(50):
+        try:
+            return server.get(path)
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{path} never answered:\n{server.log()[-3000:]}")
+
+
+def test_store_files_made_unwritable_under_load_answer_503_and_lose_no_answered_call(
+    tmp_path: Path, servers: list
+) -> None:
+    """The database, its -wal and -shm made immutable (chattr +i) under load. SQLite maps -shm into memory, so
+    a worker writing to it may be killed by SIGBUS; the supervisor starts another. Either way the instance
+    answers 503 while the files stay unwritable, loses no answered call, and counts again afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("making files unwritable to their owner needs root (chattr +i)")
+    db = tmp_path / "webapp.sqlite3"
+    server = start_webapp(tmp_path, version="1.0.0", sqlite_path=db, processes=2, store_timeout_s=1)
+    servers.append(server)
+    hammers = start_hammers([server.port], processes=2, threads=8, requests=400)
+    deadline = time.monotonic() + 30
+    while stored(db)[0] < 300 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    files = [str(db), f"{db}-wal", f"{db}-shm"]
+    made = subprocess.run(["chattr", "+i", *files], capture_output=True, text=True)
+    if made.returncode != 0:
+        unavailable(f"chattr +i does not work here: {made.stderr.strip()}")
+    try:
+        done = results(hammers)
+        assert get_through_restarts(server, "/").status == 503
+        assert get_through_restarts(server, "/health").status == 503
+    finally:
+        subprocess.run(["chattr", "-i", *files], check=True)
+
+    calls = stored(db)[0]
+    totals = seen(done)
+    cut_off = sum(result["unanswered"] for result in done)
+    assert oks(done) <= calls <= oks(done) + cut_off, "an answered call was lost, or more were stored"
+    assert len(set(totals)) == len(totals) and max(totals) <= calls
+    assert get_through_restarts(server, "/").json()["calls"] == calls + 1, "counting resumed by itself"
+    assert get_through_restarts(server, "/health").status == 200
+    log = server.log()
+    assert "store unavailable" in log
+    assert server.stop() == 0

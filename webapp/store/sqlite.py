@@ -137,7 +137,8 @@ class SqliteStore:
         return self._run("read the state", _read_state)  # one statement: one snapshot
 
     def ping(self) -> None:
-        self._run("ping", lambda conn: conn.execute("SELECT 1 FROM calls_by_version LIMIT 1").fetchall())
+        """Answers when a call could be counted now: the database can be read *and* written."""
+        self._run("ping", _probe_write)
 
     def close(self) -> None:
         with self._lock:
@@ -262,6 +263,17 @@ def _read_state(conn: sqlite3.Connection) -> State:
         for version, hostname, at, _ in newest_first
     )
     return State(calls_by_version=document["calls"], deploys=deploys)
+
+
+def _probe_write(conn: sqlite3.Connection) -> None:
+    """Rewrites the header's user_version with its own value and rolls back: SQLITE_READONLY when the file or
+    its log cannot be written (SQLite then opens the database read-only); nothing changes otherwise."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        ((version,),) = conn.execute("PRAGMA user_version").fetchall()
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+    finally:
+        _rollback(conn)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
