@@ -91,6 +91,9 @@ def log_to_stdout() -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    # waitress warns "Task queue depth is N" for every request that waits for a free thread: under load,
+    # one more line per request, costing CPU and burying the access log. Latency shows saturation anyway.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 if __name__ == "__main__":
