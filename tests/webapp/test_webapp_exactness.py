@@ -65,6 +65,14 @@ def seen(done: list[dict]) -> list[int]:
     return sorted(calls for result in done for calls in result["seen"])
 
 
+def two_workers(tmp_path: Path, servers: list, **settings: str | float) -> tuple[WebappProcess, Path]:
+    """A server of version 1.0.0 with WEB_PROCESSES=2 on a fresh SQLite file."""
+    db = tmp_path / "webapp.sqlite3"
+    server = start_webapp(tmp_path, version="1.0.0", sqlite_path=db, processes=2, **settings)
+    servers.append(server)
+    return server, db
+
+
 @pytest.fixture
 def servers() -> list[WebappProcess]:
     started: list[WebappProcess] = []
@@ -124,9 +132,7 @@ def test_every_200_survives_kill_9_under_load(tmp_path: Path, servers: list) -> 
 def test_worker_processes_counting_one_version_never_lose_or_double_a_count(
     tmp_path: Path, servers: list
 ) -> None:
-    db = tmp_path / "webapp.sqlite3"
-    server = start_webapp(tmp_path, version="1.0.0", sqlite_path=db, processes=2)
-    servers.append(server)
+    server, db = two_workers(tmp_path, servers)
 
     done = results(start_hammers([server.port], processes=4, threads=8, requests=100))
 
@@ -169,12 +175,11 @@ def test_worker_processes_on_mongodb_never_lose_or_double_a_count(
     assert after["calls"] == after["calls_by_version"]["1.0.0"] == oks(done) + 1
     assert server.stop() == 0
 
+
 def test_sigterm_under_load_answers_or_refuses_each_call_and_logs_no_traceback(
     tmp_path: Path, servers: list
 ) -> None:
-    db = tmp_path / "webapp.sqlite3"
-    server = start_webapp(tmp_path, version="1.0.0", sqlite_path=db, processes=2)
-    servers.append(server)
+    server, db = two_workers(tmp_path, servers)
     hammers = start_hammers([server.port], processes=4, threads=8, requests=100_000)
     deadline = time.monotonic() + 30
     while stored(db)[0] < 500 and time.monotonic() < deadline:
@@ -207,9 +212,7 @@ def test_store_files_made_unwritable_under_load_answer_503_and_lose_no_answered_
     answers 503 while the files stay unwritable, loses no answered call, and counts again afterwards."""
     if os.geteuid() != 0:
         pytest.skip("making files unwritable to their owner needs root (chattr +i)")
-    db = tmp_path / "webapp.sqlite3"
-    server = start_webapp(tmp_path, version="1.0.0", sqlite_path=db, processes=2, store_timeout_s=1)
-    servers.append(server)
+    server, db = two_workers(tmp_path, servers, store_timeout_s=1)
     hammers = start_hammers([server.port], processes=2, threads=8, requests=400)
     deadline = time.monotonic() + 30
     while stored(db)[0] < 300 and time.monotonic() < deadline:
