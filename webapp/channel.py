@@ -8,7 +8,7 @@
    own channel reports the half-written response as writable; the socket is writable at once, but the loop
    cannot take the output lock the worker thread holds, so it polls again, and again: measured ~10 turns of
    the loop per request, each visiting every connection, when worker threads wait for the GIL after a
-   durable commit (figures in the README, "Benchmarks").
+   durable commit (figures in the README, "Throughput").
 """
 
 from __future__ import annotations

@@ -20,13 +20,13 @@ after its own increment: the batch's increments are applied in order to the stat
 transaction. A batch is four statements whatever its size and however many versions and deploys there are:
 one upsert for all its versions, one SELECT for the whole state as one JSON value. The committing thread
 gives up the GIL for every SQLite step (each statement, each row read), and each time it waits behind the
-request threads to get it back (README, "Benchmarks").
+request threads to get it back (README, "Throughput").
 
 Waiting for the write lock another process holds: SQLite's busy handler sleeps 1, 2, 5, 10, 15... ms between
 attempts, so a writer that finds the lock taken for a fraction of a millisecond sleeps for several, while
 the holder's next batch may take the lock again. Connections here have no busy handler; `_run` retries a
 statement that found the lock taken after 50 us, doubling up to 1 ms, until the store timeout. With two
-worker processes on one file this doubled throughput and cut p99 latency tenfold (README, "Benchmarks").
+worker processes on one file this doubled throughput and cut p99 latency tenfold (README, "Throughput").
 
 Outages: every thread keeps its own connection, checked against the file on disk before each use; when the
 file is gone, moved or replaced (a volume unmounted or swapped), the connection is dropped and the call
