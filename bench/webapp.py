@@ -1,13 +1,18 @@
-"""`python -m bench.webapp`: what the durable SQLite store costs the web app, and what start-up costs.
+"""`python -m bench.webapp`: what the durable store costs the web app, at 1 and at N worker processes.
 
-1. Throughput: counted `GET /` (JSON) against the real server (`python -m webapp`) on SQLite, and against the
-   same server with the store replaced by an in-process counter (the ceiling of the web stack): same
-   WEB_THREADS, same load generator (wrk), one after the other in one run. Prints req/s, the ratio, p50/p99.
+1. Throughput: counted `GET /` (JSON) against the real server (`python -m webapp`) on its durable default
+   store (SQLite, synchronous=FULL), and against the same server with the store replaced by an in-process
+   counter (the web stack's ceiling), with the same WEB_PROCESSES and WEB_THREADS; plus SQLite
+   synchronous=NORMAL. All servers run at once; the load generator (wrk) visits them in turn, round after
+   round, in a rotating order, and medians are compared: on a shared machine, the load affects every case.
+   Every store starts with the history of a live service: 9 earlier versions deployed and counted, so each
+   answer carries 10 deploys and 10 versions, as in production.
 2. Start-up: time from process start to the first `200` on `/health` and on `GET /`, with 10^6 calls already
    stored vs. an empty store (the count is seeded directly in the database, not by 10^6 requests).
 
-Options: --duration S per round (default 10), --rounds N (default 3), --connections N (default 32),
---threads N (WEB_THREADS, default 8), --starts N (start-up samples per case, default 5).
+Options: --processes N (default: the app's default, WEB_PROCESSES), --threads N (WEB_THREADS, default 8),
+--duration S per run (default 10), --rounds N (default 3), --connections N (default 32), --starts N (start-up
+samples per case, default 5; 0 skips it), --json (one JSON line last, for machines).
 """
 
 from __future__ import annotations
@@ -15,41 +20,56 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import json
 import os
 import re
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-WRK = shutil.which("wrk")
 SEEDED_CALLS = 1_000_000
+HISTORY = 9  # earlier versions in every store under load, with the running one: MAX_DEPLOYS
+WRK_MISSING = (
+    "error: the throughput benchmark needs wrk, an HTTP load generator, on the PATH: "
+    "apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS), or build https://github.com/wg/wrk"
+)
 
 
 def main() -> int:
+    from webapp.config import DEFAULT_PROCESSES
+
     parser = argparse.ArgumentParser(prog="python -m bench.webapp", description=__doc__.splitlines()[0])
     parser.add_argument("mode", nargs="?", default="bench", choices=["bench", "serve-memory"])
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print one JSON line with the figures last")
     args = parser.parse_args()
     if args.mode == "serve-memory":
         return serve_memory()
-    if WRK is None:
-        print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print(WRK_MISSING, file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="bench-webapp-") as scratch:
-        throughput(Path(scratch), args.duration, args.connections, args.threads, args.rounds)
-        startup(Path(scratch), args.starts)
+        figures = throughput(Path(scratch), wrk, args)
+        if args.starts:
+            startup(Path(scratch), args.starts)
+    if args.json:
+        print(json.dumps(figures))
     return 0
 
 
@@ -65,66 +85,137 @@ class WrkResult:
     bad: int
 
 
+@dataclass
+class Case:
+    store: str
+    processes: int
+    command: list[str]
+    env: dict[str, str]
+    runs: list[WrkResult] = field(default_factory=list)
+    warm_up_requests: int = 0
+
+    @property
+    def rps(self) -> float:
+        return statistics.median(r.rps for r in self.runs)
+
+
 MEMORY = "in-process counter"
-FULL = "SQLite, synchronous=FULL"
-NORMAL = "SQLite, synchronous=NORMAL"
+FULL = "SQLite synchronous=FULL"
+NORMAL = "SQLite synchronous=NORMAL"
 
 
-def throughput(scratch: Path, duration: int, connections: int, threads: int, rounds: int) -> None:
-    print(
-        f"== throughput: counted GET / (JSON), WEB_THREADS={threads}, load: wrk -t2 -c{connections} --latency"
+def throughput(scratch: Path, wrk: str, args: argparse.Namespace) -> dict[str, Any]:
+    n, threads, connections = args.processes, args.threads, args.connections
+    print(f"== throughput: counted GET / (JSON), WEB_THREADS={threads}, wrk -t2 -c{connections} --latency")
+    print(f"   {args.rounds} rounds of {args.duration}s per case, cases in rotating order, medians shown")
+    print(f"   host: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
+    print("   wrk runs on the same host and takes CPU from the servers alike")
+    commit_ms = commit_latency_ms(scratch)
+    print(f"   disk: one SQLite synchronous=FULL commit (fsync) takes {commit_ms:.2f} ms (median of 200)")
+    webapp = [sys.executable, "-m", "webapp"]
+    memory = [sys.executable, "-m", "bench.webapp", "serve-memory"]
+    print(f"   every store holds {HISTORY} earlier versions, deployed and counted, besides the one running")
+    cases = [
+        Case(store, processes, command, env)
+        for processes in sorted({1, n})
+        for store, command, env in (
+            (MEMORY, memory, {}),
+            (FULL, webapp, {"SQLITE_PATH": str(scratch / f"full-{processes}.sqlite3")}),
+        )
+    ]
+    cases.append(
+        Case(
+            NORMAL,
+            n,
+            webapp,
+            {"SQLITE_PATH": str(scratch / f"normal-{n}.sqlite3"), "SQLITE_SYNCHRONOUS": "NORMAL"},
+        )
     )
-    print(
-        f"   {rounds} rounds of {duration}s per store, stores alternating (medians shown; the host is shared)"
-    )
-    print(f"   host: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, wrk on the same host")
-    fsync_ms = commit_latency_ms(scratch)
-    print(f"   disk: one SQLite synchronous=FULL commit (fsync) takes {fsync_ms:.2f} ms (median of 200)")
-    cases = {
-        MEMORY: ([sys.executable, "-m", "bench.webapp", "serve-memory"], {}),
-        FULL: ([sys.executable, "-m", "webapp"], {"SQLITE_PATH": str(scratch / "full.sqlite3")}),
-        NORMAL: (
-            [sys.executable, "-m", "webapp"],
-            {"SQLITE_PATH": str(scratch / "normal.sqlite3"), "SQLITE_SYNCHRONOUS": "NORMAL"},
-        ),
-    }
-    runs: dict[str, list[WrkResult]] = {name: [] for name in cases}
-    warm_ups: dict[str, int] = {}
+    for case in cases:
+        if "SQLITE_PATH" in case.env:
+            seed_history(Path(case.env["SQLITE_PATH"]))
     with contextlib.ExitStack() as stack:
-        servers = {
-            name: stack.enter_context(Server(command, threads=threads, env=env))
-            for name, (command, env) in cases.items()
-        }
-        for name, server in servers.items():
-            warm_ups[name] = run_wrk(server.port, connections, 1).requests
-        for _ in range(rounds):
-            for name, server in servers.items():
-                runs[name].append(run_wrk(server.port, connections, duration))
-    ceiling = statistics.median(r.rps for r in runs[MEMORY])
+        servers = [
+            stack.enter_context(Server(case.command, case.processes, threads, case.env)) for case in cases
+        ]
+        for case, server in zip(cases, servers, strict=True):
+            case.warm_up_requests = run_wrk(wrk, server.port, connections, 2).requests
+        for round_index in range(args.rounds):
+            shift = round_index % len(cases)
+            for case, server in (
+                list(zip(cases, servers, strict=True))[shift:]
+                + list(zip(cases, servers, strict=True))[:shift]
+            ):
+                case.runs.append(run_wrk(wrk, server.port, connections, args.duration))
+    ceilings = {case.processes: case.rps for case in cases if case.store == MEMORY}
+    print_table(cases, ceilings)
+    durable = {case.processes: case for case in cases if case.store == FULL}
+    normal = next(case for case in cases if case.store == NORMAL)
+    return {
+        "processes": n,
+        "threads": threads,
+        "ratio": round(durable[n].rps / ceilings[n], 3),
+        "ratio_1_process": round(durable[1].rps / ceilings[1], 3),
+        "req_s": round(durable[n].rps),
+        "ceiling_req_s": round(ceilings[n]),
+        "req_s_1_process": round(durable[1].rps),
+        "ceiling_req_s_1_process": round(ceilings[1]),
+        "ratio_normal": round(normal.rps / ceilings[n], 3),
+        "commit_ms": round(commit_ms, 3),
+        "cpus": os.cpu_count(),
+        "rounds": args.rounds,
+        "duration_s": args.duration,
+        "connections": connections,
+    }
+
+
+def print_table(cases: list[Case], ceilings: dict[int, float]) -> None:
     print()
     columns = ("req/s", 9), ("ratio", 7), ("p50 ms", 9), ("p99 ms", 9), ("requests", 10), ("non-2xx", 9)
-    print(f"   {'store':<28}" + "".join(f"{title:>{width}}" for title, width in columns) + f"{'stored':>10}")
-    for name, results in runs.items():
-        rps = statistics.median(r.rps for r in results)
-        p50 = statistics.median(r.p50_ms for r in results)
-        p99 = statistics.median(r.p99_ms for r in results)
-        requests = sum(r.requests for r in results)
-        bad = sum(r.bad for r in results)
-        env = cases[name][1]
-        stored = stored_calls(Path(env["SQLITE_PATH"])) - warm_ups[name] if "SQLITE_PATH" in env else "-"
+    header = f"   {'processes':>9}  {'store':<26}" + "".join(f"{title:>{width}}" for title, width in columns)
+    print(header + f"{'stored':>10}")
+    for case in cases:
+        p50 = statistics.median(r.p50_ms for r in case.runs)
+        p99 = statistics.median(r.p99_ms for r in case.runs)
+        requests = sum(r.requests for r in case.runs)
+        bad = sum(r.bad for r in case.runs)
+        db = case.env.get("SQLITE_PATH")
+        seeded = sum(calls for _, calls in history())
+        stored = stored_calls(Path(db)) - seeded - case.warm_up_requests if db else "-"
+        ratio = case.rps / ceilings[case.processes]
         print(
-            f"   {name:<28}{rps:>9.0f}{rps / ceiling:>7.2f}{p50:>9.2f}{p99:>9.2f}"
-            f"{requests:>10}{bad:>9}{stored:>10}"
+            f"   {case.processes:>9}  {case.store:<26}{case.rps:>9.0f}{ratio:>7.2f}"
+            f"{p50:>9.2f}{p99:>9.2f}{requests:>10}{bad:>9}{stored:>10}"
         )
-    print("   ratio: req/s over the in-process counter's req/s (the web stack's ceiling); target >= 0.70")
-    print("   stored: calls in the database minus the warm-up's answered requests; it can exceed `requests`")
-    print("   only by responses still in flight when wrk stopped (at most connections x rounds)")
+    print("   ratio: req/s over the in-process counter's with the same processes (the web stack's ceiling)")
+    print("   stored: calls in the database less the seeded and the warm-up's; above `requests` only by the")
+    print("   responses still in flight when wrk stopped (at most connections x rounds)")
     print()
+
+
+def history() -> list[tuple[Any, int]]:
+    """(deploy, calls) of the earlier versions a store under load starts with."""
+    from webapp.store.base import Deploy
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    return [(Deploy(f"1.0.{index}", "bench", t0 + timedelta(days=index)), 1000) for index in range(HISTORY)]
+
+
+def seed_history(db: Path) -> None:
+    from webapp.store.sqlite import SqliteStore
+
+    store = SqliteStore.open(db, timeout_s=5)
+    for deploy, _ in history():
+        store.record_deploy(deploy)
+    store.close()
+    with sqlite3.connect(db) as conn:
+        conn.executemany(
+            "INSERT INTO calls_by_version (version, calls) VALUES (?, ?)",
+            [(deploy.version, calls) for deploy, calls in history()],
+        )
 
 
 def commit_latency_ms(scratch: Path) -> float:
-    import sqlite3
-
     conn = sqlite3.connect(scratch / "fsync-probe.sqlite3", isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
@@ -139,11 +230,10 @@ def commit_latency_ms(scratch: Path) -> float:
     return statistics.median(samples)
 
 
-def run_wrk(port: int, connections: int, duration: int) -> WrkResult:
-    assert WRK is not None
+def run_wrk(wrk: str, port: int, connections: int, duration: int) -> WrkResult:
     output = subprocess.run(
         [
-            WRK,
+            wrk,
             "-t2",
             f"-c{connections}",
             f"-d{duration}s",
@@ -195,24 +285,22 @@ def startup(scratch: Path, starts: int) -> None:
     for index in range(10):
         store.record_deploy(Deploy(f"1.0.{index}", "bench", t0 + timedelta(days=index)))
     store.close()
-    import sqlite3
-
     with sqlite3.connect(seeded) as conn:  # seeded directly: 10^6 calls over ten versions
         conn.executemany(
             "INSERT INTO calls_by_version (version, calls) VALUES (?, ?)",
             [(f"1.0.{index}", SEEDED_CALLS // 10) for index in range(10)],
         )
-    print(f"== start-up: process start -> first 200, median of {starts} starts each")
+    print(f"== start-up: process start -> first 200, median of {starts} starts each (default WEB_PROCESSES)")
     print(f"   {'store':<28}{'/health ms':>12}{'GET / ms':>10}{'calls':>10}")
     for name, db in (("empty SQLite", empty), (f"SQLite with {SEEDED_CALLS:,} calls", seeded)):
         health, first, calls = [], [], 0
         for _ in range(starts):
             started = time.perf_counter()
-            with Server([sys.executable, "-m", "webapp"], threads=8, env={"SQLITE_PATH": str(db)}) as server:
+            with Server([sys.executable, "-m", "webapp"], None, 8, {"SQLITE_PATH": str(db)}) as server:
                 health.append((time.perf_counter() - started) * 1000)
                 status, body = get(server.port, "/")
                 first.append((time.perf_counter() - started) * 1000)
-                calls = int(re.search(rb'"calls": (\d+)', body).group(1))  # type: ignore[union-attr]
+                calls = json.loads(body)["calls"]
                 assert status == 200
         print(f"   {name:<28}{statistics.median(health):>12.0f}{statistics.median(first):>10.0f}{calls:>10}")
     print()
@@ -222,12 +310,14 @@ def startup(scratch: Path, starts: int) -> None:
 
 
 class Server:
-    """A web app process on a free port, output discarded (same for every store), stopped with SIGTERM."""
+    """A web app on a free port, its output discarded (same for every case), stopped with SIGTERM."""
 
-    def __init__(self, command: list[str], threads: int, env: dict[str, str]) -> None:
+    def __init__(self, command: list[str], processes: int | None, threads: int, env: dict[str, str]) -> None:
         self.port = free_port()
-        full_env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+        full_env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI" and not k.startswith("WEB_")}
         full_env.update(env, PORT=str(self.port), WEB_THREADS=str(threads), APP_VERSION="bench")
+        if processes is not None:
+            full_env["WEB_PROCESSES"] = str(processes)
         self.proc = subprocess.Popen(
             command, cwd=REPO, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -237,11 +327,9 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}")
-            try:
+            with contextlib.suppress(OSError):
                 if get(self.port, "/health")[0] == 200:
                     return self
-            except OSError:
-                pass
             time.sleep(0.005)
         raise RuntimeError("server did not become healthy")
 
@@ -254,18 +342,16 @@ def serve_memory() -> int:
     """`python -m bench.webapp serve-memory`: the real server with the in-process counter as its store."""
     from webapp.__main__ import log_to_stdout, run
     from webapp.config import config_from_env
-    from webapp.store.base import Deploy
     from webapp.store.memory import MemoryStore
 
     config = config_from_env()
     log_to_stdout()
-    run(
-        MemoryStore(),
-        Deploy(config.version, socket.gethostname(), datetime.now(UTC)),
-        config.port,
-        config.threads,
-    )
-    return 0
+    store = MemoryStore()
+    for deploy, calls in history():
+        store.record_deploy(deploy)
+        for _ in range(calls):
+            store.count_call(deploy.version)
+    return run(store, config)
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:

@@ -1,25 +1,36 @@
-"""`python -m webapp`: read the configuration, open the store, record this start, serve until SIGTERM."""
+"""`python -m webapp`: read the configuration, open the store, listen, and serve from WEB_PROCESSES workers
+under a supervisor until SIGTERM."""
 
 from __future__ import annotations
 
 import logging
+import os
+import resource
 import socket
 import sys
 from datetime import UTC, datetime
 
 from webapp.access_log import with_access_log
-from webapp.config import ConfigError, config_from_env
+from webapp.config import Config, ConfigError, config_from_env
 from webapp.routes import make_app
-from webapp.server import serve
+from webapp.server import ServerLimits, serve
 from webapp.store import open_store
 from webapp.store.base import Deploy, Store, StoreUnavailable
+from webapp.supervisor import supervise
 
 log = logging.getLogger("webapp")
+
+HOST = "0.0.0.0"
+BACKLOG = 1024
+# Open files a worker needs besides its client connections: SQLite's files per thread, the wake-up pipe,
+# the listening socket, standard streams, MongoDB's pool.
+OPEN_FILES_RESERVE = 64
 
 
 def main() -> int:
     try:
         config = config_from_env()
+        ensure_open_files(config)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -30,30 +41,59 @@ def main() -> int:
         variable = "MONGODB_URI" if config.mongodb_uri else "SQLITE_PATH"
         print(f"error: {variable}: {error}", file=sys.stderr)
         return 1
-    first_start = Deploy(version=config.version, hostname=socket.gethostname(), deployed_at=datetime.now(UTC))
     log.info(
         "webapp %s on %s, store: %s",
         config.version,
-        first_start.hostname,
+        socket.gethostname(),
         "MongoDB" if config.mongodb_uri else f"SQLite {config.sqlite_path}",
     )
-    run(store, first_start, config.port, config.threads)
-    return 0
+    return run(store, config)
 
 
-def run(store: Store, first_start: Deploy, port: int, threads: int) -> None:
-    """Serves `store` as the instance `first_start` until SIGTERM; the benchmark passes other stores."""
-    app = make_app(store, first_start)
+def run(store: Store, config: Config) -> int:
+    """Serves `store` as this instance until SIGTERM; the benchmark passes other stores."""
+    first_start = Deploy(version=config.version, hostname=socket.gethostname(), deployed_at=datetime.now(UTC))
     try:
-        serve(with_access_log(app), port=port, threads=threads)
-    finally:
-        store.close()
+        listener = socket.create_server((HOST, config.port), backlog=BACKLOG)
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else error
+        print(f"error: PORT: cannot listen on {HOST}:{config.port}: {reason}", file=sys.stderr)
+        return 1
+    limits = ServerLimits(config.threads, config.connections_per_process, config.read_timeout_s)
+
+    def work(_index: int) -> int:
+        app = make_app(store, first_start)
+        try:
+            serve(with_access_log(app), listener, limits)
+        finally:
+            store.close()
+        return 0
+
+    return supervise(work, config.processes, listener)
+
+
+def ensure_open_files(config: Config) -> None:
+    """Raises this process's open-file limit (inherited by the workers) to what the connection limit needs."""
+    needed = config.connections_per_process + OPEN_FILES_RESERVE + 4 * config.threads
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise ConfigError(
+            "WEB_CONNECTION_LIMIT",
+            f"{config.connections_per_process} connections per process need {needed} open files, "
+            f"but the hard limit is {hard} (ulimit -n)",
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 def log_to_stdout() -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d] %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    # waitress warns "Task queue depth is N" for every request that waits for a free thread: under load,
+    # one more line per request, costing CPU and burying the access log. Latency shows saturation anyway.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 if __name__ == "__main__":

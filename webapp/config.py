@@ -13,6 +13,13 @@ from urllib.parse import urlsplit
 
 DEFAULT_PORT = 8080
 DEFAULT_THREADS = 8
+# One process per vCPU of the 2-vCPU instances the app is sized for: a Python process serves on one core at a
+# time (the GIL), so two use both; more only add memory and context switches (README, "The web app").
+DEFAULT_PROCESSES = 2
+# Client connections the instance holds open at once, shared out between its processes. Far above what its
+# threads serve at once, so idle keep-alive connections and slow clients cannot lock others out.
+DEFAULT_CONNECTION_LIMIT = 1000
+DEFAULT_READ_TIMEOUT_S = 10.0
 DEFAULT_VERSION = "dev"
 DEFAULT_SQLITE_PATH = "./data/webapp.sqlite3"
 DEFAULT_STORE_TIMEOUT_S = 2.0
@@ -38,6 +45,13 @@ class Config:
     sqlite_path: Path
     store_timeout_s: float
     sqlite_synchronous: str = "FULL"
+    processes: int = DEFAULT_PROCESSES
+    connection_limit: int = DEFAULT_CONNECTION_LIMIT
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
+
+    @property
+    def connections_per_process(self) -> int:
+        return -(-self.connection_limit // self.processes)
 
 
 def config_from_env(env: Mapping[str, str] | None = None) -> Config:
@@ -49,8 +63,11 @@ def config_from_env(env: Mapping[str, str] | None = None) -> Config:
         version=_version(env.get("APP_VERSION", DEFAULT_VERSION)),
         mongodb_uri=_mongodb_uri(env.get("MONGODB_URI", "")),
         sqlite_path=_sqlite_path(env.get("SQLITE_PATH", DEFAULT_SQLITE_PATH)),
-        store_timeout_s=_seconds(env, "STORE_TIMEOUT_S", DEFAULT_STORE_TIMEOUT_S),
+        store_timeout_s=_seconds(env, "STORE_TIMEOUT_S", DEFAULT_STORE_TIMEOUT_S, low=0.05, high=60),
         sqlite_synchronous=_sqlite_synchronous(env.get("SQLITE_SYNCHRONOUS", "FULL")),
+        processes=_integer(env, "WEB_PROCESSES", DEFAULT_PROCESSES, low=1, high=64),
+        connection_limit=_integer(env, "WEB_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT, low=10, high=10**5),
+        read_timeout_s=_seconds(env, "WEB_READ_TIMEOUT_S", DEFAULT_READ_TIMEOUT_S, low=0.5, high=300),
     )
 
 
@@ -67,7 +84,7 @@ def _integer(env: Mapping[str, str], name: str, default: int, *, low: int, high:
     return value
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -75,8 +92,8 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(name, f"must be a number of seconds, got {raw!r}") from None
-    if not 0.05 <= value <= 60:
-        raise ConfigError(name, f"must be between 0.05 and 60 seconds, got {raw}")
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low:g} and {high:g} seconds, got {raw}")
     return value
 
 

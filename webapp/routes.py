@@ -1,4 +1,4 @@
-"""The HTTP surface (Bottle): `GET /`, `GET /health`, and JSON for every error.
+"""The HTTP surface (Bottle): `GET /` (counted), `HEAD /`, `GET /health`, and JSON for every error.
 
 Thin shell: it asks the store, hands the state to the pure view, and turns store outages into `503`.
 """
@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import bottle
 
 from webapp.negotiation import prefers_html
-from webapp.store.base import Deploy, Store, StoreUnavailable
+from webapp.store.base import Deploy, State, Store, StoreUnavailable
 from webapp.view import state_document, state_page
 
 log = logging.getLogger(__name__)
@@ -34,19 +35,28 @@ def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
         log.error("store unavailable at start, deploy record deferred to the first request: %s", error)
     version, hostname = first_start.version, first_start.hostname
 
-    @app.get("/")
-    def index() -> str:
+    def answer_state(read: Callable[[], State], failure: str) -> str:
         try:
             stamp.ensure_recorded()
-            state = store.count_call(version)
+            state = read()
         except StoreUnavailable as error:
-            log.error("GET / not counted, store unavailable (version %s): %s", version, error)
+            log.error("%s, store unavailable (version %s): %s", failure, version, error)
             return _json({"error": f"store unavailable: {error}", "status": 503}, status=503)
         _no_store()
         if prefers_html(bottle.request.get_header("Accept")):
             bottle.response.content_type = HTML
             return state_page(state, version, hostname)
         return _json(state_document(state, version, hostname))
+
+    @app.get("/")
+    def index() -> str:
+        return answer_state(lambda: store.count_call(version), "GET / not counted")
+
+    @app.route("/", method="HEAD")
+    def index_head() -> str:
+        """Only `GET /` counts: HEAD (uptime monitors) gets GET's headers from the state as it is; Bottle
+        routes HEAD to GET when no HEAD route exists, and drops the body."""
+        return answer_state(store.read_state, "HEAD /")
 
     @app.get("/health")
     def health() -> str:

@@ -1,22 +1,29 @@
-"""Serving a WSGI app with waitress, and stopping gracefully on SIGTERM or SIGINT.
+"""Serving a WSGI app with waitress on a listening socket, and stopping gracefully on SIGTERM or SIGINT.
 
 On the signal the server stops accepting connections, lets every request already received (or being
-received) finish and its response reach the client, closes idle keep-alive connections, and returns.
+received) finish and its response reach the client, closes idle keep-alive connections, waits for its worker
+threads, and only then closes its wake-up pipe: a thread finishing a response pulls that pipe, and a pipe
+closed under it would fail, or, its descriptor number reused by a file opened meanwhile, write into that file.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import create_server
+
+from webapp.channel import Channel
+from webapp.slow_clients import SlowClientCutoff
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -25,16 +32,33 @@ log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_S = 20.0
 LOOP_TIMEOUT_S = 1.0
+# waitress counts its listening socket and its wake-up pipe among the connections it limits.
+OWN_DISPATCHERS = 2
 # A thread coming back from a blocking call (the store's fsync, a network round trip) needs the GIL back;
 # with CPython's default 5 ms switch interval it waits up to 5 ms behind the request threads that are busy
 # in Python, which doubled the SQLite commit latency under load. 0.2 ms keeps it near the disk's own.
 GIL_SWITCH_INTERVAL_S = 0.0002
 
 
-def serve(app: WSGIApplication, port: int, threads: int, host: str = "0.0.0.0") -> None:
-    """Serves until SIGTERM/SIGINT, then drains in-flight requests and returns."""
+@dataclass(frozen=True)
+class ServerLimits:
+    threads: int
+    connection_limit: int  # client connections this process holds open at once
+    read_timeout_s: float  # the longest a client may take to send one request (slow_clients.py)
+
+
+def serve(app: WSGIApplication, listener: socket.socket, limits: ServerLimits) -> None:
+    """Serves on `listener` (bound and listening) until SIGTERM/SIGINT, then drains and returns."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    server: Any = create_server(app, host=host, port=port, threads=threads, ident="webapp")
+    server: Any = create_server(
+        app,
+        sockets=[listener],
+        threads=limits.threads,
+        connection_limit=limits.connection_limit + OWN_DISPATCHERS,
+        ident="webapp",
+    )
+    server.channel_class = Channel
+    cutoff = SlowClientCutoff(limits.read_timeout_s)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -43,24 +67,31 @@ def serve(app: WSGIApplication, port: int, threads: int, host: str = "0.0.0.0") 
         server.pull_trigger()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    log.info("serving on http://%s:%s with %d threads", host, server.effective_port, threads)
+    log.info(
+        "serving on http://%s:%s with %d threads",
+        server.effective_host,
+        server.effective_port,
+        limits.threads,
+    )
     try:
         while not stopping.is_set():
             wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=server._map, use_poll=True, count=1)
-        _drain(server)
+            cutoff.enforce(server._map)
+        _drain(server, cutoff)
     finally:
-        server.task_dispatcher.shutdown()
+        _stop_threads_then_close(server)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("stopped")
 
 
-def _drain(server: Any) -> None:
+def _drain(server: Any, cutoff: SlowClientCutoff) -> None:
     server.accepting = False
-    server.close()  # no new connections: the listening socket is closed
+    wasyncore.dispatcher.close(server)  # the listening socket only: the wake-up pipe stays open
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while time.monotonic() < deadline:
         wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+        cutoff.enforce(server._map)
         channels = [c for c in list(server._map.values()) if isinstance(c, HTTPChannel)]
         busy = [c for c in channels if _busy(c)]
         for channel in channels:
@@ -69,6 +100,17 @@ def _drain(server: Any) -> None:
         if not busy:
             return
     log.warning("drain timed out after %.0fs with requests still in flight", DRAIN_TIMEOUT_S)
+
+
+def _stop_threads_then_close(server: Any) -> None:
+    dispatcher = server.task_dispatcher
+    dispatcher.shutdown()
+    if dispatcher.threads:
+        log.warning(
+            "%d thread(s) still running at exit; the wake-up pipe stays open", len(dispatcher.threads)
+        )
+        return
+    wasyncore.close_all(server._map)  # what is left: the wake-up pipe, connections cut by a drain timeout
 
 
 def _busy(channel: HTTPChannel) -> bool:

@@ -2,7 +2,7 @@
 
 Each thread sends up to REQUESTS `GET /` (JSON) on one keep-alive connection and stops early at the first
 connection failure (the server was killed). Prints one JSON line: how many answers of each status, how many
-requests failed without an answer, and the highest `calls` value seen in a 200.
+requests failed without an answer, the highest `calls` value seen in a 200, and every `calls` value seen.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ def hammer(port: int, threads: int, requests: int) -> dict[str, object]:
     lock = threading.Lock()
     statuses: dict[str, int] = {}
     result = {"unanswered": 0, "max_calls": 0}
+    seen: list[int] = []
 
     def worker() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -32,7 +33,9 @@ def hammer(port: int, threads: int, requests: int) -> dict[str, object]:
             with lock:
                 statuses[str(answer.status)] = statuses.get(str(answer.status), 0) + 1
                 if answer.status == 200:
-                    result["max_calls"] = max(result["max_calls"], json.loads(body)["calls"])
+                    calls = json.loads(body)["calls"]
+                    seen.append(calls)
+                    result["max_calls"] = max(result["max_calls"], calls)
         conn.close()
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
@@ -40,7 +43,7 @@ def hammer(port: int, threads: int, requests: int) -> dict[str, object]:
         thread.start()
     for thread in pool:
         thread.join()
-    return {"statuses": statuses, **result}
+    return {"statuses": statuses, **result, "seen": seen}
 
 
 if __name__ == "__main__":

@@ -1,19 +1,27 @@
 """The one contract every adapter of the store port passes (like eventsourcing's recorder test cases).
 
-A subclass provides the `store` fixture (a fresh, empty store) and `reopen(store)` (a second store object on
-the same data, as another process or instance would see it).
+A subclass provides the `store` fixture (a fresh, empty store), `reopen(store)` (a second store object on
+the same data, as another process or instance would see it) and `environment_of(store)` (the variables with
+which `python -m webapp` in another process opens a store on the same data).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from webapp.store.base import MAX_DEPLOYS, Deploy, State, Store
 
+COUNT_CALLS = Path(__file__).with_name("count_calls.py")
+REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 26, 10, 26, 18, 123000, tzinfo=UTC)
 
 
@@ -29,6 +37,10 @@ class StoreContract:
     exact_under_threads = True
 
     def reopen(self, store: Store) -> Store:
+        raise NotImplementedError
+
+    def environment_of(self, store: Store) -> dict[str, str]:
+        """SQLITE_PATH or MONGODB_URI of `store`'s data; skips when another process cannot reach it."""
         raise NotImplementedError
 
     def test_a_new_store_is_empty(self, store: Store) -> None:
@@ -126,3 +138,38 @@ class StoreContract:
             assert store.read_state() == other.read_state()
         finally:
             other.close()
+
+    def test_stores_in_several_processes_counting_one_version_are_exact(self, store: Store) -> None:
+        """Blue and green, or the workers of one instance: one version counted at once from several processes
+        (each with several threads) on one database. Counting one version, a lost update cannot hide."""
+        processes, threads, calls = 3, 4, 40
+        env = {k: v for k, v in os.environ.items() if k not in ("SQLITE_PATH", "MONGODB_URI")}
+        env.update(self.environment_of(store), PYTHONPATH=str(REPO))
+        counters = [
+            subprocess.Popen(
+                [sys.executable, str(COUNT_CALLS), "1.0.0", str(threads), str(calls)],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(processes)
+        ]
+        try:
+            for counter in counters:
+                assert counter.stdout is not None and counter.stdout.readline() == "ready\n"
+            for counter in counters:
+                assert counter.stdin is not None
+                counter.stdin.write("go\n")
+                counter.stdin.flush()
+            seen = sorted(
+                total for counter in counters for total in json.loads(counter.communicate(timeout=120)[0])
+            )
+        finally:
+            for counter in counters:
+                counter.kill()
+                counter.wait()
+        total = processes * threads * calls
+        # Every call got a distinct total, 1..n: none lost, none doubled, none answered a stale state.
+        assert seen == list(range(1, total + 1)), f"{len(set(seen))} distinct totals, up to {seen[-1]}"
+        assert store.read_state().calls_by_version == {"1.0.0": total}

@@ -20,6 +20,10 @@ def test_defaults_follow_the_contract() -> None:
         mongodb_uri=None,
         sqlite_path=Path("./data/webapp.sqlite3"),
         store_timeout_s=2.0,
+        sqlite_synchronous="FULL",
+        processes=2,
+        connection_limit=1000,
+        read_timeout_s=10.0,
     )
 
 
@@ -33,6 +37,9 @@ def test_every_variable_is_read() -> None:
             "SQLITE_PATH": "/var/lib/webapp/db.sqlite3",
             "STORE_TIMEOUT_S": "0.5",
             "SQLITE_SYNCHRONOUS": "normal",
+            "WEB_PROCESSES": "4",
+            "WEB_CONNECTION_LIMIT": "2001",
+            "WEB_READ_TIMEOUT_S": "2.5",
         }
     )
     assert (config.port, config.threads, config.version) == (9000, 16, "1.0.42-3f2a1bc")
@@ -40,6 +47,8 @@ def test_every_variable_is_read() -> None:
     assert config.sqlite_path == Path("/var/lib/webapp/db.sqlite3")
     assert config.store_timeout_s == 0.5
     assert config.sqlite_synchronous == "NORMAL"
+    assert (config.processes, config.connection_limit, config.read_timeout_s) == (4, 2001, 2.5)
+    assert config.connections_per_process == 501, "the instance's limit shared out, rounded up"
 
 
 @pytest.mark.parametrize(
@@ -58,6 +67,11 @@ def test_every_variable_is_read() -> None:
         ("STORE_TIMEOUT_S", "soon", "number of seconds"),
         ("STORE_TIMEOUT_S", "0", "between 0.05 and 60"),
         ("SQLITE_SYNCHRONOUS", "OFF", "must be FULL or NORMAL"),
+        ("WEB_PROCESSES", "0", "between 1 and 64"),
+        ("WEB_PROCESSES", "two", "must be an integer"),
+        ("WEB_CONNECTION_LIMIT", "5", "between 10 and 100000"),
+        ("WEB_READ_TIMEOUT_S", "0.1", "between 0.5 and 300"),
+        ("WEB_READ_TIMEOUT_S", "nan", "between 0.5 and 300"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_problem(variable: str, value: str, problem: str) -> None:
@@ -73,7 +87,8 @@ def test_an_empty_mongodb_uri_means_sqlite() -> None:
 
 
 @pytest.mark.parametrize(
-    ("variable", "value"), [("PORT", "abc"), ("MONGODB_URI", "http://x"), ("WEB_THREADS", "-1")]
+    ("variable", "value"),
+    [("PORT", "abc"), ("MONGODB_URI", "http://x"), ("WEB_THREADS", "-1"), ("WEB_PROCESSES", "65")],
 )
 def test_python_m_webapp_exits_non_zero_with_one_line_naming_the_variable(variable: str, value: str) -> None:
     env = webapp_env(**{variable: value})
@@ -95,3 +110,38 @@ def test_python_m_webapp_exits_non_zero_when_the_sqlite_file_cannot_be_opened(tm
     )
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith("error: SQLITE_PATH: cannot open SQLite database")
+
+
+def test_a_connection_limit_beyond_the_open_file_limit_exits_2_naming_the_variable(tmp_path: Path) -> None:
+    import resource
+
+    def low_file_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    env = webapp_env(PORT=0, SQLITE_PATH=tmp_path / "db.sqlite3", WEB_CONNECTION_LIMIT=5000)
+    done = subprocess.run(
+        [sys.executable, "-m", "webapp"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=low_file_limit,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: WEB_CONNECTION_LIMIT: 2500 connections per process need ")
+    assert "hard limit is 256 (ulimit -n)" in done.stderr
+
+
+def test_python_m_webapp_exits_1_naming_port_when_the_port_is_taken(tmp_path: Path) -> None:
+    import socket
+
+    with socket.create_server(("0.0.0.0", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = webapp_env(PORT=port, SQLITE_PATH=tmp_path / "db.sqlite3")
+        done = subprocess.run(
+            [sys.executable, "-m", "webapp"], cwd=REPO, env=env, capture_output=True, text=True, timeout=30
+        )
+    assert done.returncode == 1
+    expected = f"error: PORT: cannot listen on 0.0.0.0:{port}: Address already in use"
+    assert done.stderr.splitlines()[-1] == expected

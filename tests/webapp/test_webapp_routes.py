@@ -22,9 +22,10 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 def call(
-    app: Any, path: str = "/", method: str = "GET", accept: str | None = None
+    app: Any, path: str = "/", method: str = "GET", accept: str | None = None, **environ_extra: str
 ) -> tuple[int, dict[str, str], str]:
     environ: dict[str, Any] = {"REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.errors": io.StringIO()}
+    environ.update(environ_extra)
     if accept is not None:
         environ["HTTP_ACCEPT"] = accept
     setup_testing_defaults(environ)
@@ -102,6 +103,32 @@ def test_health_answers_ok_and_never_counts(app: Any, store: MemoryStore) -> Non
     assert store.read_state().calls == 0
 
 
+
+@pytest.mark.parametrize("accept", [None, BROWSER])
+def test_head_root_answers_like_get_without_counting(
+    app: Any, store: MemoryStore, accept: str | None
+) -> None:
+    """Uptime monitors probe with HEAD; Bottle would route it to GET and count every probe."""
+    call(app)
+    _, get_headers, _ = call(app, accept=accept)
+    for _ in range(3):
+        status, headers, body = call(app, method="HEAD", accept=accept)
+        assert (status, body) == (200, "")
+        assert headers["content-type"] == get_headers["content-type"]
+        assert headers["cache-control"] == "no-store"
+    assert store.read_state().calls == 2
+    assert json.loads(call(app)[2])["calls"] == 3
+
+
+def test_head_root_answers_503_while_the_store_is_down() -> None:
+    store = DownStore()
+    app = make_app(store, FIRST_START)
+    assert call(app, method="HEAD")[:3:2] == (503, "")
+    store.up = True
+    assert call(app, method="HEAD")[0] == 200
+    assert store.read_state().calls == 0
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [("GET", "/nope", 404), ("GET", "/health/", 404), ("POST", "/", 405), ("DELETE", "/health", 405)],
@@ -115,8 +142,8 @@ def test_errors_are_json(app: Any, method: str, path: str, status: int) -> None:
     assert "<" not in body
 
 
-def test_a_405_names_the_allowed_method(app: Any) -> None:
-    assert call(app, "/", method="PUT")[1]["allow"] == "GET"
+def test_a_405_names_the_allowed_methods(app: Any) -> None:
+    assert call(app, "/", method="PUT")[1]["allow"] == "GET,HEAD"
 
 
 def test_an_unexpected_failure_is_a_json_500_and_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -170,3 +197,36 @@ def test_access_log_writes_one_line_per_request(app: Any, caplog: pytest.LogCapt
     assert len(lines) == 2
     assert '"GET /health HTTP/1.0" 200 ' in lines[0]
     assert '"GET /missing HTTP/1.0" 404 ' in lines[1]
+
+
+FORGED = '1999-01-01 00:00:00,000 INFO webapp.access 10.0.0.9 "GET /admin HTTP/1.1" 200 2 0.1ms'
+
+
+def access_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "webapp.access"]
+
+
+def test_access_log_shows_the_target_as_sent_so_a_request_cannot_forge_a_line(
+    app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="webapp.access")
+    # waitress hands the app the decoded path (PATH_INFO) and the target as sent (REQUEST_URI).
+    sent = "/x%0a" + FORGED.replace(" ", "%20")
+    call(with_access_log(app), "/x\n" + FORGED, REQUEST_URI=sent)
+    (line,) = access_lines(caplog)
+    assert "\n" not in line
+    assert '"GET ' + sent.replace('"', '\\"') + ' HTTP/1.0" 404 ' in line
+
+
+def test_access_log_escapes_control_characters_quotes_and_non_ascii(
+    app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="webapp.access")
+    logged = with_access_log(app)
+    call(logged, "/ignored", REQUEST_URI='/a\x1b[2J"b\\\x7f\xe9\r')  # raw bytes, as waitress passes them
+    call(logged, "/x\n\xe9 y")  # a server without REQUEST_URI: the decoded path is encoded back
+    first, second = access_lines(caplog)
+    assert r'"GET /a\x1b[2J\"b\\\x7f\xe9\x0d HTTP/1.0" 404 ' in first
+    assert '"GET /x%0A%E9%20y HTTP/1.0" 404 ' in second
+    for line in (first, second):
+        assert line.isascii() and line.isprintable()

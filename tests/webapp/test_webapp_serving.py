@@ -176,3 +176,18 @@ def test_runs_with_the_default_sqlite_path_relative_to_the_working_directory(tmp
         assert (tmp_path / "data" / "webapp.sqlite3").is_file()
     finally:
         assert server.stop() == 0
+
+
+def test_a_request_cannot_forge_an_access_log_line(tmp_path: Path, db: Path, servers: list) -> None:
+    server = start_webapp(tmp_path, version="1.0.0", sqlite_path=db)
+    servers.append(server)
+    forged = '1999-01-01 00:00:00,000 INFO webapp.access 10.0.0.9 "GET /admin HTTP/1.1" 200 2 0.1ms'
+    target = "/x%0a" + forged.replace(" ", "%20")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 404 ")
+    assert server.stop() == 0
+    lines = server.log().splitlines()
+    assert not [line for line in lines if line.startswith(forged[:30])], "a forged line reached the log"
+    (logged,) = [line for line in lines if "/x%0a" in line]
+    assert '"GET ' + target.replace('"', '\\"') + ' HTTP/1.1" 404 ' in logged

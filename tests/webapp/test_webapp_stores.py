@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import mongomock
 import pymongo
@@ -32,6 +35,10 @@ class TestSqliteStore(StoreContract):
         assert isinstance(store, SqliteStore)
         return SqliteStore.open(store._path, timeout_s=5)
 
+    def environment_of(self, store: Store) -> dict[str, str]:
+        assert isinstance(store, SqliteStore)
+        return {"SQLITE_PATH": str(store._path), "STORE_TIMEOUT_S": "10"}
+
 
 class TestMongoStore(StoreContract):
     """Against the MongoDB at MONGODB_URI when it is set, else against mongomock."""
@@ -54,9 +61,22 @@ class TestMongoStore(StoreContract):
         assert isinstance(store, MongoStore)
         return MongoStore(self._client[store._database.name])
 
+    def environment_of(self, store: Store) -> dict[str, str]:
+        assert isinstance(store, MongoStore)
+        uri = os.environ.get("MONGODB_URI")
+        if not uri:
+            pytest.skip(
+                "mongomock's database lives inside one process: this case runs against a real MongoDB "
+                "(MONGODB_URI, as CircleCI's mongo:7 service)"
+            )
+        return {"MONGODB_URI": urlunsplit(urlsplit(uri)._replace(path=f"/{store._database.name}"))}
+
 
 class TestMemoryStore(StoreContract):
     durable = False
+
+    def environment_of(self, store: Store) -> dict[str, str]:
+        pytest.skip("this adapter keeps its state in one process by design")
 
     @pytest.fixture
     def store(self) -> Store:
@@ -189,3 +209,75 @@ def test_mongo_keys_hold_no_dots_or_dollars_and_decode_back(label: str) -> None:
     key = encode_key(label)
     assert "." not in key and "$" not in key
     assert decode_key(key) == label
+
+
+def test_sqlite_store_waits_while_another_writer_holds_the_lock(tmp_path: Path) -> None:
+    """Blue and green (or two workers) on one file: a call that finds the write lock taken waits for it."""
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=5)
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO calls_by_version (version, calls) VALUES ('green', 7)")
+    releasing = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    releasing.start()
+    try:
+        assert store.count_call("blue").calls_by_version == {"green": 7, "blue": 1}
+    finally:
+        releasing.join()
+        other.close()
+        store.close()
+
+
+def test_sqlite_store_unavailable_when_the_lock_stays_taken_past_the_timeout(tmp_path: Path) -> None:
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=0.3)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable, match="database is locked"):
+            store.count_call("blue")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert store.count_call("blue").calls == 1, "nothing was counted while the lock was taken"
+    store.close()
+
+
+def test_sqlite_full_answers_only_after_syncing_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FULL syncs the write-ahead log after the commit (outside the write lock), before the answer."""
+    db = tmp_path / "webapp.sqlite3"
+    synced: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", fdatasync)
+    full = SqliteStore.open(db, timeout_s=5)
+    assert full.count_call("1.0.0").calls == 1
+    assert synced == [os.stat(f"{db}-wal").st_ino], "the log was synced once, before the answer"
+    full.close()
+    normal = SqliteStore.open(db, timeout_s=5, synchronous="NORMAL")
+    assert normal.count_call("1.0.0").calls == 2
+    assert len(synced) == 1, "NORMAL does not sync"
+    normal.close()
+
+
+def test_sqlite_a_failed_log_sync_answers_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqliteStore.open(tmp_path / "webapp.sqlite3", timeout_s=5)
+    store.count_call("1.0.0")
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", failing)
+    with pytest.raises(StoreUnavailable, match="cannot count a call: log sync: Input/output error"):
+        store.count_call("1.0.0")
+    monkeypatch.undo()
+    assert store.count_call("1.0.0").calls == 3, "the next call counts again (the failed one was committed)"
+    store.close()

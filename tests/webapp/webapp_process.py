@@ -70,14 +70,55 @@ class WebappProcess:
         return self.proc.wait(timeout)
 
     def kill(self) -> None:
+        """SIGKILL the supervisor; its workers get SIGTERM from the kernel and are waited for."""
+        workers = self.workers()
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(10)
+        wait_gone(workers)
+
+    def workers(self) -> list[int]:
+        """The pids of the supervisor's worker processes now."""
+        return children(self.proc.pid)
 
 
-def webapp_env(**settings: str | int | Path | None) -> dict[str, str]:
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat is not None and stat[1] == str(pid) and stat[0] != "Z":
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name: state, ppid, ..."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def wait_gone(pids: list[int], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while any(alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"processes {[p for p in pids if alive(p)]} still running after {timeout}s")
+        time.sleep(0.05)
+
+
+def webapp_env(**settings: str | int | float | Path | None) -> dict[str, str]:
     env = {
-        k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "SQLITE_PATH", "APP_VERSION", "PORT")
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MONGODB_URI", "SQLITE_PATH", "APP_VERSION", "PORT") and not k.startswith("WEB_")
     }
     env["PYTHONUNBUFFERED"] = "1"
     env.update({k: str(v) for k, v in settings.items() if v is not None})
@@ -91,22 +132,33 @@ def start_webapp(
     sqlite_path: Path | None = None,
     mongodb_uri: str | None = None,
     threads: int = 8,
+    processes: int | None = None,
     store_timeout_s: float | None = None,
     wait: bool = True,
+    command: tuple[str, ...] = (),
+    **settings: str | int | float,
 ) -> WebappProcess:
+    """`python -m webapp` (after `command`, e.g. a privilege wrapper) with these settings; `settings` are more
+    environment variables (WEB_READ_TIMEOUT_S=1, ...)."""
     port = free_port()
     env = webapp_env(
         PORT=port,
         APP_VERSION=version,
         WEB_THREADS=threads,
+        WEB_PROCESSES=processes,
         SQLITE_PATH=sqlite_path,
         MONGODB_URI=mongodb_uri,
         STORE_TIMEOUT_S=store_timeout_s,
+        **settings,
     )
     log_path = log_dir / f"webapp-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "webapp"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+            [*command, sys.executable, "-m", "webapp"],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     server = WebappProcess(proc, port, log_path)
     if wait:

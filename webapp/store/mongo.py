@@ -45,7 +45,8 @@ class MongoStore:
 
     @classmethod
     def connect(cls, uri: str, timeout_s: float) -> MongoStore:
-        """A store on the database named in the URI (else `deliverypipeline`); connects lazily."""
+        """A store on the database named in the URI (else `deliverypipeline`); connects on first use, so the
+        supervisor can create it and fork its workers (pymongo's advice for pre-fork servers)."""
         timeout_ms = int(timeout_s * 1000)
         client: pymongo.MongoClient[Document] = pymongo.MongoClient(
             uri,
@@ -54,6 +55,7 @@ class MongoStore:
             socketTimeoutMS=timeout_ms,
             tz_aware=True,
             appname="deliverypipeline-webapp",
+            connect=False,  # no connection or monitor thread before the first operation: safe to fork
         )
         return cls(client.get_default_database(default=DEFAULT_DATABASE), close=client.close)
 
