@@ -42,7 +42,7 @@ class Config:
 
     @property
     def smoke_interval_s(self) -> int:
-        """Seconds between smoke checks: room for several runs of consecutive passes in SMOKE_WINDOW_S,
+        """Seconds between smoke rounds: room for several rounds of consecutive passes in SMOKE_WINDOW_S,
         and never slower than POLL_INTERVAL_S."""
         return max(1, min(self.poll_interval_s, self.smoke_window_s // 10))
 

@@ -93,7 +93,6 @@ class Deployment:
     update_request_id: str | None = None  # its RequestId, when its answer arrived
     update_requests: int = 0  # UpdateEnvironment calls that may have taken effect
     preprod_ready_at: datetime | None = None  # first seen Ready on the new label (health grace starts)
-    smoke_passes: int = 0  # consecutive smoke-test passes
     verify_failures: int = 0  # consecutive failed direct checks of the new production environment
     swap_requested_at: datetime | None = None
     swap_back: SwapBack | None = None
