@@ -248,12 +248,18 @@ def rollback_deployment(deployment_id: str) -> Response:
 
 @app.on_sqs_message(queue=RECONCILE_QUEUE, batch_size=1)
 def reconcile_tick(event: SQSEvent) -> None:
-    from controller import runtime, tick, tick_queue
+    """A tick the controller queued for a deployment, or one of Beanstalk's events (EventBridge delivers
+    them to the same queue), which wakes the deployment holding the lease."""
+    from controller import beanstalk_events, runtime, tick, tick_queue, wake
 
     rt = runtime.current()
     for record in event:
         message = tick_queue.parse(record.body)
-        if message is None:
-            logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])
+        if message is not None:
+            tick.run(message, rt)
             continue
-        tick.run(message, rt)
+        news = beanstalk_events.parse(record.body)
+        if news is not None:
+            wake.run(news, rt)
+            continue
+        logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])

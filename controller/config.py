@@ -41,6 +41,13 @@ class Config:
         return min(900, 8 * self.poll_interval_s)
 
     @property
+    def safety_poll_s(self) -> int:
+        """A wait for something Beanstalk announces on EventBridge (an update ending, health changing) is
+        woken by the event; it still looks every 40x POLL_INTERVAL_S (600 s by default, at most SQS's
+        900 s) in case the event was lost: a safety net, like a controller's periodic resync."""
+        return min(900, 40 * self.poll_interval_s)
+
+    @property
     def smoke_interval_s(self) -> int:
         """Seconds between smoke rounds: room for several rounds of consecutive passes in SMOKE_WINDOW_S,
         and never slower than POLL_INTERVAL_S."""

@@ -60,6 +60,17 @@ def reconcile(d: Deployment, observed: Observed, now: datetime, config: Config) 
     return _STEPS[step.name](d, observed, now, config)
 
 
+def woken_by(d: Deployment, environment: str) -> bool:
+    """Whether Beanstalk's news about `environment` can move this deployment now: it waits for the
+    environments to be Ready, or for its update to end on pre-production."""
+    step = d.current_step
+    if d.status is not Status.RUNNING or d.swap_back is not None or step is None:
+        return False
+    if step.name is StepName.DEPLOY_PREPROD:
+        return True
+    return step.name is StepName.WAIT_READY and environment == d.preprod_env
+
+
 def lease_lost(d: Deployment, now: datetime) -> Deployment:
     """The lease expired and another deployment took it: this one stops where it is."""
     return fail(d, now, "the application's lease expired and was taken by another deployment").deployment

@@ -44,6 +44,7 @@ def test_notifications_during_a_deployment_wait_and_only_the_newest_runs(world: 
 
 
 def test_a_crashed_deployment_cannot_wedge_the_application_its_lease_expires(world: World) -> None:
+    world.be.set_event_delivery(drop=1.0)  # no Beanstalk event comes to wake it either
     crashed = _post(world, "1.0.42")
     world.deliver(world.queue.pop_next())  # type: ignore[arg-type]
     lost = list(
