@@ -136,11 +136,17 @@ def create_deployment() -> Response:
         return _error(parsed.status, parsed.message)
 
     from controller import records, runtime
-    from controller.model import Status, new_deployment
+    from controller.model import Promotion, Status, new_deployment
 
     rt = runtime.current()
     d = new_deployment(
-        rt.config.eb_application, parsed.image, parsed.tag, parsed.commit, parsed.build_url, rt.clock()
+        rt.config.eb_application,
+        parsed.image,
+        parsed.tag,
+        parsed.commit,
+        parsed.build_url,
+        rt.clock(),
+        Promotion(parsed.promotion),
     )
     try:
         created = rt.store.create(d)
@@ -163,6 +169,7 @@ def create_deployment() -> Response:
         "id": created.id,
         "status": created.status.value,
         "version_label": created.version_label,
+        "promotion": created.promotion.value,
         "links": {"self": f"/deployments/{created.id}"},
     }
     return _json(202, view, {"Location": f"/deployments/{created.id}"})
@@ -239,6 +246,40 @@ def rollback_deployment(deployment_id: str) -> Response:
     except Exception as error:
         return _aws_failure(error)
     if isinstance(outcome, rollback.Refused):
+        return _error(outcome.status, outcome.reason)
+    return _json(202, records.to_view(outcome))
+
+
+@app.route("/deployments/{deployment_id}/promote", methods=["POST"], content_types=["application/json"])
+def promote_deployment(deployment_id: str) -> Response:
+    """A deployment awaiting promotion goes on to the swap (202), else 409."""
+    from controller import interventions
+
+    return _intervene(deployment_id, interventions.promote)
+
+
+@app.route("/deployments/{deployment_id}/abort", methods=["POST"], content_types=["application/json"])
+def abort_deployment(deployment_id: str) -> Response:
+    """A deployment queued, running before the swap or awaiting promotion ends failed (202), else 409."""
+    from controller import interventions
+
+    return _intervene(deployment_id, interventions.abort)
+
+
+def _intervene(deployment_id: str, request: Any) -> Response:
+    denied = _signed_body()
+    if isinstance(denied, Response):
+        return denied
+    from controller import interventions, records, runtime
+    from controller.model import is_deployment_id
+
+    if not is_deployment_id(deployment_id):
+        return _unknown(deployment_id)
+    try:
+        outcome = request(deployment_id, runtime.current())
+    except Exception as error:
+        return _aws_failure(error)
+    if isinstance(outcome, interventions.Refused):
         return _error(outcome.status, outcome.reason)
     return _json(202, records.to_view(outcome))
 

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from controller.config import Config
 from controller.decide_swap import start_swap_back
-from controller.decision import Decision, advance, elapsed, fail, health_problem, note, require, skip, wait
+from controller.decision import Decision, advance, elapsed, fail, health_problem, note, require, wait
 from controller.model import Deployment, StepName
 from controller.observation import Need, Observed
 
@@ -60,10 +60,6 @@ def smoke_test(d: Deployment, observed: Observed, now: datetime, config: Config)
     return wait(note(d, now, StepName.SMOKE_TEST, detail), config.smoke_interval_s)
 
 
-def promote(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
-    return skip(d, now, StepName.PROMOTE, "automatic promotion")
-
-
 def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
     direct = require(observed.direct, Need.DIRECT)
     public = require(observed.public, Need.PUBLIC)
@@ -90,7 +86,3 @@ def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
         detail = f"{d.preprod_env} answers {label}; waiting for the production name (DNS): {public_problem}"
     remaining = config.verify_window_s - waited
     return wait(note(counted, now, StepName.VERIFY, detail), max(1, min(config.poll_interval_s, remaining)))
-
-
-def bake(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
-    return skip(d, now, StepName.BAKE, "no bake (BAKE_S=0)")

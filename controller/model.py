@@ -13,6 +13,7 @@ from enum import StrEnum
 class Status(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    AWAITING_PROMOTION = "awaiting_promotion"  # held after the smoke test until promoted, aborted or expired
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SUPERSEDED = "superseded"
@@ -20,6 +21,12 @@ class Status(StrEnum):
 
 
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.SUPERSEDED, Status.ROLLED_BACK})
+HOLDING_LEASE = frozenset({Status.RUNNING, Status.AWAITING_PROMOTION})
+
+
+class Promotion(StrEnum):
+    AUTO = "auto"  # the swap follows a passed smoke test at once
+    MANUAL = "manual"  # held in awaiting_promotion until POST /deployments/{id}/promote
 
 
 class StepName(StrEnum):
@@ -41,7 +48,7 @@ class StepStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    SKIPPED = "skipped"  # does not apply to this deployment (automatic promotion, no bake)
+    SKIPPED = "skipped"  # does not apply to this deployment (automatic promotion, BAKE_S=0)
     ROLLED_BACK = "rolled_back"  # the swap, undone after a failure in production
 
 
@@ -78,6 +85,7 @@ class Deployment:
     updated_at: datetime
     commit: str | None = None
     build_url: str | None = None
+    promotion: Promotion = Promotion.AUTO
     status: Status = Status.QUEUED
     steps: tuple[Step, ...] = tuple(Step(name) for name in STEP_ORDER)
     preprod_env: str | None = None
@@ -94,6 +102,9 @@ class Deployment:
     update_requests: int = 0  # UpdateEnvironment calls that may have taken effect
     preprod_ready_at: datetime | None = None  # first seen Ready on the new label (health grace starts)
     verify_failures: int = 0  # consecutive failed direct checks of the new production environment
+    promoted_at: datetime | None = None  # POST .../promote accepted (manual promotion)
+    abort_requested_at: datetime | None = None  # POST .../abort accepted: the next tick ends it failed
+    bake_failures: int = 0  # consecutive checks that found production degraded during the bake
     swap_requested_at: datetime | None = None
     swap_back: SwapBack | None = None
     chain: str | None = None  # the tick chain that drives this deployment since it took the lease
@@ -102,6 +113,10 @@ class Deployment:
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def holds_lease(self) -> bool:
+        return self.status in HOLDING_LEASE
 
     @property
     def current_step(self) -> Step | None:
@@ -130,7 +145,13 @@ def is_deployment_id(text: str) -> bool:
 
 
 def new_deployment(
-    application: str, image: str, tag: str, commit: str | None, build_url: str | None, now: datetime
+    application: str,
+    image: str,
+    tag: str,
+    commit: str | None,
+    build_url: str | None,
+    now: datetime,
+    promotion: Promotion = Promotion.AUTO,
 ) -> Deployment:
     return Deployment(
         id=deployment_id(image, tag),
@@ -142,6 +163,7 @@ def new_deployment(
         updated_at=now,
         commit=commit,
         build_url=build_url,
+        promotion=promotion,
     )
 
 

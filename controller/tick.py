@@ -18,7 +18,8 @@ a queued deployment takes the lease, its record keeps that chain, and ticks of a
 from a finishing deployment, a repeated POST, the polls while it waited) stop there: one chain drives a
 running deployment, so extra messages do not multiply into extra polling. A redelivered message carries
 its chain and is handled as usual. A Beanstalk event wakes the deployment (`wake`): a tick that takes the
-deployment over with a chain of its own only when it moves it on.
+deployment over with a chain of its own only when it moves it on; a promote or abort request does the same
+(interventions.py).
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ class _Tick:
         if self.d == self.saved and lease is None:
             self.unlogged.clear()
             return True
-        if lease is None and self.d.status is Status.RUNNING:
+        if lease is None and self.d.holds_lease:
             lease = LeaseChange(LeaseKind.RENEW)
         now = self.rt.clock()
         try:
