@@ -135,41 +135,41 @@ def create_deployment() -> Response:
     if isinstance(parsed, notification.Rejection):
         return _error(parsed.status, parsed.message)
 
-    from controller import records, runtime
-    from controller.model import Promotion, Status, new_deployment
+    from controller import intake, records, runtime
+    from controller.model import Status
 
     rt = runtime.current()
-    d = new_deployment(
-        rt.config.eb_application,
-        parsed.image,
-        parsed.tag,
-        parsed.commit,
-        parsed.build_url,
-        rt.clock(),
-        Promotion(parsed.promotion),
-    )
     try:
-        created = rt.store.create(d)
-        if created is None:
-            existing = rt.store.get(d.id)
-            assert existing is not None
+        taken = intake.take(parsed, rt)
+        if isinstance(taken, str):
+            return _error(409, taken)
+        if not taken.created:
+            existing = taken.deployment
             if existing.status is Status.QUEUED:  # heal a notification whose first tick was never queued
                 rt.enqueue(existing.id, 0)
             return _json(200, records.to_view(existing))
     except Exception as error:
         return _aws_failure(error)
+    created = taken.deployment
     try:
         rt.enqueue(created.id, 0)
     except Exception as error:
         return _unscheduled(created, error)
     logline.emit(
-        "deployment", deployment_id=created.id, status=created.status.value, image=d.image, tag=d.tag
+        "deployment",
+        deployment_id=created.id,
+        status=created.status.value,
+        image=created.image,
+        tag=created.tag,
+        attempt=created.attempt,
+        promotion=created.promotion.value,
     )
     view = {
         "id": created.id,
         "status": created.status.value,
         "version_label": created.version_label,
         "promotion": created.promotion.value,
+        "attempt": created.attempt,
         "links": {"self": f"/deployments/{created.id}"},
     }
     return _json(202, view, {"Location": f"/deployments/{created.id}"})

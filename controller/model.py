@@ -86,6 +86,7 @@ class Deployment:
     commit: str | None = None
     build_url: str | None = None
     promotion: Promotion = Promotion.AUTO
+    attempt: int = 1  # 1, then 2, 3... for each redeploy of the same image and tag
     status: Status = Status.QUEUED
     steps: tuple[Step, ...] = tuple(Step(name) for name in STEP_ORDER)
     preprod_env: str | None = None
@@ -134,9 +135,12 @@ class Deployment:
 ID_PATTERN = re.compile(r"d-[0-9a-f]{16}")
 
 
-def deployment_id(image: str, tag: str) -> str:
-    """Deterministic id: the same image and tag always name the same deployment (idempotent POST)."""
-    return "d-" + hashlib.sha256(f"{image}:{tag}".encode()).hexdigest()[:16]
+def deployment_id(image: str, tag: str, attempt: int = 1) -> str:
+    """Deterministic id: the same image, tag and attempt always name the same deployment, so a POST sent
+    twice finds the deployment the first one made. Attempt 1 is the first deployment of an image and tag,
+    attempt n its (n-1)th redeploy."""
+    name = f"{image}:{tag}" if attempt == 1 else f"{image}:{tag}#{attempt}"
+    return "d-" + hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
 def is_deployment_id(text: str) -> bool:
@@ -152,9 +156,10 @@ def new_deployment(
     build_url: str | None,
     now: datetime,
     promotion: Promotion = Promotion.AUTO,
+    attempt: int = 1,
 ) -> Deployment:
     return Deployment(
-        id=deployment_id(image, tag),
+        id=deployment_id(image, tag, attempt),
         application=application,
         image=image,
         tag=tag,
@@ -164,6 +169,7 @@ def new_deployment(
         commit=commit,
         build_url=build_url,
         promotion=promotion,
+        attempt=attempt,
     )
 
 

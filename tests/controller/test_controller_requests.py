@@ -54,6 +54,11 @@ BAD_BODIES = {
         json.dumps({"image": IMAGE, "tag": TAG, "promotion": "later"}).encode(),
         "promotion must be 'auto' or 'manual'",
     ),
+    "redeploy not a boolean": (
+        400,
+        json.dumps({"image": IMAGE, "tag": TAG, "redeploy": "yes"}).encode(),
+        "redeploy must be true or false",
+    ),
     "tag with a trailing newline": (
         400,
         json.dumps({"image": IMAGE, "tag": TAG + "\n"}).encode(),
