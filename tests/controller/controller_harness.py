@@ -343,10 +343,13 @@ class World:
     def drain(self, max_ticks: int = 500) -> int:
         return sum(1 for _ in self.run(max_ticks))
 
-    def next_message(self) -> Message | None:
+    def next_message(self, horizon_s: float | None = None) -> Message | None:
         """The next message in due order with the clock at its due time, once Beanstalk has done what
-        falls due before it (and its events have arrived)."""
+        falls due before it (and its events have arrived); None when none is due within `horizon_s`."""
         self.beanstalk_until_next_message()
+        head = self.queue.head_due()
+        if head is not None and horizon_s is not None and (head - self.clock.now).total_seconds() > horizon_s:
+            return None
         message = self.queue.pop_next()
         if message is not None and message.due > self.clock.now:
             self.clock.now = message.due
@@ -384,10 +387,11 @@ class World:
         moments += [due for due, _ in self.be.outbox.pending]
         return min((m for m in moments if m > self.clock.now), default=None)
 
-    def deliver_forever(self, stop: threading.Event) -> None:
-        """The event source mapping on a thread: deliver ticks as they come, in simulated time."""
+    def deliver_forever(self, stop: threading.Event, horizon_s: float | None = None) -> None:
+        """The event source mapping on a thread: deliver ticks as they come, in simulated time (a tick due
+        more than `horizon_s` ahead waits: time does not run on while a person is to act)."""
         while not stop.is_set():
-            message = self.next_message()
+            message = self.next_message(horizon_s)
             if message is None:
                 time.sleep(0.01)
                 continue
