@@ -95,6 +95,8 @@ class _Tick:
         self.fetched: set[Need] = set()
         self.unlogged: list[tuple[Deployment, Deployment]] = []
         self.waking = wakes  # a wake that has not taken the deployment over (yet)
+        self.released = False  # this tick gave the lease up, and so learnt ...
+        self.waiting: str | None = None  # ... the newest notification waiting for it
 
     def run(self) -> Next:
         try:
@@ -181,10 +183,13 @@ class _Tick:
         if lease is None and self.d.holds_lease:
             lease = LeaseChange(LeaseKind.RENEW)
         now = self.rt.clock()
+        ours = dataclasses.replace(self.d, record_version=self.saved.record_version)
         try:
-            self.saved = self.d = self.rt.store.save(
-                dataclasses.replace(self.d, record_version=self.saved.record_version), now, lease
-            )
+            if lease is not None and lease.kind is LeaseKind.RELEASE:
+                self.saved, self.waiting = self.rt.store.release(ours, now, lease.succeeded)
+                self.d, self.released = self.saved, True
+            else:
+                self.saved = self.d = self.rt.store.save(ours, now, lease)
         except StaleRecord:
             logline.emit("tick_superseded", deployment_id=self.d.id, reason="record changed by another tick")
             return False
@@ -235,9 +240,10 @@ class _Tick:
 
     def _wake_next(self) -> None:
         """A finished deployment hands over at once to the newest waiting notification, if any (it also
-        polls by itself, so a failure here only delays it)."""
+        polls by itself, so a failure here only delays it). Releasing the lease told who that is; a
+        deployment that never held it reads the lease."""
         try:
-            newest = self.rt.store.lease(self.d.application).newest_id
+            newest = self.waiting if self.released else self.rt.store.lease(self.d.application).newest_id
             if newest is not None and newest != self.d.id:
                 self.rt.enqueue(newest, 0)
         except Exception as error:
