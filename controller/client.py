@@ -109,13 +109,15 @@ def wait(
     interval_s: float,
     out: TextIO,
     until_held: bool = False,
+    seen: dict[str, Any] | None = None,
 ) -> int:
     """Print every step change (its status: running, succeeded, skipped, failed, rolled_back; or what a
     running step is waiting for) and every status change until the deployment finishes (or, with
-    `until_held`, awaits promotion); 0 when it succeeded (or is held)."""
+    `until_held`, awaits promotion); 0 when it succeeded (or is held). `seen`: the deployment as already
+    shown, whose steps and status are not printed again."""
     deadline = time.monotonic() + timeout_s
-    printed: dict[str, tuple[str, str]] = {}
-    status = ""
+    printed = {s["name"]: (s["status"], s.get("detail") or "") for s in (seen or {}).get("steps", [])}
+    status = str((seen or {}).get("status", ""))
     while True:
         _, view = pipeline.call("GET", f"/deployments/{deployment_id}")
         for step in view.get("steps", []):
@@ -178,7 +180,7 @@ def promote(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
     print(f"deployment {view['id']} promoted: {view['status']}, on to the swap", file=out, flush=True)
     if not args.wait:
         return 0
-    return wait(pipeline, args.id, args.timeout, args.interval, out)
+    return wait(pipeline, args.id, args.timeout, args.interval, out, seen=view)
 
 
 def abort(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
