@@ -233,21 +233,10 @@ def get_deployment(deployment_id: str) -> Response:
 
 @app.route("/deployments/{deployment_id}/rollback", methods=["POST"], content_types=["application/json"])
 def rollback_deployment(deployment_id: str) -> Response:
-    denied = _signed_body()
-    if isinstance(denied, Response):
-        return denied
-    from controller import records, rollback, runtime
-    from controller.model import is_deployment_id
+    """The latest succeeded deployment's CNAMEs swap back (202), else 409 with the reason."""
+    from controller import rollback
 
-    if not is_deployment_id(deployment_id):
-        return _unknown(deployment_id)
-    try:
-        outcome = rollback.run(deployment_id, runtime.current())
-    except Exception as error:
-        return _aws_failure(error)
-    if isinstance(outcome, rollback.Refused):
-        return _error(outcome.status, outcome.reason)
-    return _json(202, records.to_view(outcome))
+    return _intervene(deployment_id, rollback.run)
 
 
 @app.route("/deployments/{deployment_id}/promote", methods=["POST"], content_types=["application/json"])
@@ -267,10 +256,12 @@ def abort_deployment(deployment_id: str) -> Response:
 
 
 def _intervene(deployment_id: str, request: Any) -> Response:
+    """A signed request about one deployment (rollback, promote, abort): `request(id, runtime)` answers the
+    deployment it changed (202) or why it refused (rollback.Refused: its status and reason)."""
     denied = _signed_body()
     if isinstance(denied, Response):
         return denied
-    from controller import interventions, records, runtime
+    from controller import records, rollback, runtime
     from controller.model import is_deployment_id
 
     if not is_deployment_id(deployment_id):
@@ -279,7 +270,7 @@ def _intervene(deployment_id: str, request: Any) -> Response:
         outcome = request(deployment_id, runtime.current())
     except Exception as error:
         return _aws_failure(error)
-    if isinstance(outcome, interventions.Refused):
+    if isinstance(outcome, rollback.Refused):
         return _error(outcome.status, outcome.reason)
     return _json(202, records.to_view(outcome))
 

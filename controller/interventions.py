@@ -14,11 +14,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from controller import aws_errors, decide_promotion, logline
 from controller.model import Deployment
+from controller.rollback import Refused
 from controller.runtime import Runtime
 from controller.store import LeaseChange, LeaseKind, LeaseLost, StaleRecord
 from controller.tick_queue import new_chain
@@ -26,12 +26,6 @@ from controller.tick_queue import new_chain
 ATTEMPTS = 3  # decisions in a row that lose to a tick saving the same deployment before giving up
 
 Decide = Callable[[Deployment, datetime], "Deployment | str"]
-
-
-@dataclass(frozen=True)
-class Refused:
-    status: int
-    reason: str
 
 
 def promote(deployment_id: str, rt: Runtime) -> Deployment | Refused:

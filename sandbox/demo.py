@@ -176,11 +176,7 @@ class Demo:
         with Background(self.production) as tally:
             code = self._client(["promote", deployment_id, "--wait", "--timeout", str(CLIENT_TIMEOUT_S)])
         seconds = time.monotonic() - started
-        status = "unknown"
-        try:
-            status = str(self._status(deployment_id).get("status"))
-        except PipelineError as error:
-            self._say(f"   {error}")
+        status = self._status_now(deployment_id)
         version = self._production_version()
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the promotion: {_traffic(tally)}")
@@ -210,11 +206,7 @@ class Demo:
             code = self._client(["rollback", deployment_id])
             version = self._wait_for_production(back_to) if code == 0 else self._production_version()
         seconds = time.monotonic() - started
-        status = "unknown"
-        try:
-            status = str(self._status(deployment_id).get("status"))
-        except PipelineError as error:
-            self._say(f"   {error}")
+        status = self._status_now(deployment_id)
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the rollback: {_traffic(tally)}")
         self.rows.append(
@@ -228,6 +220,14 @@ class Demo:
                 expected=code == 0 and version == back_to and not tally.failures,
             )
         )
+
+    def _status_now(self, deployment_id: str) -> str:
+        """The deployment's status, or "unknown" (saying why) when the controller does not answer."""
+        try:
+            return str(self._status(deployment_id).get("status"))
+        except PipelineError as error:
+            self._say(f"   {error}")
+            return "unknown"
 
     def _previous_environment(self, deployment_id: str) -> str:
         try:

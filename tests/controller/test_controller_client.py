@@ -88,22 +88,18 @@ def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]
     assert "failed" in done.stdout and "Failed to deploy application." in done.stdout
 
 
+def _hold(url: str, tag: str) -> subprocess.CompletedProcess[str]:
+    """deploy --hold --wait: returns once the deployment awaits promotion."""
+    return _cli(
+        url, "deploy", "--image", "docker.io/acme/app", "--tag", tag, "--hold", "--wait", "--interval", "0.05"
+    )
+
+
 def test_deploy_hold_waits_until_held_then_promote_wait_follows_it_to_success(
     served: tuple[World, str],
 ) -> None:
     world, url = served
-    held = _cli(
-        url,
-        "deploy",
-        "--image",
-        "docker.io/acme/app",
-        "--tag",
-        "2.1.0",
-        "--hold",
-        "--wait",
-        "--interval",
-        "0.05",
-    )
+    held = _hold(url, "2.1.0")
     assert held.returncode == 0, held.stdout + held.stderr
     deployment_id = held.stdout.split()[1].rstrip(":")
     assert f"deployment {deployment_id} awaiting_promotion" in held.stdout
@@ -122,18 +118,7 @@ def test_deploy_hold_waits_until_held_then_promote_wait_follows_it_to_success(
 
 def test_abort_ends_a_held_deployment_and_redeploy_starts_it_again(served: tuple[World, str]) -> None:
     world, url = served
-    held = _cli(
-        url,
-        "deploy",
-        "--image",
-        "docker.io/acme/app",
-        "--tag",
-        "2.2.0",
-        "--hold",
-        "--wait",
-        "--interval",
-        "0.05",
-    )
+    held = _hold(url, "2.2.0")
     deployment_id = held.stdout.split()[1].rstrip(":")
     aborted = _cli(url, "abort", deployment_id)
     assert aborted.returncode == 0 and "abort requested" in aborted.stdout
