@@ -135,34 +135,41 @@ def create_deployment() -> Response:
     if isinstance(parsed, notification.Rejection):
         return _error(parsed.status, parsed.message)
 
-    from controller import records, runtime
-    from controller.model import Status, new_deployment
+    from controller import intake, records, runtime
+    from controller.model import Status
 
     rt = runtime.current()
-    d = new_deployment(
-        rt.config.eb_application, parsed.image, parsed.tag, parsed.commit, parsed.build_url, rt.clock()
-    )
     try:
-        created = rt.store.create(d)
-        if created is None:
-            existing = rt.store.get(d.id)
-            assert existing is not None
+        taken = intake.take(parsed, rt)
+        if isinstance(taken, str):
+            return _error(409, taken)
+        if not taken.created:
+            existing = taken.deployment
             if existing.status is Status.QUEUED:  # heal a notification whose first tick was never queued
                 rt.enqueue(existing.id, 0)
             return _json(200, records.to_view(existing))
     except Exception as error:
         return _aws_failure(error)
+    created = taken.deployment
     try:
         rt.enqueue(created.id, 0)
     except Exception as error:
         return _unscheduled(created, error)
     logline.emit(
-        "deployment", deployment_id=created.id, status=created.status.value, image=d.image, tag=d.tag
+        "deployment",
+        deployment_id=created.id,
+        status=created.status.value,
+        image=created.image,
+        tag=created.tag,
+        attempt=created.attempt,
+        promotion=created.promotion.value,
     )
     view = {
         "id": created.id,
         "status": created.status.value,
         "version_label": created.version_label,
+        "promotion": created.promotion.value,
+        "attempt": created.attempt,
         "links": {"self": f"/deployments/{created.id}"},
     }
     return _json(202, view, {"Location": f"/deployments/{created.id}"})
@@ -226,6 +233,31 @@ def get_deployment(deployment_id: str) -> Response:
 
 @app.route("/deployments/{deployment_id}/rollback", methods=["POST"], content_types=["application/json"])
 def rollback_deployment(deployment_id: str) -> Response:
+    """The latest succeeded deployment's CNAMEs swap back (202), else 409 with the reason."""
+    from controller import rollback
+
+    return _intervene(deployment_id, rollback.run)
+
+
+@app.route("/deployments/{deployment_id}/promote", methods=["POST"], content_types=["application/json"])
+def promote_deployment(deployment_id: str) -> Response:
+    """A deployment awaiting promotion goes on to the swap (202), else 409."""
+    from controller import interventions
+
+    return _intervene(deployment_id, interventions.promote)
+
+
+@app.route("/deployments/{deployment_id}/abort", methods=["POST"], content_types=["application/json"])
+def abort_deployment(deployment_id: str) -> Response:
+    """A deployment queued, running before the swap or awaiting promotion ends failed (202), else 409."""
+    from controller import interventions
+
+    return _intervene(deployment_id, interventions.abort)
+
+
+def _intervene(deployment_id: str, request: Any) -> Response:
+    """A signed request about one deployment (rollback, promote, abort): `request(id, runtime)` answers the
+    deployment it changed (202) or why it refused (rollback.Refused: its status and reason)."""
     denied = _signed_body()
     if isinstance(denied, Response):
         return denied
@@ -235,7 +267,7 @@ def rollback_deployment(deployment_id: str) -> Response:
     if not is_deployment_id(deployment_id):
         return _unknown(deployment_id)
     try:
-        outcome = rollback.run(deployment_id, runtime.current())
+        outcome = request(deployment_id, runtime.current())
     except Exception as error:
         return _aws_failure(error)
     if isinstance(outcome, rollback.Refused):
@@ -248,12 +280,18 @@ def rollback_deployment(deployment_id: str) -> Response:
 
 @app.on_sqs_message(queue=RECONCILE_QUEUE, batch_size=1)
 def reconcile_tick(event: SQSEvent) -> None:
-    from controller import runtime, tick, tick_queue
+    """A tick the controller queued for a deployment, or one of Beanstalk's events (EventBridge delivers
+    them to the same queue), which wakes the deployment holding the lease."""
+    from controller import beanstalk_events, runtime, tick, tick_queue, wake
 
     rt = runtime.current()
     for record in event:
         message = tick_queue.parse(record.body)
-        if message is None:
-            logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])
+        if message is not None:
+            tick.run(message, rt)
             continue
-        tick.run(message, rt)
+        news = beanstalk_events.parse(record.body)
+        if news is not None:
+            wake.run(news, rt)
+            continue
+        logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])

@@ -1,4 +1,5 @@
-"""The CI client: `python -m controller.client deploy|status|list|rollback` (standard library only).
+"""The CI client: `python -m controller.client deploy|status|list|rollback|promote|abort` (standard library
+only).
 
 Reads PIPELINE_URL (the controller's base URL, stage included, e.g. https://abc.execute-api.../api) and
 PIPELINE_SECRET (the shared signing secret) from the environment. Exit codes: 0 success, 1 the deployment
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 FINISHED = {"succeeded", "failed", "superseded", "rolled_back"}
+HELD = "awaiting_promotion"
 REQUEST_TIMEOUT_S = 30
 
 
@@ -78,26 +80,44 @@ def _json(raw: bytes) -> dict[str, Any]:
 
 
 def deploy(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
-    body = {"image": args.image, "tag": args.tag}
+    body: dict[str, Any] = {"image": args.image, "tag": args.tag}
     if args.commit:
         body["commit"] = args.commit
     if args.build_url:
         body["build_url"] = args.build_url
+    if args.hold:
+        body["promotion"] = "manual"
+    if args.redeploy:
+        body["redeploy"] = True
     status, answer = pipeline.call("POST", "/deployments", body)
     deployment_id = answer["id"]
     seen = "existing deployment" if status == 200 else "deployment"
-    print(f"{seen} {deployment_id}: {answer['status']} (version {answer.get('version_label')})", file=out)
+    attempt = f", attempt {answer['attempt']}" if answer.get("attempt", 1) > 1 else ""
+    print(
+        f"{seen} {deployment_id}: {answer['status']} (version {answer.get('version_label')}{attempt})",
+        file=out,
+    )
     if not args.wait:
         return 0
-    return wait(pipeline, deployment_id, args.timeout, args.interval, out)
+    return wait(pipeline, deployment_id, args.timeout, args.interval, out, until_held=args.hold)
 
 
-def wait(pipeline: Pipeline, deployment_id: str, timeout_s: float, interval_s: float, out: TextIO) -> int:
+def wait(
+    pipeline: Pipeline,
+    deployment_id: str,
+    timeout_s: float,
+    interval_s: float,
+    out: TextIO,
+    until_held: bool = False,
+    seen: dict[str, Any] | None = None,
+) -> int:
     """Print every step change (its status: running, succeeded, skipped, failed, rolled_back; or what a
-    running step is waiting for) until the deployment finishes; 0 when it succeeded."""
+    running step is waiting for) and every status change until the deployment finishes (or, with
+    `until_held`, awaits promotion); 0 when it succeeded (or is held). `seen`: the deployment as already
+    shown, whose steps and status are not printed again."""
     deadline = time.monotonic() + timeout_s
-    printed: dict[str, tuple[str, str]] = {}
-    status = ""
+    printed = {s["name"]: (s["status"], s.get("detail") or "") for s in (seen or {}).get("steps", [])}
+    status = str((seen or {}).get("status", ""))
     while True:
         _, view = pipeline.call("GET", f"/deployments/{deployment_id}")
         for step in view.get("steps", []):
@@ -112,10 +132,25 @@ def wait(pipeline: Pipeline, deployment_id: str, timeout_s: float, interval_s: f
                 error = f": {view['error']}" if view.get("error") else ""
                 print(f"deployment {deployment_id} {status}{error}", file=out, flush=True)
                 return 0 if status == "succeeded" else 1
+            print(f"deployment {deployment_id} {status}", file=out, flush=True)
+            if status == HELD:
+                _how_to_promote(deployment_id, view, out)
+                if until_held:
+                    return 0
         if time.monotonic() >= deadline:
             print(f"timed out after {timeout_s:g} s; deployment {deployment_id} is still {status}", file=out)
             return 1
         time.sleep(interval_s)
+
+
+def _how_to_promote(deployment_id: str, view: dict[str, Any], out: TextIO) -> None:
+    print(
+        f"  pre-production {view.get('preprod_env')} serves {view.get('version_label')}; production "
+        f"{view.get('prod_env')} still runs {view.get('previous_version_label')}.",
+        file=out,
+    )
+    print(f"  promote: python -m controller.client promote {deployment_id} --wait", file=out)
+    print(f"  abort:   python -m controller.client abort {deployment_id}", file=out, flush=True)
 
 
 def show(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
@@ -140,6 +175,24 @@ def rollback(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def promote(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    _, view = pipeline.call("POST", f"/deployments/{args.id}/promote", {})
+    print(f"deployment {view['id']} promoted: {view['status']}, on to the swap", file=out, flush=True)
+    if not args.wait:
+        return 0
+    return wait(pipeline, args.id, args.timeout, args.interval, out, seen=view)
+
+
+def abort(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    _, view = pipeline.call("POST", f"/deployments/{args.id}/abort", {})
+    print(
+        f"deployment {view['id']} ({view['status']}): abort requested; it ends failed with production "
+        "untouched",
+        file=out,
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m controller.client", description=__doc__.split("\n")[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -148,9 +201,17 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--tag", required=True, help="the image tag; it becomes the Beanstalk version label")
     d.add_argument("--commit", help="the commit SHA that was built")
     d.add_argument("--build-url", help="the CI build's URL")
-    d.add_argument("--wait", action="store_true", help="follow the deployment; exit 0 only when it succeeds")
-    d.add_argument("--timeout", type=float, default=1800.0, help="seconds --wait waits (default 1800)")
-    d.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
+    d.add_argument(
+        "--hold",
+        action="store_true",
+        help="manual promotion: stop after the smoke test (awaiting_promotion) until `promote ID`",
+    )
+    d.add_argument(
+        "--redeploy",
+        action="store_true",
+        help="deploy this image and tag again when its latest deployment has finished (whatever the outcome)",
+    )
+    _following(d, "follow the deployment; exit 0 only when it succeeds (with --hold: once it is held)")
     d.set_defaults(run=deploy)
     s = commands.add_parser("status", help="show one deployment")
     s.add_argument("id")
@@ -161,7 +222,22 @@ def parser() -> argparse.ArgumentParser:
     r = commands.add_parser("rollback", help="swap production back to the previous environment")
     r.add_argument("id")
     r.set_defaults(run=rollback)
+    p = commands.add_parser("promote", help="a deployment awaiting promotion goes on to the swap")
+    p.add_argument("id")
+    _following(p, "follow the deployment; exit 0 only when it succeeds")
+    p.set_defaults(run=promote)
+    a = commands.add_parser(
+        "abort", help="end a queued, held or not yet swapped deployment (failed, production untouched)"
+    )
+    a.add_argument("id")
+    a.set_defaults(run=abort)
     return root
+
+
+def _following(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument("--wait", action="store_true", help=what)
+    command.add_argument("--timeout", type=float, default=1800.0, help="seconds --wait waits (default 1800)")
+    command.add_argument("--interval", type=float, default=5.0, help=argparse.SUPPRESS)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

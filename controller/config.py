@@ -33,6 +33,8 @@ class Config:
     health_grace_s: int = 120
     smoke_window_s: int = 60
     verify_window_s: int = 300
+    bake_s: int = 0
+    promotion_timeout_s: int = 3600
     preprod_cname_prefix: str | None = None
 
     @property
@@ -41,16 +43,30 @@ class Config:
         return min(900, 8 * self.poll_interval_s)
 
     @property
+    def safety_poll_s(self) -> int:
+        """A wait for something Beanstalk announces on EventBridge (an update ending, health changing) is
+        woken by the event; it still looks every 40x POLL_INTERVAL_S (600 s by default, at most SQS's
+        900 s) in case the event was lost: a safety net, like a controller's periodic resync."""
+        return min(900, 40 * self.poll_interval_s)
+
+    @property
     def smoke_interval_s(self) -> int:
-        """Seconds between smoke checks: room for several runs of consecutive passes in SMOKE_WINDOW_S,
+        """Seconds between smoke rounds: room for several rounds of consecutive passes in SMOKE_WINDOW_S,
         and never slower than POLL_INTERVAL_S."""
         return max(1, min(self.poll_interval_s, self.smoke_window_s // 10))
 
     @property
     def lease_ttl_s(self) -> int:
-        """A running deployment saves at least once per its longest wait (DEPLOY_TIMEOUT_S or one of the
-        windows); the lease outlives that."""
-        longest = max(self.deploy_timeout_s, self.health_grace_s, self.smoke_window_s, self.verify_window_s)
+        """A running deployment saves at least once per its longest wait (DEPLOY_TIMEOUT_S, one of the
+        windows, the bake or a held deployment's PROMOTION_TIMEOUT_S); the lease outlives that."""
+        longest = max(
+            self.deploy_timeout_s,
+            self.health_grace_s,
+            self.smoke_window_s,
+            self.verify_window_s,
+            self.bake_s,
+            self.promotion_timeout_s,
+        )
         return longest + 900
 
     @property
@@ -79,6 +95,8 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         health_grace_s=_seconds(env, "HEALTH_GRACE_S", 120, minimum=0),
         smoke_window_s=_seconds(env, "SMOKE_WINDOW_S", 60, minimum=1),
         verify_window_s=_seconds(env, "VERIFY_WINDOW_S", 300, minimum=1),
+        bake_s=_seconds(env, "BAKE_S", 0, minimum=0),
+        promotion_timeout_s=_seconds(env, "PROMOTION_TIMEOUT_S", 3600, minimum=60),
         preprod_cname_prefix=_cname_prefix(env, "PREPROD_CNAME_PREFIX"),
     )
 

@@ -9,6 +9,10 @@ MAX_UPDATE_REQUESTS times in all.
 Health outside ACCEPTED_HEALTH on the new version, Red included, is waited out for HEALTH_GRACE_S from the
 first time the controller sees it Ready on that version: instances still registering read Red or Yellow.
 Failure events of the update fail it at once.
+
+Beanstalk announces what these waits wait for on EventBridge (the update ending, the environment launched,
+health changing), and the event wakes the deployment (wake.py); the waits themselves only schedule the
+safety poll, `safety_poll_s` apart, for events that get lost.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from controller.decision import (
     Decision,
     RequeueAfter,
     advance,
-    backoff,
+    await_beanstalk,
     elapsed,
     fail,
     note,
     require,
+    safety_poll,
     wait,
     wait_or_fail,
 )
@@ -50,7 +55,7 @@ def deploy_preprod(d: Deployment, observed: Observed, now: datetime, config: Con
     if pre.status != "Ready":
         waiting = note(d, now, StepName.DEPLOY_PREPROD, f"waiting for {pre.name} to be Ready ({pre.status})")
         reason = f"pre-production {pre.name} did not become Ready (still {pre.status})"
-        return wait_or_fail(waiting, now, waited, config.deploy_timeout_s, reason, config)
+        return await_beanstalk(waiting, now, waited, config.deploy_timeout_s, reason, config)
     placed = dataclasses.replace(
         d,
         preprod_env=pre.name,
@@ -82,7 +87,7 @@ def wait_ready(d: Deployment, observed: Observed, now: datetime, config: Config)
         if waited > config.deploy_timeout_s:
             reason = f"{env.name} still {env.status} after {config.deploy_timeout_s} s; update aborted"
             return _aborting(fail(d, now, reason), env)
-        return wait(d, backoff(waited, config))
+        return wait(d, safety_poll(waited, config.deploy_timeout_s, config))
     if env.status != "Ready":
         return fail(d, now, f"{env.name} is {env.status}")
     if env.version_label != d.version_label:
@@ -141,7 +146,7 @@ def absorb_update(d: Deployment, result: ActionResult, now: datetime, config: Co
     """What UpdateEnvironment answered."""
     if result.outcome is ActionOutcome.DONE:
         accepted = dataclasses.replace(d, update_request_id=result.request_id, updated_at=now)
-        return wait(accepted, config.poll_interval_s)
+        return wait(accepted, safety_poll(0, config.deploy_timeout_s, config))
     if result.outcome is ActionOutcome.UNKNOWN:
         detail = f"UpdateEnvironment's answer was lost ({result.message}); looking at {d.preprod_env} next"
         return wait(note(d, now, StepName.WAIT_READY, detail), config.poll_interval_s)
@@ -185,7 +190,7 @@ def _healthy(d: Deployment, env: EnvironmentView, now: datetime, config: Config)
         f"waiting up to {config.health_grace_s} s for {accepted}"
     )
     remaining = config.health_grace_s - waited
-    return wait(note(seen, now, StepName.WAIT_READY, detail), max(1, min(config.poll_interval_s, remaining)))
+    return wait(note(seen, now, StepName.WAIT_READY, detail), max(1, min(config.safety_poll_s, remaining)))
 
 
 def _aborting(failed: Decision, env: EnvironmentView) -> Decision:

@@ -62,6 +62,23 @@ def wait_or_fail(
     return wait(d, backoff(waited, config))
 
 
+def await_beanstalk(
+    d: Deployment, now: datetime, waited: float, limit_s: int, reason: str, config: Config
+) -> Decision:
+    """Wait for something Beanstalk announces on EventBridge (an operation ending, health changing): its
+    event wakes the deployment at once; the safety poll looks anyway every `safety_poll_s`, in case the
+    event was lost, and right after `limit_s`. Past `limit_s`, fail with `reason`."""
+    if waited > limit_s:
+        return fail(d, now, reason)
+    return wait(d, safety_poll(waited, limit_s, config))
+
+
+def safety_poll(waited: float, limit_s: int, config: Config) -> int:
+    """Seconds until the safety poll of a wait that Beanstalk's events end: `safety_poll_s`, or just past
+    the wait's limit when that comes first."""
+    return max(1, min(config.safety_poll_s, int(limit_s - waited) + 1))
+
+
 def advance(d: Deployment, now: datetime, name: StepName, detail: str) -> Decision:
     """Mark step `name` succeeded and start the next one; the next tick may follow at once."""
     return _finish_step(d, now, name, StepStatus.SUCCEEDED, detail)

@@ -13,6 +13,7 @@ from enum import StrEnum
 class Status(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    AWAITING_PROMOTION = "awaiting_promotion"  # held after the smoke test until promoted, aborted or expired
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SUPERSEDED = "superseded"
@@ -20,6 +21,12 @@ class Status(StrEnum):
 
 
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.SUPERSEDED, Status.ROLLED_BACK})
+HOLDING_LEASE = frozenset({Status.RUNNING, Status.AWAITING_PROMOTION})
+
+
+class Promotion(StrEnum):
+    AUTO = "auto"  # the swap follows a passed smoke test at once
+    MANUAL = "manual"  # held in awaiting_promotion until POST /deployments/{id}/promote
 
 
 class StepName(StrEnum):
@@ -41,7 +48,7 @@ class StepStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    SKIPPED = "skipped"  # does not apply to this deployment (automatic promotion, no bake)
+    SKIPPED = "skipped"  # does not apply to this deployment (automatic promotion, BAKE_S=0)
     ROLLED_BACK = "rolled_back"  # the swap, undone after a failure in production
 
 
@@ -78,6 +85,8 @@ class Deployment:
     updated_at: datetime
     commit: str | None = None
     build_url: str | None = None
+    promotion: Promotion = Promotion.AUTO
+    attempt: int = 1  # 1, then 2, 3... for each redeploy of the same image and tag
     status: Status = Status.QUEUED
     steps: tuple[Step, ...] = tuple(Step(name) for name in STEP_ORDER)
     preprod_env: str | None = None
@@ -93,8 +102,10 @@ class Deployment:
     update_request_id: str | None = None  # its RequestId, when its answer arrived
     update_requests: int = 0  # UpdateEnvironment calls that may have taken effect
     preprod_ready_at: datetime | None = None  # first seen Ready on the new label (health grace starts)
-    smoke_passes: int = 0  # consecutive smoke-test passes
     verify_failures: int = 0  # consecutive failed direct checks of the new production environment
+    promoted_at: datetime | None = None  # POST .../promote accepted (manual promotion)
+    abort_requested_at: datetime | None = None  # POST .../abort accepted: the next tick ends it failed
+    bake_failures: int = 0  # consecutive checks that found production degraded during the bake
     swap_requested_at: datetime | None = None
     swap_back: SwapBack | None = None
     chain: str | None = None  # the tick chain that drives this deployment since it took the lease
@@ -103,6 +114,10 @@ class Deployment:
     @property
     def finished(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def holds_lease(self) -> bool:
+        return self.status in HOLDING_LEASE
 
     @property
     def current_step(self) -> Step | None:
@@ -120,9 +135,12 @@ class Deployment:
 ID_PATTERN = re.compile(r"d-[0-9a-f]{16}")
 
 
-def deployment_id(image: str, tag: str) -> str:
-    """Deterministic id: the same image and tag always name the same deployment (idempotent POST)."""
-    return "d-" + hashlib.sha256(f"{image}:{tag}".encode()).hexdigest()[:16]
+def deployment_id(image: str, tag: str, attempt: int = 1) -> str:
+    """Deterministic id: the same image, tag and attempt always name the same deployment, so a POST sent
+    twice finds the deployment the first one made. Attempt 1 is the first deployment of an image and tag,
+    attempt n its (n-1)th redeploy."""
+    name = f"{image}:{tag}" if attempt == 1 else f"{image}:{tag}#{attempt}"
+    return "d-" + hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
 def is_deployment_id(text: str) -> bool:
@@ -131,10 +149,17 @@ def is_deployment_id(text: str) -> bool:
 
 
 def new_deployment(
-    application: str, image: str, tag: str, commit: str | None, build_url: str | None, now: datetime
+    application: str,
+    image: str,
+    tag: str,
+    commit: str | None,
+    build_url: str | None,
+    now: datetime,
+    promotion: Promotion = Promotion.AUTO,
+    attempt: int = 1,
 ) -> Deployment:
     return Deployment(
-        id=deployment_id(image, tag),
+        id=deployment_id(image, tag, attempt),
         application=application,
         image=image,
         tag=tag,
@@ -143,6 +168,8 @@ def new_deployment(
         updated_at=now,
         commit=commit,
         build_url=build_url,
+        promotion=promotion,
+        attempt=attempt,
     )
 
 

@@ -20,12 +20,17 @@ _COMMIT = re.compile(r"[0-9a-fA-F]{4,64}")
 _URL = re.compile(r"https?://[!-~]+")  # printable ASCII, no spaces or control characters
 
 
+PROMOTIONS = ("auto", "manual")
+
+
 @dataclass(frozen=True)
 class Notification:
     image: str
     tag: str
     commit: str | None = None
     build_url: str | None = None
+    promotion: str = "auto"  # "manual": held in awaiting_promotion after the smoke test
+    redeploy: bool = False  # a new deployment when the image and tag's latest one has finished
 
 
 @dataclass(frozen=True)
@@ -70,4 +75,9 @@ def parse(body: bytes, content_type: str | None) -> Notification | Rejection:
         not isinstance(build_url, str) or len(build_url) > 2048 or not _URL.fullmatch(build_url)
     ):
         return Rejection(400, "build_url must be an http(s) URL")
-    return Notification(image=image, tag=tag, commit=commit, build_url=build_url)
+    promotion, redeploy = data.get("promotion", "auto"), data.get("redeploy", False)
+    if promotion not in PROMOTIONS:
+        return Rejection(400, f"promotion must be {' or '.join(repr(p) for p in PROMOTIONS)}")
+    if not isinstance(redeploy, bool):
+        return Rejection(400, "redeploy must be true or false")
+    return Notification(image, tag, commit, build_url, promotion, redeploy)

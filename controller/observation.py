@@ -16,7 +16,7 @@ class Need(StrEnum):
     VERSION = "version"
     ENVIRONMENTS = "environments"
     EVENTS = "events"
-    SMOKE = "smoke"  # pre-production through its own CNAME
+    SMOKE = "smoke"  # pre-production through its own CNAME: one round of consecutive checks
     DIRECT = "direct"  # the environment that should be production, through its EndpointURL (no DNS)
     PUBLIC = "public"  # the production name, through DNS (which may still lead to the other one)
 
@@ -110,7 +110,7 @@ class Observed:
     version: VersionView | None = None
     environments: tuple[EnvironmentView, ...] | None = None
     events: tuple[EventView, ...] | None = None
-    smoke: HttpCheck | None = None
+    smoke: tuple[HttpCheck, ...] | None = None  # a round: up to SMOKE_PASSES checks, ending at a failure
     direct: HttpCheck | None = None
     public: HttpCheck | None = None
     action_result: ActionResult | None = None

@@ -7,9 +7,10 @@ import dataclasses
 from typing import Any
 
 from controller import aws_errors, bundle, decide_checks
+from controller.decision import health_problem
 from controller.failure_events import EVENT_SKEW
 from controller.model import Deployment
-from controller.observation import EnvironmentView, EventView, Need, Observed, VersionView
+from controller.observation import EnvironmentView, EventView, HttpCheck, Need, Observed, VersionView
 from controller.runtime import Runtime
 
 MAX_EVENTS = 50
@@ -26,11 +27,22 @@ def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observe
         case Need.EVENTS:
             return dataclasses.replace(observed, events=events(d, rt))
         case Need.SMOKE:
-            return dataclasses.replace(observed, smoke=rt.http_get(decide_checks.smoke_url(d)))
+            return dataclasses.replace(observed, smoke=smoke_round(d, rt))
         case Need.DIRECT:
             return dataclasses.replace(observed, direct=rt.http_get(decide_checks.direct_url(d)))
         case Need.PUBLIC:
             return dataclasses.replace(observed, public=rt.http_get(decide_checks.public_url(d)))
+
+
+def smoke_round(d: Deployment, rt: Runtime) -> tuple[HttpCheck, ...]:
+    """SMOKE_PASSES checks of pre-production one after the other (each a new connection, so a load
+    balancer spreads them over its instances), ending at the first that does not pass."""
+    checks: list[HttpCheck] = []
+    for _ in range(decide_checks.SMOKE_PASSES):
+        checks.append(rt.http_get(decide_checks.smoke_url(d)))
+        if health_problem(checks[-1], d.version_label) is not None:
+            break
+    return tuple(checks)
 
 
 def version(d: Deployment, rt: Runtime) -> VersionView:

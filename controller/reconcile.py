@@ -7,7 +7,8 @@ Above all, once `swap_requested_at` is set no decision ever contains another Swa
 swap; the swap back (`swap_back`) is the only other one.
 
 The steps live beside this module: `decide_preprod` (deploy and wait until healthy), `decide_checks`
-(smoke test, promotion, verification, bake), `decide_swap` (the swap and the swap back).
+(smoke test, verification), `decide_promotion` (the promote step, promotion and abort requests),
+`decide_swap` (the swap and the swap back), `decide_bake` (watching production before success).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
-from controller import decide_checks, decide_preprod, decide_swap
+from controller import decide_bake, decide_checks, decide_preprod, decide_promotion, decide_swap
 from controller.actions import AcquireLease, CreateVersion, SwapCNAMEs, UpdateEnvironment
 from controller.config import Config
 from controller.decision import (
@@ -50,6 +51,8 @@ def reconcile(d: Deployment, observed: Observed, now: datetime, config: Config) 
         return Decision(d)
     if observed.action_result is not None:
         return _absorb(d, observed.action_result, now, config)
+    if d.abort_requested_at is not None:
+        return decide_promotion.aborted(d, observed, now, config)
     if d.status is Status.QUEUED:
         return _queued(d, observed, now, config)
     if d.swap_back is not None:
@@ -58,6 +61,17 @@ def reconcile(d: Deployment, observed: Observed, now: datetime, config: Config) 
     if step is None:  # every step passed but the status was not saved as such
         return succeed(d, now)
     return _STEPS[step.name](d, observed, now, config)
+
+
+def woken_by(d: Deployment, environment: str) -> bool:
+    """Whether Beanstalk's news about `environment` can move this deployment now: it waits for the
+    environments to be Ready, for its update to end on pre-production, or watches production in the bake."""
+    step = d.current_step
+    if not d.holds_lease or d.swap_back is not None or d.abort_requested_at is not None or step is None:
+        return False
+    if step.name is StepName.DEPLOY_PREPROD:
+        return True
+    return step.name in (StepName.WAIT_READY, StepName.BAKE) and environment == d.preprod_env
 
 
 def lease_lost(d: Deployment, now: datetime) -> Deployment:
@@ -80,6 +94,8 @@ def aws_refused(d: Deployment, now: datetime, error: str) -> Decision:
 def _needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> tuple[Need, ...]:
     if d.finished or observed.action_result is not None:
         return ()
+    if d.abort_requested_at is not None:
+        return decide_promotion.abort_needs(d)
     if d.status is Status.QUEUED:
         return (Need.LEASE,)
     if d.swap_back is not None:
@@ -89,6 +105,8 @@ def _needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
         return ()
     if step.name is StepName.WAIT_READY and decide_preprod.events_needed(d, observed, now, config):
         return (Need.ENVIRONMENTS, Need.EVENTS)
+    if step.name is StepName.BAKE:
+        return decide_bake.needs(config)
     return _STEP_NEEDS[step.name]
 
 
@@ -100,7 +118,6 @@ _STEP_NEEDS: dict[StepName, tuple[Need, ...]] = {
     StepName.PROMOTE: (),
     StepName.SWAP: (Need.ENVIRONMENTS,),
     StepName.VERIFY: (Need.DIRECT, Need.PUBLIC),
-    StepName.BAKE: (),
 }
 
 
@@ -164,8 +181,8 @@ _STEPS: dict[StepName, Step] = {
     StepName.DEPLOY_PREPROD: decide_preprod.deploy_preprod,
     StepName.WAIT_READY: decide_preprod.wait_ready,
     StepName.SMOKE_TEST: decide_checks.smoke_test,
-    StepName.PROMOTE: decide_checks.promote,
+    StepName.PROMOTE: decide_promotion.promote,
     StepName.SWAP: decide_swap.swap,
     StepName.VERIFY: decide_checks.verify,
-    StepName.BAKE: decide_checks.bake,
+    StepName.BAKE: decide_bake.bake,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from controller.model import STEP_ORDER, Deployment, Status, Step, StepName, StepStatus, SwapBack
+from controller.model import STEP_ORDER, Deployment, Promotion, Status, Step, StepName, StepStatus, SwapBack
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -29,6 +29,8 @@ def to_document(d: Deployment) -> dict[str, Any]:
         "version_label": d.version_label,
         "commit": d.commit,
         "build_url": d.build_url,
+        "promotion": d.promotion.value,
+        "attempt": d.attempt,
         "status": d.status.value,
         "created_at": iso(d.created_at),
         "updated_at": iso(d.updated_at),
@@ -55,8 +57,10 @@ def to_document(d: Deployment) -> dict[str, Any]:
         "update_request_id": d.update_request_id,
         "update_requests": d.update_requests,
         "preprod_ready_at": iso(d.preprod_ready_at),
-        "smoke_passes": d.smoke_passes,
         "verify_failures": d.verify_failures,
+        "promoted_at": iso(d.promoted_at),
+        "abort_requested_at": iso(d.abort_requested_at),
+        "bake_failures": d.bake_failures,
         "swap_requested_at": iso(d.swap_requested_at),
         "swap_back": _swap_back_document(d.swap_back),
         "chain": d.chain,
@@ -75,6 +79,8 @@ def from_document(doc: dict[str, Any], record_version: int) -> Deployment:
         version_label=doc["version_label"],
         commit=doc.get("commit"),
         build_url=doc.get("build_url"),
+        promotion=Promotion(doc.get("promotion") or Promotion.AUTO.value),
+        attempt=int(doc.get("attempt") or 1),
         status=Status(doc["status"]),
         created_at=created,
         updated_at=updated,
@@ -92,8 +98,10 @@ def from_document(doc: dict[str, Any], record_version: int) -> Deployment:
         update_request_id=doc.get("update_request_id"),
         update_requests=int(doc.get("update_requests") or (1 if doc.get("deploy_requested_at") else 0)),
         preprod_ready_at=parse_iso(doc.get("preprod_ready_at")),
-        smoke_passes=int(doc.get("smoke_passes") or 0),
         verify_failures=int(doc.get("verify_failures") or 0),
+        promoted_at=parse_iso(doc.get("promoted_at")),
+        abort_requested_at=parse_iso(doc.get("abort_requested_at")),
+        bake_failures=int(doc.get("bake_failures") or 0),
         swap_requested_at=parse_iso(doc.get("swap_requested_at")),
         swap_back=_swap_back(doc.get("swap_back")),
         chain=doc.get("chain"),
@@ -157,6 +165,8 @@ def to_view(d: Deployment) -> dict[str, Any]:
         "commit": d.commit,
         "build_url": d.build_url,
         "version_label": d.version_label,
+        "promotion": d.promotion.value,
+        "attempt": d.attempt,
         "status": d.status.value,
         "created_at": _seconds(d.created_at),
         "updated_at": _seconds(d.updated_at),

@@ -28,6 +28,7 @@ INDEX = "by_application"
 TRANSACTION_ATTEMPTS = 3
 CONFLICT_PAUSE_S = 0.05
 CONDITION_FAILED = "ConditionalCheckFailed"
+NO_NEWER = "(attribute_not_exists(newest_id) OR newest_id = :id)"  # no later notification is waiting
 
 
 class StaleRecord(Exception):
@@ -139,22 +140,51 @@ class DeploymentStore:
         return dataclasses.replace(d, record_version=version + 1)
 
     def _transact(self, items: list[dict[str, Any]]) -> int | None:
-        """Run the transaction; None when it committed, else the index of the item whose condition failed.
+        """Run the transaction; None when it committed, else the index of the item whose condition failed."""
+        return self._transact_seeing(items)[0]
+
+    def _transact_seeing(self, items: list[dict[str, Any]]) -> tuple[int | None, dict[str, Any]]:
+        """Run the transaction; (None, {}) when it committed, else the index of the item whose condition
+        failed and that item as it was (when the item asked for it with ReturnValuesOnConditionCheckFailure).
         Other cancellations (a conflicting concurrent transaction, throttling) are tried again; the last
         one propagates. botocore's own retries reuse one ClientRequestToken, so a retried commit is no
         second write."""
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
                 self._db.transact_write_items(TransactItems=items)
-                return None
+                return None, {}
             except self._db.exceptions.TransactionCanceledException as error:
-                codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+                reasons = error.response.get("CancellationReasons", [])
+                codes = [r.get("Code") for r in reasons]
                 if CONDITION_FAILED in codes:
-                    return codes.index(CONDITION_FAILED)
+                    index = codes.index(CONDITION_FAILED)
+                    return index, dict(reasons[index].get("Item") or {})
                 if attempt + 1 == TRANSACTION_ATTEMPTS:
                     raise
                 time.sleep(CONFLICT_PAUSE_S * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def release(self, d: Deployment, now: datetime, succeeded: bool) -> tuple[Deployment, str | None]:
+        """Save the finished deployment and give up the lease in one transaction; also the newest waiting
+        notification, learnt from that same write (None when there is none): the lease is first released
+        on the condition that no newer notification arrived, and a refusal hands back the lease item,
+        which names it. Then it is released as `save` does. StaleRecord and LeaseLost as for `save`."""
+        version = d.record_version
+        put = self._put(d, version + 1, condition="record_version = :v", values={":v": {"N": str(version)}})
+        release = self._lease(d, now, LeaseChange(LeaseKind.RELEASE, succeeded=succeeded))
+        alone = {
+            **release,
+            "ConditionExpression": f"{release['ConditionExpression']} AND {NO_NEWER}",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        failed, lease = self._transact_seeing([{"Put": put}, {"Update": alone}])
+        if failed is None:
+            return dataclasses.replace(d, record_version=version + 1), None
+        if failed == 0:
+            raise StaleRecord(d.id)
+        if _s(lease, "holder") != d.id:
+            raise LeaseLost(d.id)
+        return self.save(d, now, LeaseChange(LeaseKind.RELEASE, succeeded=succeeded)), _s(lease, "newest_id")
 
     def _holds(self, d: Deployment, version: int) -> bool:
         """Whether the stored record is exactly `d` at `version`: a put whose answer was lost and which

@@ -17,7 +17,9 @@ Each message names its tick chain (`chain`): requeues continue the chain of the 
 a queued deployment takes the lease, its record keeps that chain, and ticks of any other chain (a kick
 from a finishing deployment, a repeated POST, the polls while it waited) stop there: one chain drives a
 running deployment, so extra messages do not multiply into extra polling. A redelivered message carries
-its chain and is handled as usual.
+its chain and is handled as usual. A Beanstalk event wakes the deployment (`wake`): a tick that takes the
+deployment over with a chain of its own only when it moves it on; a promote or abort request does the same
+(interventions.py).
 """
 
 from __future__ import annotations
@@ -64,10 +66,26 @@ def run(message: TickMessage, rt: Runtime) -> Next:
     return _Tick(saved, rt, chain, message.retry).run()
 
 
+def wake(deployment_id: str, environment: str, rt: Runtime) -> Next:
+    """Beanstalk announced news about `environment`: the deployment looks now instead of at its next poll.
+
+    The wake is a tick of its own chain. When the deployment decides nothing new (the news changed nothing
+    it waits for), the wake ends there, saving and scheduling nothing: the chain that drives the
+    deployment carries on. When it moves the deployment on, the wake's chain takes over with its first
+    save (the record names the driving chain) and the old chain's pending message ends where it arrives.
+    Duplicated or late events are harmless: the deployment has moved on, or there is nothing new."""
+    saved = rt.store.get(deployment_id)
+    if saved is None or not reconcile.woken_by(saved, environment):
+        reason = "unknown deployment" if saved is None else "not waiting for news of this environment"
+        logline.emit("wake_ignored", deployment_id=deployment_id, environment=environment, reason=reason)
+        return DONE
+    return _Tick(saved, rt, new_chain(), 0, wakes=True).run()
+
+
 class _Tick:
     """One invocation's state: the last saved record, the decided one, and what was observed."""
 
-    def __init__(self, saved: Deployment, rt: Runtime, chain: str, retry: int) -> None:
+    def __init__(self, saved: Deployment, rt: Runtime, chain: str, retry: int, wakes: bool = False) -> None:
         self.rt = rt
         self.chain = chain
         self.retry = retry
@@ -76,6 +94,9 @@ class _Tick:
         self.observed = Observed()
         self.fetched: set[Need] = set()
         self.unlogged: list[tuple[Deployment, Deployment]] = []
+        self.waking = wakes  # a wake that has not taken the deployment over (yet)
+        self.released = False  # this tick gave the lease up, and so learnt ...
+        self.waiting: str | None = None  # ... the newest notification waiting for it
 
     def run(self) -> Next:
         try:
@@ -92,6 +113,9 @@ class _Tick:
             if not self._observe_until_decidable():
                 return self._requeue(RequeueAfter(0))  # a second look of one kind: the next tick
             decision = reconcile.reconcile(self.d, self.observed, now, self.rt.config)
+            if self.waking and _nothing_new(decision, self.saved):
+                logline.emit("wake_quiet", deployment_id=self.d.id, reason="nothing new; its chain goes on")
+                return DONE
             before = self._decided(decision)
             beanstalk = [a for a in decision.actions if not isinstance(a, AcquireLease | ReleaseLease)]
             lease = self._lease_change(decision)
@@ -129,8 +153,9 @@ class _Tick:
         """Take the decided record (not saved yet); the one before it."""
         before = self.d
         self.d = decision.deployment
-        if any(isinstance(a, AcquireLease) for a in decision.actions):
-            self.d = dataclasses.replace(self.d, chain=self.chain)
+        if self.waking or any(isinstance(a, AcquireLease) for a in decision.actions):
+            self.d = dataclasses.replace(self.d, chain=self.chain)  # this chain drives it from its save on
+            self.waking = False
         self.unlogged.append((before, self.d))
         return before
 
@@ -155,13 +180,16 @@ class _Tick:
         if self.d == self.saved and lease is None:
             self.unlogged.clear()
             return True
-        if lease is None and self.d.status is Status.RUNNING:
+        if lease is None and self.d.holds_lease:
             lease = LeaseChange(LeaseKind.RENEW)
         now = self.rt.clock()
+        ours = dataclasses.replace(self.d, record_version=self.saved.record_version)
         try:
-            self.saved = self.d = self.rt.store.save(
-                dataclasses.replace(self.d, record_version=self.saved.record_version), now, lease
-            )
+            if lease is not None and lease.kind is LeaseKind.RELEASE:
+                self.saved, self.waiting = self.rt.store.release(ours, now, lease.succeeded)
+                self.d, self.released = self.saved, True
+            else:
+                self.saved = self.d = self.rt.store.save(ours, now, lease)
         except StaleRecord:
             logline.emit("tick_superseded", deployment_id=self.d.id, reason="record changed by another tick")
             return False
@@ -212,9 +240,10 @@ class _Tick:
 
     def _wake_next(self) -> None:
         """A finished deployment hands over at once to the newest waiting notification, if any (it also
-        polls by itself, so a failure here only delays it)."""
+        polls by itself, so a failure here only delays it). Releasing the lease told who that is; a
+        deployment that never held it reads the lease."""
         try:
-            newest = self.rt.store.lease(self.d.application).newest_id
+            newest = self.waiting if self.released else self.rt.store.lease(self.d.application).newest_id
             if newest is not None and newest != self.d.id:
                 self.rt.enqueue(newest, 0)
         except Exception as error:
@@ -222,6 +251,11 @@ class _Tick:
             if classified is None:
                 raise
             logline.emit("wake_failed", deployment_id=self.d.id, error=str(classified))
+
+
+def _nothing_new(decision: Decision, saved: Deployment) -> bool:
+    """The decision only waits, and leaves the record as it was saved."""
+    return not decision.actions and isinstance(decision.next, RequeueAfter) and decision.deployment == saved
 
 
 def _retry_later(message: TickMessage, rt: Runtime, error: AwsError) -> Next:

@@ -2,8 +2,10 @@
 
 1. production (blue) serves 1.0.0; 2. CI's notification deploys 2.0.0 through the controller
 (`python -m controller.client deploy --wait`, live steps) while production keeps answering;
-3. 3.0.0-broken cannot start: the deployment fails and production never notices; 4. the 2.0.0 deployment
-is rolled back: the CNAMEs swap back to blue, which still runs 1.0.0. A summary table ends it.
+3. 2.1.0 is held for manual promotion (`deploy --hold`): pre-production serves it on its own URL while
+production stays on 2.0.0, until `promote ID --wait` swaps it in; 4. 3.0.0-broken cannot start: the
+deployment fails and production never notices; 5. the 2.1.0 deployment is rolled back: the CNAMEs swap
+back to the environment that still runs 2.0.0. A summary table ends it.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ CLIENT_TIMEOUT_S = 180
 SWITCH_TIMEOUT_S = 60.0
 WARM_UP_CALLS = 3
 SECOND_TAG = "2.0.0"
+HELD_TAG = "2.1.0"
 BROKEN_TAG = "3.0.0-broken"
-DEMO_TAGS = (SECOND_TAG, BROKEN_TAG)
+DEMO_TAGS = (SECOND_TAG, HELD_TAG, BROKEN_TAG)
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,14 @@ class Demo:
     def run(self) -> int:
         self._intro()
         self._serve_first_version()
-        second = self._deploy(SECOND_TAG, expect="succeeded", step=f"deploy {SECOND_TAG}")
+        self._deploy(SECOND_TAG, expect="succeeded", step=f"deploy {SECOND_TAG}")
         self._show_production("production now")
+        held = self._deploy(HELD_TAG, expect="awaiting_promotion", step=f"deploy {HELD_TAG} --hold")
+        promoted = self._promote(held) if held is not None else None
         self._deploy(BROKEN_TAG, expect="failed", step=f"deploy {BROKEN_TAG}")
         self._show_production("production after the failed deployment")
-        if second is not None:
-            self._rollback(second, back_to=self.first)
+        if promoted is not None:
+            self._rollback(promoted, back_to=SECOND_TAG)
             self._show_production("production after the rollback")
         self._summary()
         if self.keep:
@@ -120,23 +125,19 @@ class Demo:
         )
 
     def _deploy(self, tag: str, *, expect: str, step: str) -> str | None:
-        """Run the CI client's deploy for `tag` with production under traffic; the deployment id."""
+        """Run the CI client's deploy for `tag` with production under traffic; the deployment id when it
+        ended as expected (succeeded, or held awaiting promotion)."""
         self._say("")
         number = len(self.rows) + 1
+        hold = expect == "awaiting_promotion"
         self._say(f"{number}. CI notifies the controller: image {self.image}:{tag} is released")
         if expect == "failed":
             self._say("   (this one cannot start: the sandbox runs tags ending in -broken with PORT=broken,")
             self._say("    which the web app rejects at start, as a release with a bad setting would)")
-        command = [
-            "deploy",
-            "--image",
-            self.image,
-            "--tag",
-            tag,
-            "--wait",
-            "--timeout",
-            str(CLIENT_TIMEOUT_S),
-        ]
+        if hold:
+            self._say("   (held for manual promotion: it stops after the smoke test, before the swap)")
+        command = ["deploy", "--image", self.image, "--tag", tag, *(["--hold"] if hold else [])]
+        command += ["--wait", "--timeout", str(CLIENT_TIMEOUT_S)]
         started = time.monotonic()
         with Background(self.production) as tally:
             code = self._client(command)
@@ -148,7 +149,7 @@ class Demo:
         self._say(f"   production during the deployment: {_traffic(tally)}")
         if deployment and deployment.get("status") == "failed":
             self._explain_failure(str(deployment["id"]))
-        expected_code = 0 if expect == "succeeded" else 1
+        expected_code = 1 if expect == "failed" else 0
         self.rows.append(
             Row(
                 step,
@@ -160,23 +161,52 @@ class Demo:
                 expected=status == expect and code == expected_code and not tally.failures,
             )
         )
-        return str(deployment["id"]) if deployment and status == "succeeded" else None
+        return str(deployment["id"]) if deployment and status == expect != "failed" else None
+
+    def _promote(self, deployment_id: str) -> str | None:
+        """People look at the held version on pre-production's own URL, then promote it."""
+        staging = Production(self.names.cname(self.names.staging_prefix), self.info.cname_proxy)
+        seen = staging.health()
+        self._say("")
+        self._say(f"{len(self.rows) + 1}. People look at {HELD_TAG} before it goes live:")
+        self._say(f"   GET {staging.url}health -> version {seen.get('version') if seen else 'unreachable'}")
+        self._say(f"   GET {self.production.url}health -> version {self._production_version()}")
+        self._say("   and promote it: the controller goes on to the swap")
+        started = time.monotonic()
+        with Background(self.production) as tally:
+            code = self._client(["promote", deployment_id, "--wait", "--timeout", str(CLIENT_TIMEOUT_S)])
+        seconds = time.monotonic() - started
+        status = self._status_now(deployment_id)
+        version = self._production_version()
+        self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
+        self._say(f"   production during the promotion: {_traffic(tally)}")
+        looked = seen is not None and seen.get("version") == HELD_TAG
+        as_expected = looked and code == 0 and status == "succeeded" and version == HELD_TAG
+        self.rows.append(
+            Row(
+                f"promote {deployment_id}",
+                deployment_id,
+                status,
+                version,
+                seconds,
+                _traffic(tally),
+                expected=as_expected and not tally.failures,
+            )
+        )
+        return deployment_id if status == "succeeded" else None
 
     def _rollback(self, deployment_id: str, back_to: str) -> None:
         self._say("")
         self._say(f"{len(self.rows) + 1}. Roll back deployment {deployment_id}: production back to {back_to}")
-        self._say(f"   ({self.names.blue} still runs {back_to}: the failed release never replaced it,")
+        previous = self._previous_environment(deployment_id)
+        self._say(f"   ({previous} still runs {back_to}: the failed release never replaced it,")
         self._say("    so the controller only swaps the CNAMEs back)")
         started = time.monotonic()
         with Background(self.production) as tally:
             code = self._client(["rollback", deployment_id])
             version = self._wait_for_production(back_to) if code == 0 else self._production_version()
         seconds = time.monotonic() - started
-        status = "unknown"
-        try:
-            status = str(self._status(deployment_id).get("status"))
-        except PipelineError as error:
-            self._say(f"   {error}")
+        status = self._status_now(deployment_id)
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the rollback: {_traffic(tally)}")
         self.rows.append(
@@ -190,6 +220,20 @@ class Demo:
                 expected=code == 0 and version == back_to and not tally.failures,
             )
         )
+
+    def _status_now(self, deployment_id: str) -> str:
+        """The deployment's status, or "unknown" (saying why) when the controller does not answer."""
+        try:
+            return str(self._status(deployment_id).get("status"))
+        except PipelineError as error:
+            self._say(f"   {error}")
+            return "unknown"
+
+    def _previous_environment(self, deployment_id: str) -> str:
+        try:
+            return str(self._status(deployment_id).get("prod_env"))
+        except PipelineError:
+            return "the previous environment"
 
     def _explain_failure(self, deployment_id: str) -> None:
         try:

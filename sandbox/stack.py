@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 
 from sandbox import aws, beanstalk
+from sandbox.beanstalk_clock import BeanstalkClock
 from sandbox.dns_cache import DnsCache
 from sandbox.dockerrun import ImageRef
 from sandbox.environments import Environments, EnvironmentStartError
@@ -150,6 +151,9 @@ class Stack:
         hook = _deploy_hook(environments, backend, self.options.realistic, self._report)
         for env_name in names.environments:
             backend.set_deploy_hook(env_name, hook)
+        clock = BeanstalkClock(backend, self._report)  # operations end, and their events go out, unasked
+        clock.start()
+        self._stops.append(("Beanstalk's clock", clock.stop))
 
         owner_of = _cname_owner(clients.elasticbeanstalk, names.application)
         failing = _failing(backend)

@@ -20,12 +20,13 @@ def install() -> None:
         from . import (
             apigateway_resources,
             beanstalk_resources,
+            queue_policy_resources,
             readiness,
             secret_resources,
             serverless_transform,
         )
 
-        del apigateway_resources, beanstalk_resources, secret_resources
+        del apigateway_resources, beanstalk_resources, queue_policy_resources, secret_resources
         for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
             cached.cache_clear()
         serverless_transform.install()

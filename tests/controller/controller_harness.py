@@ -2,6 +2,12 @@
 chalice.test.Client, a simulated clock shared by the controller and Beanstalk, and a simulated SQS queue
 that delivers each requeued tick when its DelaySeconds have passed in simulated time.
 
+Beanstalk's own timeline runs between the ticks: before each delivery the emulation settles what falls due
+up to that moment, and the events it publishes on moto's EventBridge reach the reconcile queue through the
+rule the controller's template defines (`BeanstalkEventsRule`, created in moto's EventBridge with the
+template's pattern); they join the simulated queue at the moment they arrive, as the SQS event source
+would hand them to `reconcile_tick`. `be.set_event_delivery(...)` drops, duplicates or delays them.
+
 Used by tests/controller and by bench/controller.py (which counts calls and times handlers with it).
 """
 
@@ -25,10 +31,11 @@ from chalice.test import Client
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
-from controller import clients, config, runtime, signing
+from controller import beanstalk_events, clients, config, runtime, signing
 from controller.api import app
 from controller.model import Deployment
 from controller.observation import HttpCheck
+from controller.store import DeploymentStore
 from controller.tick_queue import SqsTickQueue, TickMessage, TickQueue
 from sandbox import beanstalk
 
@@ -50,6 +57,21 @@ APPLICATION = ENV["EB_APPLICATION"]
 PROD_PREFIX = ENV["PROD_CNAME_PREFIX"]
 PROD_CNAME = f"{PROD_PREFIX}.{REGION}.elasticbeanstalk.com"
 BLUE, GREEN = f"{APPLICATION}-blue", f"{APPLICATION}-green"
+
+
+RULE = "beanstalk-events"
+IMPORTS = {"${InfraStack}-ApplicationName": APPLICATION}  # what the controller's stack imports, here
+
+
+def _imported(value: Any) -> Any:
+    """The template's value with the provisioning stack's exports filled in."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::ImportValue"}:
+            return IMPORTS[value["Fn::ImportValue"]["Fn::Sub"]]
+        return {key: _imported(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_imported(item) for item in value]
+    return value
 
 
 def process_environment() -> dict[str, str]:
@@ -92,8 +114,11 @@ class Message:
     deployment_id: str = field(compare=False)
     chain: str = field(compare=False, default="")
     retry: int = field(compare=False, default=0)
+    event: str | None = field(compare=False, default=None)  # the body of an EventBridge event instead
 
     def body(self) -> str:
+        if self.event is not None:
+            return self.event
         return TickMessage(self.deployment_id, self.chain, self.retry).body()
 
 
@@ -119,12 +144,27 @@ class SimQueue:
             chain = json.loads(message.body())["chain"]
             self.pending.append(Message(due, self._seq, message.deployment_id, chain, message.retry))
 
+    def arrive(self, event_body: str) -> None:
+        """An EventBridge event reaches the queue now."""
+        with self._lock:
+            self._seq += 1
+            self.pending.append(Message(self.clock.now, self._seq, "", event=event_body))
+
+    def head_due(self) -> datetime | None:
+        with self._lock:
+            return min((m.due for m in self.pending), default=None)
+
     def pop_next(self) -> Message | None:
         with self._lock:
             if not self.pending:
                 return None
             self.pending.sort()
             return self.pending.pop(0)
+
+    def ticks_of(self, chain: str | None) -> list[Message]:
+        """The queued ticks (not events) of one chain."""
+        with self._lock:
+            return [m for m in self.pending if m.event is None and m.chain == chain]
 
 
 class World:
@@ -141,6 +181,9 @@ class World:
         self.calls: Counter[str] = Counter()
         self._provision()
         self.clock.advance(3600)  # the environments were created well before any deployment
+        self.be.settle()  # ... and their launch's events went by then
+        self.collect_events()
+        self.queue.pending.clear()
         self.rt = runtime.Runtime(
             config.load(),
             session=shared_session(),
@@ -171,7 +214,16 @@ class World:
             GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
             BillingMode=table["BillingMode"],
         )
-        aws_client("sqs", region_name=REGION).create_queue(QueueName=ENV["RECONCILE_QUEUE"])
+        sqs = aws_client("sqs", region_name=REGION)
+        self.queue_url = sqs.create_queue(QueueName=ENV["RECONCILE_QUEUE"])["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+        rule = template["Resources"]["BeanstalkEventsRule"]["Properties"]
+        events = aws_client("events", region_name=REGION)
+        events.put_rule(Name=RULE, EventPattern=json.dumps(_imported(rule["EventPattern"])), State="ENABLED")
+        events.put_targets(
+            Rule=RULE,
+            Targets=[{"Id": t["Id"], "Arn": queue_arn["Attributes"]["QueueArn"]} for t in rule["Targets"]],
+        )
         aws_client("ssm", region_name=REGION).put_parameter(
             Name=ENV["SIGNING_SECRET_PARAM"], Value=SECRET, Type="SecureString"
         )
@@ -276,13 +328,12 @@ class World:
     def run(
         self, max_ticks: int = 500, on_message: Callable[[World, Message], None] | None = None
     ) -> Iterator[Message]:
-        """Deliver queued ticks in due order, moving the simulated clock to each one's due time."""
+        """Deliver queued ticks and arriving events in due order, moving the simulated clock to each one's
+        due time (Beanstalk's timeline runs in between)."""
         for _ in range(max_ticks):
-            message = self.queue.pop_next()
+            message = self.next_message()
             if message is None:
                 return
-            if message.due > self.clock.now:
-                self.clock.now = message.due
             if on_message is not None:
                 on_message(self, message)
             self.deliver(message)
@@ -292,19 +343,68 @@ class World:
     def drain(self, max_ticks: int = 500) -> int:
         return sum(1 for _ in self.run(max_ticks))
 
-    def deliver_forever(self, stop: threading.Event) -> None:
-        """The event source mapping on a thread: deliver ticks as they come, in simulated time."""
+    def next_message(self, horizon_s: float | None = None) -> Message | None:
+        """The next message in due order with the clock at its due time, once Beanstalk has done what
+        falls due before it (and its events have arrived); None when none is due within `horizon_s`."""
+        self.beanstalk_until_next_message()
+        head = self.queue.head_due()
+        if head is not None and horizon_s is not None and (head - self.clock.now).total_seconds() > horizon_s:
+            return None
+        message = self.queue.pop_next()
+        if message is not None and message.due > self.clock.now:
+            self.clock.now = message.due
+        return message
+
+    def beanstalk_until_next_message(self) -> None:
+        """Settle what Beanstalk finishes before the next queued message is due (or, with nothing queued,
+        until one of its events arrives or it has nothing left to do), moment by moment, letting its
+        EventBridge events reach the queue."""
+        while True:
+            self.be.settle()
+            self.collect_events()
+            head, upcoming = self.queue.head_due(), self._next_beanstalk_moment()
+            if upcoming is None or (head is not None and upcoming > head):
+                return
+            self.clock.now = upcoming
+
+    def collect_events(self) -> int:
+        """Move what EventBridge delivered to the reconcile queue (moto's SQS) into the simulated queue."""
+        sqs, arrived = aws_client("sqs", region_name=REGION), 0
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return arrived
+            for message in batch:
+                if beanstalk_events.parse(message["Body"]) is not None:  # not the ticks `also` sends
+                    self.queue.arrive(message["Body"])
+                    arrived += 1
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _next_beanstalk_moment(self) -> datetime | None:
+        """When Beanstalk next finishes something by itself (an operation, a late event); operations due
+        already wait for something else (a stuck update, a deploy hook)."""
+        moments = [datetime.fromisoformat(op["due"]) for op in self.be.pending_operations()]
+        moments += [due for due, _ in self.be.outbox.pending]
+        return min((m for m in moments if m > self.clock.now), default=None)
+
+    def deliver_forever(self, stop: threading.Event, horizon_s: float | None = None) -> None:
+        """The event source mapping on a thread: deliver ticks as they come, in simulated time (a tick due
+        more than `horizon_s` ahead waits: time does not run on while a person is to act)."""
         while not stop.is_set():
-            message = self.queue.pop_next()
+            message = self.next_message(horizon_s)
             if message is None:
                 time.sleep(0.01)
                 continue
-            if message.due > self.clock.now:
-                self.clock.now = message.due
             self.deliver(message)
 
+    def driving_ticks(self, deployment_id: str) -> list[Message]:
+        """Queued ticks of the chain that drives the deployment now."""
+        return self.queue.ticks_of(self.record(deployment_id).chain)
+
     def record(self, deployment_id: str) -> Deployment:
-        found = self.rt.store.get(deployment_id)
+        """The stored deployment, read as a test would (not counted among the controller's calls)."""
+        store = DeploymentStore(aws_client("dynamodb"), ENV["DEPLOYMENTS_TABLE"], self.rt.config.lease_ttl_s)
+        found = store.get(deployment_id)
         assert found is not None
         return found
 

@@ -59,39 +59,32 @@ def back_on_blue(blue_status: str = "Ready", green_status: str = "Ready") -> Any
 OLD_CHECK = health(200, OLD)
 
 CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
-    # --- smoke test: 3 consecutive passes within SMOKE_WINDOW_S ---
+    # --- smoke test: a round of 3 consecutive passes within SMOKE_WINDOW_S ---
     (
-        "first pass -> checks again soon",
+        "three passes in a row -> promote",
         smoking(),
-        observed(smoke=health()),
+        observed(smoke=(health(),) * SMOKE_PASSES),
         1,
-        {"status": Status.RUNNING, "step": (S.SMOKE_TEST, StepStatus.RUNNING), "next": SMOKE, "passes": 1},
+        {"step": (S.SMOKE_TEST, StepStatus.SUCCEEDED), "next": CONTINUE},
     ),
     (
-        "third pass in a row -> promote",
-        smoking(smoke_passes=2),
-        observed(smoke=health()),
-        14,
-        {"step": (S.SMOKE_TEST, StepStatus.SUCCEEDED), "next": CONTINUE, "passes": 3},
-    ),
-    (
-        "a 502 just after Ready -> not fatal, counting starts again",
-        smoking(smoke_passes=2),
-        observed(smoke=health(502, None)),
+        "a 502 just after Ready -> not fatal, another round soon",
+        smoking(),
+        observed(smoke=(health(), health(502, None))),
         10,
-        {"status": Status.RUNNING, "step": (S.SMOKE_TEST, StepStatus.RUNNING), "next": SMOKE, "passes": 0},
+        {"status": Status.RUNNING, "step": (S.SMOKE_TEST, StepStatus.RUNNING), "next": SMOKE},
     ),
     (
         "the old version answering -> not yet",
         smoking(),
-        observed(smoke=health(200, OLD)),
+        observed(smoke=(health(200, OLD),)),
         10,
-        {"status": Status.RUNNING, "passes": 0},
+        {"status": Status.RUNNING, "next": SMOKE},
     ),
     (
         "HTTP 503 until the window ends -> failed",
         smoking(),
-        observed(smoke=health(503, None)),
+        observed(smoke=(health(503, None),)),
         CONFIG.smoke_window_s,
         {
             "status": Status.FAILED,
@@ -103,16 +96,16 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
         "unreachable until the window ends -> failed",
         smoking(),
-        observed(smoke=unreachable()),
+        observed(smoke=(unreachable(),)),
         CONFIG.smoke_window_s + 5,
         {"status": Status.FAILED, "error": "unreachable"},
     ),
     (
-        "passing but not 3 in a row when the window ends -> failed",
-        smoking(smoke_passes=1),
-        observed(smoke=health()),
+        "a round cut short by a failure in its last check when the window ends -> failed",
+        smoking(),
+        observed(smoke=(health(), health(), health(503, None))),
         CONFIG.smoke_window_s,
-        {"status": Status.FAILED, "error": "only 2 consecutive passes"},
+        {"status": Status.FAILED, "error": "HTTP 503"},
     ),
     # --- verify: the new environment directly, the production name with DNS tolerance ---
     (
@@ -276,11 +269,9 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
 )
 def test_checks_and_swap_back(deployment: Any, seen: Any, seconds: float, expect: dict[str, Any]) -> None:
     decision = reconcile(deployment, seen, at(seconds), CONFIG)
-    own = ("passes", "failures", "back_requested")
+    own = ("failures", "back_requested")
     check_decision(decision, seconds, {k: v for k, v in expect.items() if k not in own})
     d = decision.deployment
-    if "passes" in expect:
-        assert d.smoke_passes == expect["passes"]
     if "failures" in expect:
         assert d.verify_failures == expect["failures"]
     if "back_requested" in expect:
@@ -289,15 +280,28 @@ def test_checks_and_swap_back(deployment: Any, seen: Any, seconds: float, expect
         assert decision.actions == (SWAP_BACK,), "the swap back moves production to the previous environment"
 
 
-def test_a_502_then_three_passes_goes_on_but_broken_runs_of_passes_do_not_count() -> None:
+def test_rounds_with_a_failure_do_not_count_and_a_whole_round_goes_on() -> None:
     d = smoking()
-    answers = [health(502, None), health(), health(), health(503, None), health(), health()]
-    for seconds, check in enumerate(answers):
-        d = reconcile(d, observed(smoke=check), at(seconds * 6), CONFIG).deployment
+    rounds = [(health(502, None),), (health(), health(), health(503, None)), (health(), unreachable())]
+    for number, checks in enumerate(rounds):
+        d = reconcile(d, observed(smoke=checks), at(number * CONFIG.smoke_interval_s), CONFIG).deployment
         assert d.step(S.SMOKE_TEST).status is StepStatus.RUNNING
-    assert d.smoke_passes == SMOKE_PASSES - 1
-    d = reconcile(d, observed(smoke=health()), at(36), CONFIG).deployment
+    assert "needs 3 consecutive passes" in (d.step(S.SMOKE_TEST).detail or "")
+    d = reconcile(d, observed(smoke=(health(),) * SMOKE_PASSES), at(20), CONFIG).deployment
     assert d.step(S.SMOKE_TEST).status is StepStatus.SUCCEEDED
+
+
+def test_a_smoke_round_checks_three_times_and_stops_at_the_first_failure(world: Any) -> None:
+    """The shell's side: the round ends at a failing check; a passing round makes SMOKE_PASSES checks."""
+    from controller import observe
+
+    d = running_at(S.SMOKE_TEST)
+    answers = iter([health(), health(502, None), health()])
+    world.rt.http_get = lambda url: dataclasses.replace(next(answers), url=url)
+    first = observe.smoke_round(d, world.rt)
+    assert [c.status for c in first] == [200, 502]
+    world.rt.http_get = lambda url: health(200, TAG)
+    assert len(observe.smoke_round(d, world.rt)) == SMOKE_PASSES
 
 
 @pytest.mark.parametrize("seconds", [100, 200, 5000])

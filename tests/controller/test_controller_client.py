@@ -34,7 +34,9 @@ def local_url() -> Iterator[str]:
 @pytest.fixture
 def served(world: World, local_url: str) -> Iterator[tuple[World, str]]:
     stop = threading.Event()
-    delivering = threading.Thread(target=world.deliver_forever, args=(stop,), daemon=True)
+    # Ticks come at once in simulated time, but not the hold's expiry nor the safety polls: people and
+    # Beanstalk's events move these deployments.
+    delivering = threading.Thread(target=world.deliver_forever, args=(stop, 300), daemon=True)
     delivering.start()
     yield world, local_url
     stop.set()
@@ -84,6 +86,59 @@ def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]
     )
     assert done.returncode == 1
     assert "failed" in done.stdout and "Failed to deploy application." in done.stdout
+
+
+def _hold(url: str, tag: str) -> subprocess.CompletedProcess[str]:
+    """deploy --hold --wait: returns once the deployment awaits promotion."""
+    return _cli(
+        url, "deploy", "--image", "docker.io/acme/app", "--tag", tag, "--hold", "--wait", "--interval", "0.05"
+    )
+
+
+def test_deploy_hold_waits_until_held_then_promote_wait_follows_it_to_success(
+    served: tuple[World, str],
+) -> None:
+    world, url = served
+    held = _hold(url, "2.1.0")
+    assert held.returncode == 0, held.stdout + held.stderr
+    deployment_id = held.stdout.split()[1].rstrip(":")
+    assert f"deployment {deployment_id} awaiting_promotion" in held.stdout
+    assert f"promote: python -m controller.client promote {deployment_id} --wait" in held.stdout
+    assert "swap:" not in held.stdout and world.prod_owner() != GREEN
+
+    promoted = _cli(url, "promote", deployment_id, "--wait", "--interval", "0.05")
+    assert promoted.returncode == 0, promoted.stdout + promoted.stderr
+    assert "promote: succeeded (promoted by request" in promoted.stdout
+    assert "swap: succeeded" in promoted.stdout
+    assert promoted.stdout.strip().splitlines()[-1] == f"deployment {deployment_id} succeeded"
+    assert world.prod_owner() == GREEN
+    again = _cli(url, "promote", deployment_id)
+    assert again.returncode == 1 and "HTTP 409" in again.stderr
+
+
+def test_abort_ends_a_held_deployment_and_redeploy_starts_it_again(served: tuple[World, str]) -> None:
+    world, url = served
+    held = _hold(url, "2.2.0")
+    deployment_id = held.stdout.split()[1].rstrip(":")
+    aborted = _cli(url, "abort", deployment_id)
+    assert aborted.returncode == 0 and "abort requested" in aborted.stdout
+
+    again = _cli(
+        url,
+        "deploy",
+        "--image",
+        "docker.io/acme/app",
+        "--tag",
+        "2.2.0",
+        "--redeploy",
+        "--wait",
+        "--interval",
+        "0.05",
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "attempt 2" in again.stdout.splitlines()[0]
+    assert world.record(deployment_id).status.value == "failed"
+    assert world.prod_owner() == GREEN
 
 
 def test_deploy_wait_exits_1_on_timeout(world: World, local_url: str) -> None:

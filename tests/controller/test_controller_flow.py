@@ -112,7 +112,7 @@ def test_every_tick_describes_environments_and_events_at_most_once(world: World,
     from sandbox import beanstalk
 
     world.be.set_outcome(GREEN, beanstalk.Outcome[outcome])
-    world.be.settle_after_s = 200
+    world.be.settle_after_s = 2000  # several safety polls before it settles (or times out)
     world.post_deployment(TAG)
     ticks = 0
     for _ in range(300):

@@ -49,6 +49,16 @@ BAD_BODIES = {
     "image with a tag": (400, json.dumps({"image": f"{IMAGE}:1.0", "tag": TAG}).encode(), "invalid image"),
     "tag too long for a label": (400, json.dumps({"image": IMAGE, "tag": "a" * 101}).encode(), "100"),
     "20 KB body": (413, json.dumps({"image": IMAGE, "tag": TAG, "pad": "x" * 20_000}).encode(), "limit"),
+    "unknown promotion": (
+        400,
+        json.dumps({"image": IMAGE, "tag": TAG, "promotion": "later"}).encode(),
+        "promotion must be 'auto' or 'manual'",
+    ),
+    "redeploy not a boolean": (
+        400,
+        json.dumps({"image": IMAGE, "tag": TAG, "redeploy": "yes"}).encode(),
+        "redeploy must be true or false",
+    ),
     "tag with a trailing newline": (
         400,
         json.dumps({"image": IMAGE, "tag": TAG + "\n"}).encode(),

@@ -43,7 +43,44 @@ def test_notifications_during_a_deployment_wait_and_only_the_newest_runs(world: 
     assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 2
 
 
+def _finish(world: World, deployment_id: str) -> dict[str, int]:
+    """Deliver until the deployment has finished; the AWS calls of the tick that finished it."""
+    while True:
+        message = world.next_message()
+        assert message is not None
+        before = dict(world.calls)
+        world.deliver(message)
+        if world.record(deployment_id).finished:
+            return {k: v - before.get(k, 0) for k, v in world.calls.items() if v != before.get(k, 0)}
+
+
+def test_a_finishing_deployment_hands_over_at_once_to_the_newest_waiting_one(world: World) -> None:
+    """Releasing the lease tells the finishing deployment who waits (no extra read): it queues that one's
+    tick at once, instead of leaving it to poll."""
+    first = _post(world, "1.0.42")
+    world.deliver(world.queue.pop_next())  # type: ignore[arg-type]
+    waiting = _post(world, "1.0.43")
+    world.deliver(world.queue.pop_next())  # type: ignore[arg-type]
+    assert world.record(waiting).status is Status.QUEUED
+
+    _finish(world, first)
+
+    handed = [m for m in world.queue.pending if m.deployment_id == waiting and m.due <= world.clock.now]
+    assert handed, world.queue.pending
+    world.drain()
+    assert world.record(waiting).status is Status.SUCCEEDED
+
+
+def test_with_nobody_waiting_the_finishing_tick_reads_no_lease(world: World) -> None:
+    deployment_id = _post(world, "1.0.42")
+    last = _finish(world, deployment_id)
+    assert world.record(deployment_id).status is Status.SUCCEEDED
+    assert last.get("dynamodb.GetItem") == 1, last  # its own record; the release said nobody waits
+    assert all(m.deployment_id == deployment_id for m in world.queue.pending)  # nobody was woken
+
+
 def test_a_crashed_deployment_cannot_wedge_the_application_its_lease_expires(world: World) -> None:
+    world.be.set_event_delivery(drop=1.0)  # no Beanstalk event comes to wake it either
     crashed = _post(world, "1.0.42")
     world.deliver(world.queue.pop_next())  # type: ignore[arg-type]
     lost = list(

@@ -30,6 +30,7 @@ from controller.reconcile import reconcile
 S = StepName
 GRACE = CONFIG.health_grace_s
 POLL = RequeueAfter(CONFIG.poll_interval_s)
+SAFETY = RequeueAfter(CONFIG.safety_poll_s)  # the wait is Beanstalk's: its event wakes the deployment
 UPDATE = act.UpdateEnvironment("shop-green", TAG)
 
 
@@ -50,18 +51,18 @@ def answered(outcome: ActionOutcome, message: str = "", request_id: str | None =
 
 CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
-        "Updating -> waits",
+        "Updating -> waits for its event, with a safety poll",
         waiting(),
         observed(environments=before_swap("Updating", "Grey")),
         20,
-        {"status": Status.RUNNING, "step": (S.WAIT_READY, StepStatus.RUNNING), "actions": [], "next": POLL},
+        {"status": Status.RUNNING, "step": (S.WAIT_READY, StepStatus.RUNNING), "actions": [], "next": SAFETY},
     ),
     (
-        "Updating long -> polls less often, at most 8x",
+        "Updating near DEPLOY_TIMEOUT_S -> the safety poll comes just after it",
         waiting(),
         observed(environments=before_swap("Updating", "Grey")),
-        1000,
-        {"status": Status.RUNNING, "next": RequeueAfter(8 * CONFIG.poll_interval_s)},
+        CONFIG.deploy_timeout_s - 100,
+        {"status": Status.RUNNING, "next": RequeueAfter(101)},
     ),
     (
         "Ready/Green on the new label -> smoke test",
@@ -155,7 +156,12 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         waiting(),
         observed(environments=before_swap(green_health="Red"), events=()),
         60,
-        {"status": Status.RUNNING, "step": (S.WAIT_READY, StepStatus.RUNNING), "actions": [], "next": POLL},
+        {
+            "status": Status.RUNNING,
+            "step": (S.WAIT_READY, StepStatus.RUNNING),
+            "actions": [],
+            "next": RequeueAfter(GRACE),
+        },
     ),
     (
         "Ready/Red on the new label within the grace -> waits",
@@ -196,7 +202,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         waiting(),
         answered(ActionOutcome.DONE, request_id="req-1"),
         0,
-        {"status": Status.RUNNING, "next": POLL, "request_id": "req-1"},
+        {"status": Status.RUNNING, "next": SAFETY, "request_id": "req-1"},
     ),
     (
         "answer lost (5xx) -> the next tick looks; still requested",

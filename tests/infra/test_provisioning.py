@@ -131,6 +131,39 @@ def test_the_reconcile_queue_is_mapped_to_its_function_and_left_to_the_sandbox_p
     assert [m["Body"] for m in received.get("Messages", [])] == ["{}"]
 
 
+def test_beanstalks_events_reach_the_reconcile_queue_through_the_stacks_rule(provisioned: Any) -> None:
+    """The controller's stack routes Beanstalk's news about the application's environments to its queue,
+    whose policy lets only that rule send to it."""
+    clients, result = provisioned
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=NAMES.region
+    )
+    events = session.client("events", endpoint_url=clients.sqs.meta.endpoint_url)
+    queue = clients.sqs.get_queue_url(QueueName=result.function_environment["RECONCILE_QUEUE"])["QueueUrl"]
+    attributes = clients.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn", "Policy"])
+    rule = events.describe_rule(Name=f"{NAMES.controller_stack}-beanstalk-events")
+    targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    statement = json.loads(attributes["Attributes"]["Policy"])["Statement"][0]
+
+    assert json.loads(rule["EventPattern"])["detail"]["ApplicationName"] == [NAMES.application]
+    assert [t["Arn"] for t in targets] == [attributes["Attributes"]["QueueArn"]]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == rule["Arn"]
+
+    clients.sqs.purge_queue(QueueUrl=queue)
+    green = NAMES.green
+    running = clients.elasticbeanstalk.describe_environments(EnvironmentNames=[green])["Environments"][0]
+    clients.elasticbeanstalk.update_environment(EnvironmentName=green, VersionLabel=running["VersionLabel"])
+    beanstalk.backend(region=NAMES.region).advance()
+    bodies = [
+        json.loads(m["Body"])
+        for m in clients.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    ]
+    assert [(b["source"], b["detail"]["EnvironmentName"], b["detail"]["Status"]) for b in bodies] == [
+        ("aws.elasticbeanstalk", green, "Environment update successful")
+    ]
+
+
 def test_the_api_is_throttled_and_logs_access(provisioned: Any) -> None:
     clients, _ = provisioned
     api_id = _outputs(clients.cloudformation, NAMES.controller_stack)["RestAPIId"]

@@ -18,7 +18,7 @@ DEMO_TIMEOUT_S = 240
 pytestmark = pytest.mark.slow
 
 
-def test_the_demo_deploys_survives_a_broken_release_rolls_back_and_leaves_nothing(
+def test_the_demo_deploys_promotes_a_held_release_survives_a_broken_one_rolls_back_and_leaves_nothing(
     processes: SimpleNamespace,
 ) -> None:
     demo = subprocess.Popen(
@@ -40,8 +40,14 @@ def test_the_demo_deploys_survives_a_broken_release_rolls_back_and_leaves_nothin
     assert demo.returncode == 0, output
     summary = output.split("\nSummary\n", 1)[1]
     assert re.search(r"deploy 2\.0\.0 +d-\S+ +succeeded +2\.0\.0 .* 0 failed .*as expected", summary)
-    assert re.search(r"deploy 3\.0\.0-broken +d-\S+ +failed +2\.0\.0 .* 0 failed .*as expected", summary)
-    assert re.search(r"roll back d-\S+ +d-\S+ +rolled_back +1\.0\.0 .* 0 failed .*as expected", summary)
+    held = r"deploy 2\.1\.0 --hold +d-\S+ +awaiting_promotion +2\.0\.0 .* 0 failed .*as expected"
+    assert re.search(held, summary)
+    assert re.search(r"promote d-\S+ +d-\S+ +succeeded +2\.1\.0 .* 0 failed .*as expected", summary)
+    assert re.search(r"deploy 3\.0\.0-broken +d-\S+ +failed +2\.1\.0 .* 0 failed .*as expected", summary)
+    assert re.search(r"roll back d-\S+ +d-\S+ +rolled_back +2\.0\.0 .* 0 failed .*as expected", summary)
+    # people look at the held version on pre-production's own URL while production stays on 2.0.0
+    assert re.search(r"GET http://\S+-staging\S+/health -> version 2\.1\.0", output)
+    assert re.search(r"GET http://\S+-prod\S+/health -> version 2\.0\.0", output)
     # the client's live steps, the app's own reason for the failed start, and the count carrying on
     assert "verify: succeeded" in output
     assert "PORT: must be an integer, got 'broken'" in output

@@ -1,0 +1,1 @@
+../../controller/beanstalk_events.py

@@ -1,0 +1,1 @@
+../../controller/decide_promotion.py
