@@ -21,6 +21,7 @@ INFRA_STACK   ?= deliverypipeline
 CONTROLLER_STACK ?= $(INFRA_STACK)-controller
 CNAME_PREFIX  ?=
 MONGODB_URI_PARAMETER ?=
+REGISTRY_AUTH_KEY ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
 .PHONY: venv lint-venv clients moto-tests demo up run test lint lint-templates lint-iam typecheck pytest \
@@ -128,7 +129,8 @@ provision:
 	    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
 	    --parameter-overrides ApplicationName=$(INFRA_STACK) \
 	    $(if $(CNAME_PREFIX),ProductionCnamePrefix=$(CNAME_PREFIX)) \
-	    $(if $(MONGODB_URI_PARAMETER),MongoDbUriParameter=$(MONGODB_URI_PARAMETER))
+	    $(if $(MONGODB_URI_PARAMETER),MongoDbUriParameter=$(MONGODB_URI_PARAMETER)) \
+	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY))
 	$(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --query "Stacks[0].Outputs" --output table
 
 ## AWS: the controller through CloudFormation (never `chalice deploy`): package, upload the code to the
@@ -142,7 +144,8 @@ deploy-controller: package
 	    --s3-prefix controller --output-template-file $(PACKAGE_DIR)/packaged.yaml
 	$(AWS) cloudformation deploy --stack-name $(CONTROLLER_STACK) --template-file $(PACKAGE_DIR)/packaged.yaml \
 	    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
-	    --parameter-overrides Stage=$(STAGE) InfraStack=$(INFRA_STACK)
+	    --parameter-overrides Stage=$(STAGE) InfraStack=$(INFRA_STACK) \
+	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY))
 	$(AWS) cloudformation describe-stacks --stack-name $(CONTROLLER_STACK) --output text \
 	    --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue"
 

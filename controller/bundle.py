@@ -19,12 +19,17 @@ _EPOCH = (2020, 1, 1, 0, 0, 0)
 MAX_DESCRIPTION = 200  # Beanstalk refuses longer descriptions
 
 
-def source_bundle(image: str, tag: str) -> bytes:
-    dockerrun = {
+def source_bundle(image: str, tag: str, registry_auth: tuple[str, str] | None = None) -> bytes:
+    """The bundle's bytes; `registry_auth` (bucket, key) names the .dockercfg with which the instances pull
+    a private image (Dockerrun v1 "Authentication")."""
+    dockerrun: dict[str, object] = {
         "AWSEBDockerrunVersion": "1",
         "Image": {"Name": f"{image}:{tag}", "Update": "true"},
         "Ports": [{"ContainerPort": "8080"}],
     }
+    if registry_auth is not None:
+        bucket, key = registry_auth
+        dockerrun["Authentication"] = {"Bucket": bucket, "Key": key}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 ACCEPTED_HEALTH_CHOICES = {"Green": frozenset({"Green"}), "Green,Yellow": frozenset({"Green", "Yellow"})}
 _NAME = re.compile(r"[A-Za-z0-9._/-]{1,255}")
 _CNAME_PREFIX = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# A .dockercfg under registry/ in the artifact bucket (what infra/pipeline.yaml lets the instances read).
+_REGISTRY_AUTH_KEY = re.compile(r"registry/[A-Za-z0-9_./-]{1,1000}")
 
 
 class ConfigError(ValueError):
@@ -36,6 +38,7 @@ class Config:
     bake_s: int = 0
     promotion_timeout_s: int = 3600
     preprod_cname_prefix: str | None = None
+    registry_auth_key: str | None = None  # private images: Dockerrun "Authentication" in the artifact bucket
 
     @property
     def max_poll_interval_s(self) -> int:
@@ -98,7 +101,15 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         bake_s=_seconds(env, "BAKE_S", 0, minimum=0),
         promotion_timeout_s=_seconds(env, "PROMOTION_TIMEOUT_S", 3600, minimum=60),
         preprod_cname_prefix=_cname_prefix(env, "PREPROD_CNAME_PREFIX"),
+        registry_auth_key=_registry_auth_key(env, "REGISTRY_AUTH_KEY"),
     )
+
+
+def _registry_auth_key(env: Mapping[str, str], var: str) -> str | None:
+    value = env.get(var) or None
+    if value is not None and (not _REGISTRY_AUTH_KEY.fullmatch(value) or ".." in value.split("/")):
+        raise ConfigError(f"{var}={value!r} is not a key under registry/ in the artifact bucket")
+    return value
 
 
 def _name(env: Mapping[str, str], var: str, default: str | None = None) -> str:

@@ -55,9 +55,11 @@ def _call(action: Action, rt: Runtime) -> str | None:
     if isinstance(action, CreateVersion):
         application = rt.config.eb_application
         key = bundle.bundle_key(application, action.version_label)
-        rt.s3.put_object(  # the same image always makes the same bytes: safe to retry
-            Bucket=rt.config.artifact_bucket, Key=key, Body=bundle.source_bundle(action.image, action.tag)
+        auth = rt.config.registry_auth_key
+        body = bundle.source_bundle(
+            action.image, action.tag, None if auth is None else (rt.config.artifact_bucket, auth)
         )
+        rt.s3.put_object(Bucket=rt.config.artifact_bucket, Key=key, Body=body)  # same bytes: safe to retry
         answer = rt.eb_once.create_application_version(
             ApplicationName=application,
             VersionLabel=action.version_label,

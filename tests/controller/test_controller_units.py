@@ -60,6 +60,8 @@ def test_configuration_defaults_follow_the_contract() -> None:
         ({"POLL_INTERVAL_S": "0"}, "POLL_INTERVAL_S"),
         ({"POLL_INTERVAL_S": "901"}, "POLL_INTERVAL_S"),
         ({"SIGNING_SECRET": None}, "SIGNING_SECRET_PARAM"),
+        ({"REGISTRY_AUTH_KEY": "dockercfg.json"}, "REGISTRY_AUTH_KEY"),
+        ({"REGISTRY_AUTH_KEY": "registry/../deployments.json"}, "REGISTRY_AUTH_KEY"),
     ],
 )
 def test_a_bad_configuration_names_the_variable(change: dict[str, str | None], variable: str) -> None:
@@ -106,6 +108,16 @@ def test_the_source_bundle_runs_the_image_and_checks_health_on_slash_health() ->
     config = archive.read(".ebextensions/healthcheck.config").decode()
     assert "HealthCheckPath: /health" in config
     assert data == bundle.source_bundle("docker.io/acme/app", "1.2.3"), "the same image gives the same bytes"
+    assert "Authentication" not in dockerrun, "a public image needs no registry credentials"
+
+
+def test_a_private_image_bundle_names_the_registry_credentials_the_instances_pull_with() -> None:
+    config = load({**BASE, "REGISTRY_AUTH_KEY": "registry/dockercfg.json"})
+    assert config.registry_auth_key == "registry/dockercfg.json"
+    data = bundle.source_bundle("registry.example.com/acme/app", "1.2.3", ("b", config.registry_auth_key))
+    dockerrun = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("Dockerrun.aws.json"))
+    assert dockerrun["Authentication"] == {"Bucket": "b", "Key": "registry/dockercfg.json"}
+    assert dockerrun["Image"]["Name"] == "registry.example.com/acme/app:1.2.3"
 
 
 class _Proxy(http.server.BaseHTTPRequestHandler):

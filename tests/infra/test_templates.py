@@ -95,3 +95,25 @@ def test_the_dockerfile_base_image_is_pinned_by_digest() -> None:
 
 def _policies() -> str:
     return "".join(p.read_text() for p in (ROOT / ".chalice").glob("policy-*.json"))
+
+
+def test_private_image_credentials_reach_the_bundles_under_a_key_the_instances_read(infra, merge) -> None:
+    """Both stacks take the registry credentials' key with the same grammar; the reconcile function gets it
+    as REGISTRY_AUTH_KEY, which the controller accepts exactly when the provisioning stack does."""
+    from controller.config import ConfigError, load
+
+    ours, theirs = merge["Parameters"]["RegistryAuthKey"], infra["Parameters"]["RegistryAuthKey"]
+    assert ours["AllowedPattern"] == theirs["AllowedPattern"] and ours["Default"] == theirs["Default"] == ""
+    variables = merge["Resources"]["ReconcileTick"]["Properties"]["Environment"]["Variables"]
+    assert variables["REGISTRY_AUTH_KEY"] == {"Ref": "RegistryAuthKey"}
+    base = {
+        "EB_APPLICATION": "a", "PROD_CNAME_PREFIX": "p", "ARTIFACT_BUCKET": "b", "DEPLOYMENTS_TABLE": "t",
+        "RECONCILE_QUEUE": "q", "SIGNING_SECRET": "s",
+    }  # fmt: skip
+    for key in ("registry/dockercfg.json", "dockercfg.json", "registry/", ""):
+        allowed = re.search(ours["AllowedPattern"], key) is not None
+        try:
+            accepted = load({**base, "REGISTRY_AUTH_KEY": key}).registry_auth_key == (key or None)
+        except ConfigError:
+            accepted = False
+        assert accepted == allowed, key
