@@ -49,6 +49,10 @@ PROCESS_IMAGE = "docker.io/acme/deliverypipeline"  # any reference: process mode
 DOCKER_IMAGE = "127.0.0.1:5000/deliverypipeline"  # --docker: the image pushed to the local registry
 FIRST_TAG = "1.0.0"
 CONTROLLER_START_TIMEOUT_S = 60.0
+# --realistic compresses Beanstalk's timings (beanstalk.REALISTIC: health recovers in 3 s, instances register
+# in 2 s, DNS keeps a swapped name 3 s); the controller's windows shrink with them, keeping their margin over
+# what they wait out (on AWS: 120 s of grace for ~60 s of recovery, 300 s to verify for a 60 s TTL).
+REALISTIC_CONTROLLER_WINDOWS = {"HEALTH_GRACE_S": "15", "SMOKE_WINDOW_S": "30", "VERIFY_WINDOW_S": "30"}
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto accepts any
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -241,6 +245,7 @@ class Stack:
             **controller_environment(
                 endpoint, names, function_environment, proxy_url, self.options.poll_interval_s
             ),
+            **(REALISTIC_CONTROLLER_WINDOWS if self.options.realistic else {}),
         }
         log_path = self.run_dir / "controller.log"
         self._report(f"sandbox: starting the controller (API + SQS poller) on {url}")
