@@ -33,6 +33,7 @@ class Config:
     health_grace_s: int = 120
     smoke_window_s: int = 60
     verify_window_s: int = 300
+    dns_ttl_s: int = 60
     preprod_cname_prefix: str | None = None
 
     @property
@@ -79,6 +80,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         health_grace_s=_seconds(env, "HEALTH_GRACE_S", 120, minimum=0),
         smoke_window_s=_seconds(env, "SMOKE_WINDOW_S", 60, minimum=1),
         verify_window_s=_seconds(env, "VERIFY_WINDOW_S", 300, minimum=1),
+        dns_ttl_s=_seconds(env, "DNS_TTL_S", 60, minimum=0, maximum=3600),
         preprod_cname_prefix=_cname_prefix(env, "PREPROD_CNAME_PREFIX"),
     )
 

@@ -13,6 +13,7 @@ swap. `Options.faults` forces rough edges by name on every deployment (`beanstal
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import sys
@@ -166,7 +167,9 @@ class Stack:
             for env_name in names.environments
         }
 
-        controller_url = self._start_controller(endpoint, names, provisioned.function_environment, proxy.url)
+        controller_url = self._start_controller(
+            endpoint, names, {**provisioned.function_environment, **self._windows(backend)}, proxy.url
+        )
         self.info = StackInfo(
             controller_url=controller_url,
             aws_endpoint=endpoint,
@@ -208,6 +211,14 @@ class Stack:
             backend.set_fault(fault, every_deployment=True)
             self._report(f"sandbox: --fault {fault.value}: forced on every deployment")
 
+    def _windows(self, backend: beanstalk.BeanstalkBackend) -> dict[str, str]:
+        """The controller's windows for this run's Beanstalk: DNS_TTL_S is how long the CNAME front's
+        resolver keeps a name (dns-lag; 0 without it), plus a second; --realistic shrinks the others."""
+        controls = backend.controls
+        ttl = controls.timings.dns_ttl_s if controls.active(beanstalk.Fault.DNS_LAG) else 0.0
+        windows = {"DNS_TTL_S": str(math.ceil(ttl) + 1 if ttl else 0)}
+        return {**windows, **(REALISTIC_CONTROLLER_WINDOWS if self.options.realistic else {})}
+
     def controller_log(self) -> str:
         return log_tail(self.run_dir / "controller.log", lines=20)
 
@@ -245,7 +256,6 @@ class Stack:
             **controller_environment(
                 endpoint, names, function_environment, proxy_url, self.options.poll_interval_s
             ),
-            **(REALISTIC_CONTROLLER_WINDOWS if self.options.realistic else {}),
         }
         log_path = self.run_dir / "controller.log"
         self._report(f"sandbox: starting the controller (API + SQS poller) on {url}")
