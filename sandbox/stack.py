@@ -156,7 +156,7 @@ class Stack:
         for env_name in names.environments:
             backend.set_deploy_hook(env_name, hook)
 
-        owner_of = _cname_owner(clients.elasticbeanstalk, names.application)
+        owner_of = _cname_owner(backend, names.application)
         failing = _failing(backend)
         resolver = DnsCache(owner_of, ttl_s=_dns_ttl(backend))
         proxy = self._front(cname_router(resolver, environments.port_of, environments.registering, failing))
@@ -351,17 +351,17 @@ def _failing(backend: beanstalk.BeanstalkBackend) -> Callable[[str], bool]:
     return failing
 
 
-def _cname_owner(eb: Any, application: str) -> Callable[[str], str | None]:
+def _cname_owner(backend: beanstalk.BeanstalkBackend, application: str) -> Callable[[str], str | None]:
     """CNAME (or an environment's own EndpointURL, its load balancer's name) -> the live environment of
-    `application` owning it now, asked of the emulation each time."""
+    `application` owning it now. Read from the emulation's state, as DNS and the load balancers know it: not
+    through the Beanstalk API, whose throttling (the `throttle` fault) never stands between users and
+    production."""
 
     def owner_of(host: str) -> str | None:
-        described = eb.describe_environments(ApplicationName=application, IncludeDeleted=False)
-        for env in described["Environments"]:
-            names = (env.get("CNAME", "").lower(), env.get("EndpointURL", "").lower())
-            if host and host in names and env.get("Status") != "Terminated":
-                name: str = env["EnvironmentName"]
-                return name
+        for env in backend.describe_environments(application_name=application, include_deleted=False):
+            names = (env.cname.lower(), env.endpoint_url.lower())
+            if host and host in names and env.status != "Terminated":
+                return env.environment_name
         return None
 
     return owner_of

@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from sandbox import beanstalk
 from sandbox.dockerrun import ImageRef, build_bundle
@@ -124,6 +125,20 @@ def test_registering_then_dns_lag_then_failing_health_after_the_swap(
     assert green()["Health"] == "Red"
 
     wait_for(lambda: via_proxy(info, f"http://{PROD}/")[1].get("version") == "2.0.0", timeout=30)
+
+
+def test_throttled_beanstalk_api_never_stands_between_users_and_production(
+    rough: tuple[StackInfo, Any, beanstalk.BeanstalkBackend],
+) -> None:
+    """DNS and the load balancers are not Beanstalk API calls: with every DescribeEnvironments throttled,
+    the production name and each environment's own address still answer."""
+    info, eb, backend = rough
+    backend.set_throttling(1.0, ["DescribeEnvironments"])
+    with pytest.raises(ClientError, match="Throttling"):
+        eb.describe_environments(EnvironmentNames=[BLUE])
+    answers = [via_proxy(info, f"http://{PROD}/health") for _ in range(20)]
+    assert answers == [(200, {"status": "ok", "version": "1.0.0"})] * 20
+    assert direct(f"{info.prod_url}/health")[0] == 200
 
 
 @contextlib.contextmanager
