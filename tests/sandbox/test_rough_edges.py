@@ -44,11 +44,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.1)
 
 
-def client(info: StackInfo, service: str) -> Any:
+def client(info: StackInfo | dict[str, Any], service: str) -> Any:
+    """A client of the sandbox's AWS emulation (`info`: the stack's, or `up`'s JSON line)."""
+    found = info if isinstance(info, dict) else info.as_json()
     return boto3.client(
         service,
-        endpoint_url=info.aws_endpoint,
-        region_name=info.region,
+        endpoint_url=found["aws_endpoint"],
+        region_name=found["region"],
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
@@ -218,12 +220,5 @@ def test_up_realistic_with_a_fault_never_leaves_production_on_the_new_version(
 
 
 def completed_swaps(info: dict[str, Any]) -> int:
-    eb = boto3.client(
-        "elasticbeanstalk",
-        endpoint_url=info["aws_endpoint"],
-        region_name=info["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    events = eb.describe_events(EnvironmentName=BLUE)["Events"]
+    events = client(info, "elasticbeanstalk").describe_events(EnvironmentName=BLUE)["Events"]
     return sum(1 for e in events if e["Message"].startswith("Completed swapping CNAMEs"))
