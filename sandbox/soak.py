@@ -32,11 +32,12 @@ import boto3
 from botocore.config import Config
 
 from sandbox import pipeline_api
-from sandbox.emulation_controls import EmulationControls
+from sandbox.emulation_controls import ControlError, EmulationControls
+from sandbox.pipeline_api import PipelineError
 from sandbox.soak_checks import History, RollbackAnswer, RoundResult, check_round, outcomes
 from sandbox.soak_plan import Kind, Round, plan
 from sandbox.stack import FAKE_CREDENTIALS, Stack
-from sandbox.traffic import Background, Production, Tally
+from sandbox.traffic import Background, Production
 
 FINISHED = frozenset({"succeeded", "failed", "superseded", "rolled_back"})
 ROUND_TIMEOUT_S = 600.0  # the longest a round's records may take to finish (all waits end well before)
@@ -90,8 +91,13 @@ def run(stack: Stack, deployments: int, seed: int, report: Report) -> Summary:
     rounds = plan(deployments, seed)
     report(f"soak: {sum(r.notifications for r in rounds)} deployments in {len(rounds)} rounds, seed {seed}")
     with Soak(stack, report, seed) as soak:
-        for chosen in rounds:
-            soak.play(chosen)
+        try:
+            for chosen in rounds:
+                soak.play(chosen)
+        except (SoakError, ControlError, PipelineError, OSError) as error:  # a part stopped answering
+            soak.summary.violations.append(
+                f"the soak could not go on after {soak.summary.rounds} rounds: {error}"
+            )
         return soak.finish()
 
 
@@ -138,7 +144,7 @@ class Soak:
 
     def play(self, chosen: Round) -> tuple[RoundResult, list[str]]:
         """Run one round and check it; what it did and the invariants it broke."""
-        result = self._round(chosen, self.history, self.tally)
+        result = self._round(chosen)
         found = check_round(result, self.history)
         self.history.absorb(result)
         self.ids += [str(r["id"]) for r in result.records]
@@ -149,7 +155,7 @@ class Soak:
         summary.swaps += result.swaps
         summary.rollbacks.update("accepted" if a.accepted else "refused" for a in result.rollbacks)
         summary.violations += found
-        self._progress(chosen, result, found, self.tally)
+        self._progress(chosen, result, found)
         return result, found
 
     def finish(self) -> Summary:
@@ -162,15 +168,18 @@ class Soak:
         summary.counts_exact, problem = self._counts_exact(answered)
         if problem is not None:
             summary.violations.append(problem)
-        summary.outcomes = outcomes(self._record(deployment_id) for deployment_id in self.ids)
+        try:
+            summary.outcomes = outcomes(self._record(deployment_id) for deployment_id in self.ids)
+        except (PipelineError, OSError) as error:
+            summary.violations.append(f"the deployments' outcomes could not be read: {error}")
         summary.seconds = time.monotonic() - self._started
         return summary
 
     # --- one round ----------------------------------------------------------------------------------------
 
-    def _round(self, chosen: Round, history: History, tally: Tally) -> RoundResult:
+    def _round(self, chosen: Round) -> RoundResult:
         since = datetime.now(UTC)  # the last round's swaps settled (and were stamped) before this
-        _, failures_before, seen_before = tally.snapshot()
+        _, failures_before, seen_before = self.tally.snapshot()
         served_before = self._served()
         switched = chosen.fault is not None and chosen.fault not in self.base_faults
         if switched and chosen.fault is not None:
@@ -178,7 +187,7 @@ class Soak:
         rollbacks: list[RollbackAnswer] = []
         unfinished: list[str] = []
         try:
-            ids, raced = self._notify(chosen, history)
+            ids, raced = self._notify(chosen)
             rollbacks += raced
             unfinished += self._await_finished(ids)
             if chosen.kind is Kind.ROLLBACK and self._record(ids[-1])["status"] == "succeeded":
@@ -190,8 +199,8 @@ class Soak:
             if switched and chosen.fault is not None:
                 self.controls.clear(chosen.fault)
         targets = {a.deployment_id for a in rollbacks} - set(ids)
-        history.update(self._record(target) for target in targets)  # a raced rollback changed its record
-        _, failures, seen = tally.snapshot()
+        self.history.update(self._record(t) for t in targets)  # a raced rollback changed its record
+        _, failures, seen = self.tally.snapshot()
         return RoundResult(
             round=chosen,
             records=tuple(self._record(deployment_id) for deployment_id in ids),
@@ -206,11 +215,11 @@ class Soak:
             quiet=quiet,
         )
 
-    def _notify(self, chosen: Round, history: History) -> tuple[list[str], list[RollbackAnswer]]:
+    def _notify(self, chosen: Round) -> tuple[list[str], list[RollbackAnswer]]:
         """Send the round's notifications (together, for a burst), and a racing rollback; the ids."""
         tags = [next(self.tags) for _ in range(chosen.notifications)]
         posts: list[Callable[[], Any]] = [functools.partial(self._deploy, tag) for tag in tags]
-        target = history.rollback_target() if chosen.kind is Kind.RACE else None
+        target = self.history.rollback_target() if chosen.kind is Kind.RACE else None
         if target is not None:
             posts.append(lambda: self._rollback(target))
         answers = self._concurrently(posts)
@@ -218,12 +227,7 @@ class Soak:
         return ids, [answer for answer in answers if isinstance(answer, RollbackAnswer)]
 
     def _deploy(self, tag: str) -> str:
-        status, answer = pipeline_api.post(
-            self.info.controller_url,
-            self.info.signing_secret,
-            "/deployments",
-            {"image": self.image, "tag": tag},
-        )
+        status, answer = self._post("/deployments", {"image": self.image, "tag": tag})
         if status != 202:
             raise SoakError(f"POST /deployments for {tag} answered {status}: {answer}")
         return str(answer["id"])
@@ -331,10 +335,10 @@ class Soak:
             f"{sum(expected.values())} {dict(expected)}"
         )
 
-    def _progress(self, chosen: Round, result: RoundResult, found: list[str], tally: Tally) -> None:
+    def _progress(self, chosen: Round, result: RoundResult, found: list[str]) -> None:
         ended = ", ".join(f"{r['version_label']} {r['status']}" for r in result.records)
         raced = "".join(f"; rollback of {a.deployment_id}: {a.status}" for a in result.rollbacks)
-        answered, failures, _ = tally.snapshot()
+        answered, failures, _ = self.tally.snapshot()
         self.report(
             f"soak: round {chosen.number} ({chosen.kind}, fault {chosen.fault_name}): {ended}{raced}; "
             f"{result.swaps} swap(s); production {result.served_after}; "
