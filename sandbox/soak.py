@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -26,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -98,7 +101,19 @@ def run(stack: Stack, deployments: int, seed: int, report: Report) -> Summary:
             soak.summary.violations.append(
                 f"the soak could not go on after {soak.summary.rounds} rounds: {error}"
             )
-        return soak.finish()
+        summary = soak.finish()
+    if summary.violations:
+        report(f"soak: the controller's and the instances' logs are kept in {keep_logs(stack)}")
+    return summary
+
+
+def keep_logs(stack: Stack) -> Path:
+    """A copy of the run's logs that outlives the stack (its run directory goes when it stops)."""
+    kept = Path(tempfile.mkdtemp(prefix="deliverypipeline-soak-logs-"))
+    for log in [stack.run_dir / "controller.log", *sorted((stack.run_dir / "logs").glob("*.log"))]:
+        if log.is_file():
+            shutil.copy2(log, kept / log.name)
+    return kept
 
 
 class Soak:
@@ -337,7 +352,10 @@ class Soak:
 
     def _progress(self, chosen: Round, result: RoundResult, found: list[str]) -> None:
         ended = ", ".join(f"{r['version_label']} {r['status']}" for r in result.records)
-        raced = "".join(f"; rollback of {a.deployment_id}: {a.status}" for a in result.rollbacks)
+        raced = "".join(
+            f"; rollback of {a.deployment_id}: {a.status}" + (f" ({a.error})" if a.error else "")
+            for a in result.rollbacks
+        )
         answered, failures, _ = self.tally.snapshot()
         self.report(
             f"soak: round {chosen.number} ({chosen.kind}, fault {chosen.fault_name}): {ended}{raced}; "
