@@ -24,7 +24,7 @@ MONGODB_URI_PARAMETER ?=
 REGISTRY_AUTH_KEY ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
-.PHONY: venv lint-venv clients moto-tests demo up run test lint lint-templates lint-iam typecheck pytest \
+.PHONY: venv lint-venv clients moto-tests demo up soak run test lint lint-templates lint-iam typecheck pytest \
         bench bench-webapp bench-controller docker-engine package provision deploy-controller \
         circleci-context clean
 
@@ -73,6 +73,13 @@ demo: $(STAMP)
 ## Everything up and running until Ctrl-C; prints one JSON line with the URLs.
 up: $(STAMP)
 	$(PY) -m sandbox up
+
+## The soak: SOAK_DEPLOYMENTS deployments against `sandbox up --realistic` under random faults, with
+## concurrent notifications, rollbacks and production traffic; invariants checked after each round (about
+## 8 s a deployment). SEED=S replays a run's plan. make test runs a short one (tests/sandbox/test_soak.py).
+SOAK_DEPLOYMENTS ?= 50
+soak: $(STAMP)
+	$(PY) -m sandbox soak --deployments $(SOAK_DEPLOYMENTS) $(if $(SEED),--seed $(SEED))
 
 ## The web app alone on the embedded SQLite store (http://127.0.0.1:8080).
 run: $(STAMP)

@@ -37,6 +37,7 @@ class Config:
     verify_window_s: int = 300
     bake_s: int = 0
     promotion_timeout_s: int = 3600
+    dns_ttl_s: int = 60
     preprod_cname_prefix: str | None = None
     registry_auth_key: str | None = None  # private images: Dockerrun "Authentication" in the artifact bucket
 
@@ -100,6 +101,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         verify_window_s=_seconds(env, "VERIFY_WINDOW_S", 300, minimum=1),
         bake_s=_seconds(env, "BAKE_S", 0, minimum=0),
         promotion_timeout_s=_seconds(env, "PROMOTION_TIMEOUT_S", 3600, minimum=60),
+        dns_ttl_s=_seconds(env, "DNS_TTL_S", 60, minimum=0, maximum=3600),
         preprod_cname_prefix=_cname_prefix(env, "PREPROD_CNAME_PREFIX"),
         registry_auth_key=_registry_auth_key(env, "REGISTRY_AUTH_KEY"),
     )

@@ -6,6 +6,12 @@ tick looks), refused for now (busy, throttled: sent again once pre-production is
 A request that never reached Beanstalk (pre-production untouched since) is sent again, at most
 MAX_UPDATE_REQUESTS times in all.
 
+Pre-production is not updated within DNS_TTL_S of its last change: after a swap (a deployment's, its swap
+back, a rollback) resolvers keep sending some of production's users to the environment that lost the
+production name until their cached record expires, and they would meet the new version before its smoke
+test, or its instances restarting. Nor is it updated once it owns the production name (a rollback swapped
+the pair while the update waited to be sent again).
+
 Health outside ACCEPTED_HEALTH on the new version, Red included, is waited out for HEALTH_GRACE_S from the
 first time the controller sees it Ready on that version: instances still registering read Red or Yellow.
 Failure events of the update fail it at once.
@@ -18,6 +24,7 @@ safety poll, `safety_poll_s` apart, for events that get lost.
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import datetime
 
 from controller import topology
@@ -56,6 +63,14 @@ def deploy_preprod(d: Deployment, observed: Observed, now: datetime, config: Con
         waiting = note(d, now, StepName.DEPLOY_PREPROD, f"waiting for {pre.name} to be Ready ({pre.status})")
         reason = f"pre-production {pre.name} did not become Ready (still {pre.status})"
         return await_beanstalk(waiting, now, waited, config.deploy_timeout_s, reason, config)
+    cached = _dns_may_lead_to(pre, now, config)
+    if cached > 0:
+        ago = int(elapsed(pre.date_updated, now))
+        detail = (
+            f"{pre.name} changed {ago} s ago: DNS may still send production's users to it "
+            f"(DNS_TTL_S={config.dns_ttl_s}); waiting {cached} s"
+        )
+        return wait(note(d, now, StepName.DEPLOY_PREPROD, detail), cached)
     placed = dataclasses.replace(
         d,
         preprod_env=pre.name,
@@ -77,7 +92,7 @@ def wait_ready(d: Deployment, observed: Observed, now: datetime, config: Config)
     if env is None:
         return fail(d, now, f"pre-production environment {d.preprod_env} is gone")
     if d.deploy_requested_at is None:
-        return _request_when_ready(d, env, now, config)
+        return _request_when_ready(d, env, environments, now, config)
     if observed.events is not None:
         failures = matching_failures(observed.events, d)
         if failures:
@@ -159,8 +174,27 @@ def absorb_update(d: Deployment, result: ActionResult, now: datetime, config: Co
     return fail(d, now, f"UpdateEnvironment was refused: {result.message}")
 
 
-def _request_when_ready(d: Deployment, env: EnvironmentView, now: datetime, config: Config) -> Decision:
-    """The last UpdateEnvironment was refused for now: send it once pre-production is Ready."""
+def _request_when_ready(
+    d: Deployment,
+    env: EnvironmentView,
+    environments: tuple[EnvironmentView, ...],
+    now: datetime,
+    config: Config,
+) -> Decision:
+    """The last UpdateEnvironment was refused for now: send it once pre-production is Ready, unless it has
+    become production meanwhile (a rollback swapped the pair), or DNS may still lead production's users to
+    it."""
+    owner = topology.production_owner(environments, config.prod_cname_prefix, config.region)
+    if owner is not None and owner.name == env.name:
+        return fail(
+            d,
+            now,
+            f"{env.name} owns the production CNAME now (swapped since it was chosen as pre-production); "
+            f"{d.version_label} was not deployed to it",
+        )
+    cached = _dns_may_lead_to(env, now, config)
+    if env.status == "Ready" and cached > 0:
+        return wait(d, cached)
     if env.status == "Ready":
         return request_update(d, now, config)
     waited = elapsed(d.step(StepName.WAIT_READY).started_at, now)
@@ -191,6 +225,14 @@ def _healthy(d: Deployment, env: EnvironmentView, now: datetime, config: Config)
     )
     remaining = config.health_grace_s - waited
     return wait(note(seen, now, StepName.WAIT_READY, detail), max(1, min(config.safety_poll_s, remaining)))
+
+
+def _dns_may_lead_to(env: EnvironmentView, now: datetime, config: Config) -> int:
+    """Seconds until resolvers have dropped any record that led to `env` before its last change (0: none)."""
+    if env.date_updated is None:
+        return 0
+    left = config.dns_ttl_s - elapsed(env.date_updated, now)
+    return max(0, min(config.dns_ttl_s, math.ceil(left)))
 
 
 def _aborting(failed: Decision, env: EnvironmentView) -> Decision:

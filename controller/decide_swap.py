@@ -35,7 +35,7 @@ from controller.decision import (
     wait_or_fail,
 )
 from controller.model import Deployment, Status, StepName, StepStatus, SwapBack
-from controller.observation import ActionOutcome, ActionResult, EnvironmentView, Need, Observed
+from controller.observation import ActionOutcome, ActionResult, EnvironmentView, HttpCheck, Need, Observed
 
 
 def swap(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
@@ -154,13 +154,16 @@ def _verify_previous(
     """Production's CNAME is back on the previous environment: does it serve the previous version?"""
     direct = require(observed.direct, Need.DIRECT)
     public = require(observed.public, Need.PUBLIC)
-    problem = health_problem(direct, d.previous_label) or health_problem(public, d.previous_label)
+    environments = require(observed.environments, Need.ENVIRONMENTS)
+    answer = _previous_answer(d, direct, environments)
+    problem = health_problem(direct, answer) or health_problem(public, answer)
     since = back.back_at or now
     if problem is None:
-        return _rolled_back(d, now, f"production is back on {d.prod_env} ({d.previous_label}), verified")
+        shown = d.previous_label if answer == d.previous_label else f"{d.previous_label}, answering {answer}"
+        return _rolled_back(d, now, f"production is back on {d.prod_env} ({shown}), verified")
     if elapsed(since, now) >= config.verify_window_s:
         return _rolled_back(
-            d, now, f"production is back on {d.prod_env} but did not answer {d.previous_label}: {problem}"
+            d, now, f"production is back on {d.prod_env} but did not answer {answer}: {problem}"
         )
     seen = (
         d
@@ -207,6 +210,20 @@ def _request_swap(
     return wait_or_fail(
         note(d, now, StepName.SWAP, detail), now, waited, config.deploy_timeout_s, reason, config
     )
+
+
+def _previous_answer(
+    d: Deployment, direct: HttpCheck, environments: tuple[EnvironmentView, ...]
+) -> str | None:
+    """The version the previous environment's web app answers: its label, as for every version this
+    controller makes (label = tag). A version it did not make (the provisioning's first: CloudFormation
+    chose its label) answers its image's tag instead: what the previous environment answers directly, while
+    Beanstalk says it runs the previous label and it is not the version that failed."""
+    old = topology.find(environments, d.prod_env)
+    other = direct.status == 200 and direct.version not in (None, d.previous_label, d.version_label)
+    if other and old is not None and old.version_label == d.previous_label:
+        return direct.version
+    return d.previous_label
 
 
 def _back(d: Deployment, environments: tuple[EnvironmentView, ...], config: Config) -> bool:

@@ -4,12 +4,15 @@
     python -m sandbox up [--docker]              # everything up, one JSON line on stdout, until a signal
         [--realistic]                            # AWS's timings and transient behaviours, compressed
         [--fault NAME ...]                       # force a rough edge of real Beanstalk on every deployment
+    python -m sandbox soak [--deployments N]     # many deployments against `up --realistic`, random faults,
+        [--seed S]                               # invariants checked after each; one JSON line last
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +21,7 @@ from sandbox.demo import DEMO_TAGS, Demo
 from sandbox.lifetime import run_until_signalled
 from sandbox.stack import DOCKER_IMAGE, PROCESS_IMAGE, Options, Stack
 
+DEFAULT_SOAK_DEPLOYMENTS = 20
 DESCRIPTION = "The whole delivery pipeline on one machine: emulated AWS, live blue/green, the controller."
 
 
@@ -27,6 +31,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="the guided demonstration: deploy, fail safely, roll back")
     demo.add_argument("--keep", action="store_true", help="leave it all running at the end (Ctrl-C stops)")
     up = commands.add_parser("up", help="everything up; prints one JSON line; runs until SIGINT/SIGTERM")
+    soak = commands.add_parser(
+        "soak",
+        help="many deployments against `up --realistic` under random faults, with concurrent notifications, "
+        "rollbacks and production traffic; invariants checked after each; one JSON line last",
+    )
+    soak.add_argument(
+        "--deployments",
+        type=_positive,
+        default=DEFAULT_SOAK_DEPLOYMENTS,
+        metavar="N",
+        help=f"how many notifications to send (default {DEFAULT_SOAK_DEPLOYMENTS})",
+    )
+    soak.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="S",
+        help="chooses the rounds, their faults, bursts and rollbacks (default: a random one, printed)",
+    )
     for command in (demo, up):
         command.add_argument(
             "--docker",
@@ -50,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ", ".join(fault.value for fault in Fault),
     )
     args = parser.parse_args(argv)
+    if args.command == "soak":
+        seed = random.randrange(1 << 31) if args.seed is None else args.seed  # noqa: S311 - not a secret
+        return _soak(args.deployments, seed)
     options = Options(
         docker=args.docker,
         image_repository=DOCKER_IMAGE if args.docker else PROCESS_IMAGE,
@@ -60,10 +86,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "up":
         return run_until_signalled(Stack(options), _print_info, wait=True)
+
     def guided(stack: Stack) -> int:
         return Demo(stack, keep=args.keep).run()
 
     return run_until_signalled(Stack(options), guided, wait=args.keep)
+
+
+def _soak(deployments: int, seed: int) -> int:
+    from sandbox import soak
+
+    def body(stack: Stack) -> int:
+        summary = soak.run(stack, deployments, seed, soak.to_stderr)
+        print(json.dumps(summary.as_json()), flush=True)
+        return 0 if not summary.violations else 1
+
+    return run_until_signalled(Stack(Options(realistic=True)), body, wait=False)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _print_info(stack: Stack) -> int:

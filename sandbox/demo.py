@@ -106,10 +106,10 @@ class Demo:
             try:
                 answer = self.production.call()
             except (urllib.error.URLError, OSError) as error:
-                tally.failures.append(str(error))
+                tally.failed(str(error))
                 self._say(f"   failed: {error}")
                 continue
-            tally.by_version[str(answer["version"])] += 1
+            tally.answered(str(answer["version"]))
             self._say(f"   version {answer['version']}  calls {answer['calls']}")
         version = self._production_version()
         self.rows.append(

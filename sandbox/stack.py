@@ -13,6 +13,7 @@ swap. `Options.faults` forces rough edges by name on every deployment (`beanstal
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import sys
@@ -50,6 +51,13 @@ PROCESS_IMAGE = "docker.io/acme/deliverypipeline"  # any reference: process mode
 DOCKER_IMAGE = "127.0.0.1:5000/deliverypipeline"  # --docker: the image pushed to the local registry
 FIRST_TAG = "1.0.0"
 CONTROLLER_START_TIMEOUT_S = 60.0
+# --realistic compresses Beanstalk's timings (beanstalk.REALISTIC: health recovers in 3 s, instances register
+# in 2 s, DNS keeps a swapped name 3 s); the controller's windows shrink with them, keeping their margin over
+# what they wait out (on AWS: 120 s of grace for ~60 s of recovery, 300 s to verify for a 60 s TTL). The grace
+# is counted on Beanstalk's clock, so it may be tight; the smoke test and the verification meet the web app,
+# which a busy machine slows (its /health answers 503 when the store takes over 2 s): their windows keep a
+# minute, which only a failure waits out in full.
+REALISTIC_CONTROLLER_WINDOWS = {"HEALTH_GRACE_S": "15", "SMOKE_WINDOW_S": "60", "VERIFY_WINDOW_S": "60"}
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto accepts any
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -155,7 +163,7 @@ class Stack:
         clock.start()
         self._stops.append(("Beanstalk's clock", clock.stop))
 
-        owner_of = _cname_owner(clients.elasticbeanstalk, names.application)
+        owner_of = _cname_owner(backend, names.application)
         failing = _failing(backend)
         resolver = DnsCache(owner_of, ttl_s=_dns_ttl(backend))
         proxy = self._front(cname_router(resolver, environments.port_of, environments.registering, failing))
@@ -166,7 +174,9 @@ class Stack:
             for env_name in names.environments
         }
 
-        controller_url = self._start_controller(endpoint, names, provisioned.function_environment, proxy.url)
+        controller_url = self._start_controller(
+            endpoint, names, {**provisioned.function_environment, **self._windows(backend)}, proxy.url
+        )
         self.info = StackInfo(
             controller_url=controller_url,
             aws_endpoint=endpoint,
@@ -207,6 +217,14 @@ class Stack:
         for fault in self.options.faults:
             backend.set_fault(fault, every_deployment=True)
             self._report(f"sandbox: --fault {fault.value}: forced on every deployment")
+
+    def _windows(self, backend: beanstalk.BeanstalkBackend) -> dict[str, str]:
+        """The controller's windows for this run's Beanstalk: DNS_TTL_S is how long the CNAME front's
+        resolver keeps a name (dns-lag; 0 without it), plus a second; --realistic shrinks the others."""
+        controls = backend.controls
+        ttl = controls.timings.dns_ttl_s if controls.active(beanstalk.Fault.DNS_LAG) else 0.0
+        windows = {"DNS_TTL_S": str(math.ceil(ttl) + 1 if ttl else 0)}
+        return {**windows, **(REALISTIC_CONTROLLER_WINDOWS if self.options.realistic else {})}
 
     def controller_log(self) -> str:
         return log_tail(self.run_dir / "controller.log", lines=20)
@@ -340,17 +358,17 @@ def _failing(backend: beanstalk.BeanstalkBackend) -> Callable[[str], bool]:
     return failing
 
 
-def _cname_owner(eb: Any, application: str) -> Callable[[str], str | None]:
+def _cname_owner(backend: beanstalk.BeanstalkBackend, application: str) -> Callable[[str], str | None]:
     """CNAME (or an environment's own EndpointURL, its load balancer's name) -> the live environment of
-    `application` owning it now, asked of the emulation each time."""
+    `application` owning it now. Read from the emulation's state, as DNS and the load balancers know it: not
+    through the Beanstalk API, whose throttling (the `throttle` fault) never stands between users and
+    production."""
 
     def owner_of(host: str) -> str | None:
-        described = eb.describe_environments(ApplicationName=application, IncludeDeleted=False)
-        for env in described["Environments"]:
-            names = (env.get("CNAME", "").lower(), env.get("EndpointURL", "").lower())
-            if host and host in names and env.get("Status") != "Terminated":
-                name: str = env["EnvironmentName"]
-                return name
+        for env in backend.describe_environments(application_name=application, include_deleted=False):
+            names = (env.cname.lower(), env.endpoint_url.lower())
+            if host and host in names and env.status != "Terminated":
+                return env.environment_name
         return None
 
     return owner_of

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 INTERVAL_S = 0.2
@@ -15,14 +16,32 @@ INTERVAL_S = 0.2
 
 @dataclass
 class Tally:
-    """What the callers saw: answers by version, and the failures."""
+    """What the callers saw: answers by version (and when each version first answered), and the failures.
+    Safe to add to from several threads."""
 
     by_version: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    first_seen: dict[str, datetime] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def total(self) -> int:
-        return sum(self.by_version.values()) + len(self.failures)
+        with self._lock:
+            return sum(self.by_version.values()) + len(self.failures)
+
+    def answered(self, version: str, at: datetime | None = None) -> None:
+        with self._lock:
+            self.by_version[version] += 1
+            self.first_seen.setdefault(version, at or datetime.now(UTC))
+
+    def failed(self, reason: str) -> None:
+        with self._lock:
+            self.failures.append(reason)
+
+    def snapshot(self) -> tuple[Counter[str], list[str], dict[str, datetime]]:
+        """(answers by version, failures, first answer of each version), copied."""
+        with self._lock:
+            return Counter(self.by_version), list(self.failures), dict(self.first_seen)
 
 
 class Production:
@@ -49,26 +68,31 @@ class Production:
 
 
 class Background:
-    """Keeps calling production every INTERVAL_S on a thread while in its `with` block."""
+    """Keeps calling production every `interval_s` on `callers` threads while in its `with` block."""
 
-    def __init__(self, production: Production) -> None:
+    def __init__(self, production: Production, callers: int = 1, interval_s: float = INTERVAL_S) -> None:
         self._production = production
+        self._interval_s = interval_s
         self.tally = Tally()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="traffic", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, name=f"traffic-{n}", daemon=True) for n in range(callers)
+        ]
 
     def __enter__(self) -> Tally:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self.tally
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join()
+        for thread in self._threads:
+            thread.join()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.tally.by_version[str(self._production.call().get("version"))] += 1
+                self.tally.answered(str(self._production.call().get("version")))
             except (urllib.error.URLError, OSError, ValueError) as error:
-                self.tally.failures.append(str(error))
-            self._stop.wait(INTERVAL_S)
+                self.tally.failed(str(error))
+            self._stop.wait(self._interval_s)

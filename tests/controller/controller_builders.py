@@ -97,6 +97,11 @@ def after_swap(blue_status: str = "Ready", green_status: str = "Ready") -> tuple
     return (env("shop-blue", BLUE_CNAME, blue_status), env("shop-green", PROD_CNAME, green_status, label=TAG))
 
 
+def changed_at(seconds: float, environments: tuple[EnvironmentView, ...]) -> tuple[EnvironmentView, ...]:
+    """The environments as DescribeEnvironments shows them after a change (a swap) `seconds` into the test."""
+    return tuple(dataclasses.replace(e, date_updated=at(seconds)) for e in environments)
+
+
 def observed(**parts: object) -> Observed:
     return Observed(**parts)  # type: ignore[arg-type]
 

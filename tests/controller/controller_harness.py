@@ -38,6 +38,7 @@ from controller.observation import HttpCheck
 from controller.store import DeploymentStore
 from controller.tick_queue import SqsTickQueue, TickMessage, TickQueue
 from sandbox import beanstalk
+from sandbox.dns_cache import DnsCache
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -177,8 +178,9 @@ class World:
         self.be = beanstalk.backend(ACCOUNT, REGION)
         self.be.clock = self.clock
         self.broken_health: dict[str, HttpCheck] = {}
-        self.stale_dns: dict[str, str] = {}  # host -> the environment a resolver's cache still gives
+        self.dns = DnsCache(self._owner_of, ttl_s=self._dns_ttl_s, clock=lambda: self.clock.now.timestamp())
         self.calls: Counter[str] = Counter()
+        self.attempts: Counter[str] = Counter()  # Beanstalk requests sent, botocore's retries included
         self._provision()
         self.clock.advance(3600)  # the environments were created well before any deployment
         self.be.settle()  # ... and their launch's events went by then
@@ -195,6 +197,8 @@ class World:
         for name in ("dynamodb", "elasticbeanstalk", "s3", "sqs", "ssm"):
             self.rt.client(name).meta.events.register("before-call.*.*", self._count)
         self.rt.eb_once.meta.events.register("before-call.*.*", self._count)
+        for eb in (self.rt.eb, self.rt.eb_once):
+            eb.meta.events.register_first("before-send.elastic-beanstalk.*", self._count_attempt)
         if real_sqs:
             self.queue.also = SqsTickQueue(self.rt.client("sqs"), self.rt.config.reconcile_queue)
         self.client = Client(app, stage_name="dev", project_dir=str(ROOT))
@@ -267,17 +271,27 @@ class World:
     # --- the web app behind each CNAME (answers /health with the version its environment runs) -------
 
     def http_get(self, url: str) -> HttpCheck:
-        """Through a CNAME (DNS: whoever owns it now) or an environment's own EndpointURL."""
-        host = urlparse(url).hostname or ""
-        names = {e: (e.cname.lower(), e.endpoint_url.lower()) for e in self.environments().values()}
-        owner = next((e for e, known in names.items() if host in known), None)
-        if host in self.stale_dns:
-            owner = self.environments().get(self.stale_dns[host])
+        """Through a CNAME (DNS: whoever owns it now; with the emulation's dns-lag, whoever a resolver cached
+        within its TTL) or an environment's own EndpointURL. A version failing after the swap (the emulation's
+        fails-after-swap) answers 503, as the sandbox's front does."""
+        owner = self.environments().get(self.dns(urlparse(url).hostname or "") or "")
         if owner is None:
             return HttpCheck(url=url, error="unreachable (no such host)")
         if owner.environment_name in self.broken_health:
             return dataclasses.replace(self.broken_health[owner.environment_name], url=url)
+        if owner.failing:
+            return HttpCheck(url=url, status=503)
         return HttpCheck(url=url, status=200, version=owner.version_label)
+
+    def _owner_of(self, host: str) -> str | None:
+        for name, e in self.environments().items():
+            if host and host in (e.cname.lower(), e.endpoint_url.lower()):
+                return str(name)
+        return None
+
+    def _dns_ttl_s(self) -> float:
+        controls = self.be.controls
+        return controls.timings.dns_ttl_s if controls.active(beanstalk.Fault.DNS_LAG) else 0.0
 
     # --- HTTP through chalice.test.Client ----------------------------------------------------------
 
@@ -408,23 +422,12 @@ class World:
         assert found is not None
         return found
 
-    # --- AWS answers the emulation does not give yet, injected at the botocore boundary ---------------
-
-    def answer_lost(self, operation: str, times: int = 1) -> list[str]:
-        """The next `times` calls of the controller's Beanstalk `operation` take effect but answer
-        503 ServiceUnavailable, as when the answer is lost. Returns the list of attempts seen."""
-        return self._inject(
-            operation, times, 503, "ServiceUnavailable", "Service Unavailable", takes_effect=True
-        )
+    # --- AWS answers the emulation's faults do not give, injected at the botocore boundary -------------
 
     def refuse(self, operation: str, code: str, message: str, times: int = 1, status: int = 400) -> list[str]:
-        """The next `times` calls of `operation` are refused with that error and change nothing (e.g.
-        "Environment named X is in an invalid state for this operation. Must be Ready.")."""
-        return self._inject(operation, times, status, code, message, takes_effect=False)
-
-    def _inject(
-        self, operation: str, times: int, status: int, code: str, message: str, *, takes_effect: bool
-    ) -> list[str]:
+        """The next `times` calls of the controller's Beanstalk `operation` are refused with that error and
+        change nothing (throttling of a mutating call, a refusal for good, a 503 that never reached
+        Beanstalk). Returns the list of attempts seen."""
         attempts: list[str] = []
         left = [times]
 
@@ -433,8 +436,6 @@ class World:
             if left[0] <= 0:
                 return None
             left[0] -= 1
-            if takes_effect:
-                botocore_stubber.process_request(request)
             botocore_stubber.enabled = False  # moto's own handler, next in line, stays out of this one
             kind = "Receiver" if status >= 500 else "Sender"
             body = (
@@ -491,6 +492,9 @@ class World:
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[f"{model.service_model.service_name}.{model.name}"] += 1
+
+    def _count_attempt(self, event_name: str, **_: Any) -> None:
+        self.attempts[event_name.rsplit(".", 1)[-1]] += 1
 
     def aws_calls(self, prefix: str = "") -> int:
         return sum(n for name, n in self.calls.items() if name.startswith(prefix))

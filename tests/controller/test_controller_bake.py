@@ -73,9 +73,11 @@ def test_health_failing_during_the_bake_swaps_back_and_ends_rolled_back(baking: 
 
 
 def test_beanstalk_health_turning_red_after_the_swap_is_caught_by_the_bake(baking: World) -> None:
-    """fails-after-swap: the new production turns Red once the swap settles (its /health still answers
-    here); verify passes, the bake sees Beanstalk's health and swaps back; the health event wakes it."""
+    """fails-after-swap: the new production turns Red once the swap settles while its /health still answers
+    (an instance failing that the load balancer's sample misses); verify passes, the bake sees Beanstalk's
+    health and swaps back; the health event wakes it."""
     baking.be.set_fault("fails-after-swap")
+    baking.broken_health[GREEN] = HttpCheck(url="", status=200, version=TAG)  # /health still answers
     deployment_id = _post(baking)
 
     baking.drain()

@@ -47,16 +47,21 @@ def verifying(**changes: Any) -> Any:
     return running_at(S.VERIFY, swap_requested_at=at(0), **changes)
 
 
-def swapping_back(**back: Any) -> Any:
+def swapping_back(previous_label: str = OLD, **back: Any) -> Any:
     d = verifying().with_step(S.VERIFY, status=StepStatus.FAILED, finished_at=at(100), detail="broken")
-    return dataclasses.replace(d, swap_back=SwapBack(reason="green broke", started_at=at(100), **back))
+    back_to = SwapBack(reason="green broke", started_at=at(100), **back)
+    return dataclasses.replace(d, swap_back=back_to, previous_label=previous_label)
 
 
-def back_on_blue(blue_status: str = "Ready", green_status: str = "Ready") -> Any:
-    return (env("shop-blue", PROD_CNAME, blue_status), env("shop-green", BLUE_CNAME, green_status, label=TAG))
+def back_on_blue(blue_status: str = "Ready", green_status: str = "Ready", blue_label: str = OLD) -> Any:
+    return (
+        env("shop-blue", PROD_CNAME, blue_status, label=blue_label),
+        env("shop-green", BLUE_CNAME, green_status, label=TAG),
+    )
 
 
 OLD_CHECK = health(200, OLD)
+INITIAL = "shop-InitialVersion-1X2Y3Z"  # a label CloudFormation chose; its web app answers its tag, OLD
 
 CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     # --- smoke test: a round of 3 consecutive passes within SMOKE_WINDOW_S ---
@@ -218,6 +223,27 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
             "error": f"by the controller: green broke; production is back on shop-blue ({OLD}), verified",
             "actions": [act.ReleaseLease],
         },
+    ),
+    (
+        "swap back to a version the controller did not make (label is not its tag), both answer -> verified",
+        swapping_back(requested_at=at(100), previous_label=INITIAL),
+        observed(environments=back_on_blue(blue_label=INITIAL), direct=OLD_CHECK, public=OLD_CHECK),
+        130,
+        {"status": Status.ROLLED_BACK, "error": f"back on shop-blue ({INITIAL}, answering {OLD}), verified"},
+    ),
+    (
+        "swap back to a version the controller did not make, the name still answers the new one -> waits",
+        swapping_back(requested_at=at(100), previous_label=INITIAL),
+        observed(environments=back_on_blue(blue_label=INITIAL), direct=OLD_CHECK, public=health()),
+        130,
+        {"status": Status.RUNNING, "actions": [], "next": POLL},
+    ),
+    (
+        "swap back onto an environment Beanstalk says runs another label -> not verified by its answer",
+        swapping_back(requested_at=at(100), back_at=at(110), previous_label=INITIAL),
+        observed(environments=back_on_blue(blue_label="9.9.9"), direct=OLD_CHECK, public=OLD_CHECK),
+        110 + WINDOW,
+        {"status": Status.ROLLED_BACK, "error": f"did not answer {INITIAL}: GET http://x/health: version"},
     ),
     (
         "swap back done, production name still on the new one (DNS) -> waits",

@@ -1,8 +1,10 @@
 """AWS answering badly, through the whole controller: every error classified once, mutating calls never
 re-sent blindly, the store telling a failed condition from contention, and no record ever left running.
 
-AWS behaviours the emulation does not show yet are injected at the botocore boundary (World.answer_lost,
-World.refuse, World.fail_aws), following the real API's semantics.
+Beanstalk's own rough edges come from the emulation's faults (mutation-5xx: a call takes effect and answers
+500; busy: "... Must be Ready" once); what no fault gives (throttling of a mutating call, refusals for good,
+DynamoDB and SQS errors) is injected at the botocore boundary (World.refuse, World.fail_aws), following the
+real API's semantics.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from controller_harness import BLUE, ENV, GREEN, World, aws_client, shared_sessi
 from controller import runtime
 from controller.model import Status
 from controller.tick import MAX_TRANSIENT_RETRIES
+from sandbox.beanstalk import Fault
 
 TAG = "1.0.42-3f2a1bc"
-BUSY = "Environment named {} is in an invalid state for this operation. Must be Ready."
 
 
 @pytest.fixture(autouse=True)
@@ -103,20 +105,19 @@ def test_a_redelivered_swap_decision_that_was_saved_is_never_sent_twice(world: W
 def test_an_update_whose_answer_is_lost_is_not_sent_again_the_next_tick_sees_it_happened(
     world: World,
 ) -> None:
-    attempts = world.answer_lost("UpdateEnvironment")
+    world.be.set_fault(Fault.MUTATION_5XX)  # the next UpdateEnvironment takes effect, then answers 500
     deployment_id = _deploy(world)
     world.drain()
-    assert len(attempts) == 1, "botocore must not re-send UpdateEnvironment"
+    assert world.attempts["UpdateEnvironment"] == 1, "botocore must not re-send UpdateEnvironment"
     assert world.record(deployment_id).status is Status.SUCCEEDED
     assert world.record(deployment_id).update_request_id is None  # the answer, and its id, were lost
     _nothing_stuck(world)
 
 
 def test_a_swap_whose_answer_is_lost_is_settled_by_watching_not_by_asking_again(world: World) -> None:
-    attempts = world.answer_lost("SwapEnvironmentCNAMEs")
     deployment_id = _deploy(world)
-    world.drain()
-    assert len(attempts) == 1, "a second SwapEnvironmentCNAMEs would be a swap back"
+    _arm_once_updated(world, deployment_id, Fault.MUTATION_5XX)  # the swap takes effect, answers 500
+    assert world.attempts["SwapEnvironmentCNAMEs"] == 1, "a second SwapEnvironmentCNAMEs would be a swap back"
     assert world.record(deployment_id).status is Status.SUCCEEDED
     assert _swaps_that_took_effect(world) == 1
     assert world.prod_owner() == GREEN
@@ -129,14 +130,29 @@ def test_an_accepted_update_keeps_its_request_id_for_matching_failure_events(wor
 
 
 def test_must_be_ready_means_wait_then_ask_again(world: World) -> None:
-    updates = world.refuse("UpdateEnvironment", "InvalidParameterValue", BUSY.format(GREEN))
-    swaps = world.refuse("SwapEnvironmentCNAMEs", "InvalidParameterValue", BUSY.format(BLUE))
+    world.be.set_fault(Fault.BUSY)  # the update is refused "... Must be Ready." once
     deployment_id = _deploy(world)
-    world.drain()
-    assert (len(updates), len(swaps)) == (2, 2)
+    _arm_once_updated(world, deployment_id, Fault.BUSY)  # and so is the swap
+    assert world.attempts["UpdateEnvironment"] == world.attempts["SwapEnvironmentCNAMEs"] == 2
     assert world.record(deployment_id).status is Status.SUCCEEDED
     assert _swaps_that_took_effect(world) == 1
+    assert [e.message for e in world.be.events].count("Environment update is starting.") == 1
     _nothing_stuck(world)
+
+
+def _arm_once_updated(world: World, deployment_id: str, fault: Fault) -> None:
+    """Drain the queue, switching `fault` on once the update was accepted: the next mutating call is the
+    swap."""
+    armed: list[Fault] = []
+
+    def arm(world: World, _message: Any) -> None:
+        if not armed and world.record(deployment_id).update_request_id is not None:
+            world.be.set_fault(fault)
+            armed.append(fault)
+
+    for _ in world.run(on_message=arm):
+        pass
+    assert armed, "the update was never accepted"
 
 
 def test_a_throttled_update_is_asked_again_not_failed(world: World) -> None:

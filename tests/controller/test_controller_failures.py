@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -151,57 +150,41 @@ def test_an_update_request_that_never_reached_beanstalk_is_sent_again(world: Wor
     assert world.prod_owner() == GREEN
 
 
-# --- health after Ready, failures after the swap (the emulation's own faults for these come with issue 9;
-# here the test sets the emulated environment's health and the web app's answers directly) ------------------
-
-
-def _deploy_with(world: World, hook: Any) -> dict:
-    response = world.post_deployment(TAG)
-    assert response.status_code == 202, response.body
-    for _ in world.run(on_message=hook):
-        pass
-    return world.get_deployment(json.loads(response.body)["id"])
-
-
-def _red_on_the_new_version_until(seconds_after_ready: float) -> Any:
-    ready_at: list[Any] = []
-
-    def hook(world: World, _message: Any) -> None:
-        green = world.environments()[GREEN]
-        if green.status != "Ready" or green.version_label != TAG:
-            return
-        ready_at[:1] = ready_at[:1] or [world.clock.now]
-        red = (world.clock.now - ready_at[0]).total_seconds() < seconds_after_ready
-        green.health = "Red" if red else "Green"
-
-    return hook
+# --- health after Ready, failures after the swap, DNS: the emulation's own faults ---------------------------
 
 
 def test_red_persisting_on_the_new_version_past_the_grace_fails_and_production_is_untouched(
     world: World,
 ) -> None:
-    view = _deploy_with(world, _red_on_the_new_version_until(10_000))
+    world.be.set_fault(
+        beanstalk.Fault.STAYS_RED
+    )  # Ready on the new version, health Red until the next update
+    view = _deploy_and_drain(world)
     assert view["status"] == "failed"
     assert _failed_step(view)["name"] == "wait_ready"
-    assert f"health stayed Red for {world.rt.config.health_grace_s} s" in view["error"]
+    assert f"on {TAG} but its health stayed Red for {world.rt.config.health_grace_s} s" in view["error"]
     _production_untouched(world)
 
 
 def test_a_transient_red_after_ready_is_waited_out(world: World) -> None:
-    view = _deploy_with(world, _red_on_the_new_version_until(60))
+    world.be.set_fault(beanstalk.Fault.TRANSIENT_RED)  # Red for health_recovery_s (60 s) after Ready
+    assert world.be.controls.timings.health_recovery_s < world.rt.config.health_grace_s
+    view = _deploy_and_drain(world)
     assert view["status"] == "succeeded", view["error"]
     assert world.prod_owner() == GREEN
+    health = [e.message for e in world.be.events if e.environment_name == GREEN and "health" in e.message]
+    assert health == [
+        "Environment health has transitioned from Pending to Severe.",
+        "Environment health has transitioned from Severe to Ok.",
+    ]
 
 
 def test_a_failure_after_the_swap_swaps_back_by_itself_and_ends_rolled_back(world: World) -> None:
-    def broken_once_production(world: World, _message: Any) -> None:
-        if world.prod_owner() == GREEN:
-            world.broken_health[GREEN] = HttpCheck(url="", status=500)
-
-    view = _deploy_with(world, broken_once_production)
+    world.be.set_fault(beanstalk.Fault.FAILS_AFTER_SWAP)  # the new version fails /health once production
+    view = _deploy_and_drain(world)
     assert view["status"] == "rolled_back", view
     assert view["error"].startswith("rolled back by the controller: ")
-    assert "HTTP 500" in view["error"] and "verified" in view["error"]
+    assert "HTTP 503" in view["error"] and "verified" in view["error"]
     steps = {s["name"]: s["status"] for s in view["steps"]}
     assert (steps["verify"], steps["swap"]) == ("failed", "rolled_back")
     assert world.prod_owner() == BLUE
@@ -211,22 +194,26 @@ def test_a_failure_after_the_swap_swaps_back_by_itself_and_ends_rolled_back(worl
 
 
 def test_dns_still_giving_the_previous_environment_after_the_swap_is_waited_out(world: World) -> None:
-    swapped_at: list[Any] = []
+    """dns-lag: a resolver keeps the production name's answer for 100 s; users keep it warm by calling
+    production on every tick, so after the swap it still leads to the previous environment for a while."""
+    world.be.set_fault(beanstalk.Fault.DNS_LAG)
+    world.be.set_timings(dns_ttl_s=100)
+    lagging: list[Any] = []
 
-    def dns_lags_100_s(world: World, _message: Any) -> None:
-        if world.prod_owner() != GREEN:
-            return
-        swapped_at[:1] = swapped_at[:1] or [world.clock.now]
-        if (world.clock.now - swapped_at[0]).total_seconds() < 100:
-            world.stale_dns[PROD_CNAME] = BLUE
-        else:
-            world.stale_dns.pop(PROD_CNAME, None)
+    def users_call_production(world: World, _message: Any) -> None:
+        answered = world.http_get(f"http://{PROD_CNAME}/").version
+        if world.prod_owner() == GREEN and answered == OLD_LABEL:
+            lagging.append(world.clock.now)
 
-    view = _deploy_with(world, dns_lags_100_s)
+    response = world.post_deployment(TAG)
+    assert response.status_code == 202, response.body
+    for _ in world.run(on_message=users_call_production):
+        pass
+    view = world.get_deployment(json.loads(response.body)["id"])
     assert view["status"] == "succeeded", view["error"]
     assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
+    assert lagging, "DNS never lagged behind the swap"
     verify = next(s for s in view["steps"] if s["name"] == "verify")
-    lag_over = swapped_at[0] + timedelta(seconds=100)
-    assert verify["finished_at"] >= lag_over.strftime("%Y-%m-%dT%H:%M:%SZ"), (
+    assert verify["finished_at"] >= lagging[-1].strftime("%Y-%m-%dT%H:%M:%SZ"), (
         "verified only once DNS caught up"
     )

@@ -19,6 +19,7 @@ from controller_builders import (
     after_swap,
     at,
     before_swap,
+    changed_at,
     env,
     health,
     lease,
@@ -165,6 +166,24 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
             "actions": [act.UpdateEnvironment],
             "next": POLL,
         },
+    ),
+    (
+        "pre-production changed 10 s ago (a swap): DNS may still send users to it -> waits out DNS_TTL_S",
+        running_at(S.DEPLOY_PREPROD),
+        observed(environments=changed_at(-10, before_swap(green_label="1.0.40"))),
+        0,
+        {
+            "step": (S.DEPLOY_PREPROD, StepStatus.RUNNING),
+            "actions": [],
+            "next": RequeueAfter(CONFIG.dns_ttl_s - 10),
+        },
+    ),
+    (
+        "pre-production changed DNS_TTL_S ago -> update it",
+        running_at(S.DEPLOY_PREPROD),
+        observed(environments=changed_at(-CONFIG.dns_ttl_s, before_swap(green_label="1.0.40"))),
+        0,
+        {"step": (S.WAIT_READY, StepStatus.RUNNING), "actions": [act.UpdateEnvironment]},
     ),
     (
         "pre-production not Ready at first -> waits",

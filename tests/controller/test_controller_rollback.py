@@ -15,8 +15,7 @@ from controller.decide_rollback import decide_rollback
 from controller.model import Status, StepName
 from controller.observation import LeaseView
 from controller.reconcile import reconcile
-
-BUSY = "Environment named {} is in an invalid state for this operation. Must be Ready."
+from sandbox.beanstalk import Fault
 
 
 def _succeeded() -> Any:
@@ -99,7 +98,7 @@ def test_a_rollback_beanstalk_refused_can_be_asked_again(world: World) -> None:
     """Beanstalk refuses the swap ("Must be Ready"): the deployment is succeeded again and stays the one a
     rollback may undo, so asking again later works."""
     deployed = _deployed(world, "1.0.42")
-    world.refuse("SwapEnvironmentCNAMEs", "InvalidParameterValue", BUSY.format(GREEN))
+    world.be.set_fault(Fault.BUSY)  # the next swap is refused "... Must be Ready." once
 
     refused = _rollback(world, deployed)
     assert refused.status_code == 409 and "Must be Ready" in json.loads(refused.body)["error"]
@@ -126,11 +125,14 @@ def test_a_rollback_while_another_deployment_holds_the_lease_is_refused(world: W
 
 def test_a_rollback_whose_answer_is_lost_stays_rolled_back_and_says_so(world: World) -> None:
     deployed = _deployed(world, "1.0.42")
-    attempts = world.answer_lost("SwapEnvironmentCNAMEs")
+    world.be.set_fault(Fault.MUTATION_5XX)  # the rollback's swap takes effect, then answers 500
+    swaps_before = world.attempts["SwapEnvironmentCNAMEs"]
     response = _rollback(world, deployed)
     assert response.status_code == 202, response.body
     view = json.loads(response.body)
     assert view["status"] == "rolled_back" and "answer to the swap was lost" in view["error"]
-    assert len(attempts) == 1, "the swap is never re-sent by botocore"
+    assert world.attempts["SwapEnvironmentCNAMEs"] == swaps_before + 1, (
+        "the swap is never re-sent by botocore"
+    )
     world.be.advance()
     assert world.prod_owner() == BLUE

@@ -35,6 +35,8 @@ def test_configuration_defaults_follow_the_contract() -> None:
     assert config.accepted_health == {"Green"}
     assert (config.deploy_timeout_s, config.poll_interval_s) == (1200, 15)
     assert (config.health_grace_s, config.smoke_window_s, config.verify_window_s) == (120, 60, 300)
+    assert config.dns_ttl_s == 60  # Beanstalk's CNAME records' TTL
+    assert load({**BASE, "DNS_TTL_S": "0"}).dns_ttl_s == 0
     assert config.preprod_cname_prefix is None
     assert config.prod_cname == "shop.eu-west-1.elasticbeanstalk.com"
     assert load({**BASE, "ACCEPTED_HEALTH": "Green, Yellow"}).accepted_health == {"Green", "Yellow"}
@@ -54,6 +56,8 @@ def test_configuration_defaults_follow_the_contract() -> None:
         ({"HEALTH_GRACE_S": "two minutes"}, "HEALTH_GRACE_S"),
         ({"SMOKE_WINDOW_S": "0"}, "SMOKE_WINDOW_S"),
         ({"VERIFY_WINDOW_S": "-5"}, "VERIFY_WINDOW_S"),
+        ({"DNS_TTL_S": "1m"}, "DNS_TTL_S"),
+        ({"DNS_TTL_S": "3601"}, "DNS_TTL_S"),
         ({"PREPROD_CNAME_PREFIX": "shop staging"}, "PREPROD_CNAME_PREFIX"),
         ({"EB_APPLICATION": "shop\n"}, "EB_APPLICATION"),
         ({"DEPLOY_TIMEOUT_S": "soon"}, "DEPLOY_TIMEOUT_S"),

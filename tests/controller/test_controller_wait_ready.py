@@ -13,6 +13,7 @@ from controller_builders import (
     TAG,
     at,
     before_swap,
+    changed_at,
     env,
     error_event,
     observed,
@@ -238,6 +239,20 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         observed(environments=before_swap(green_label="1.0.39")),
         90,
         {"status": Status.RUNNING, "actions": [act.UpdateEnvironment], "requested": True},
+    ),
+    (
+        "refused for now earlier, pre-production swapped into production meanwhile -> failed, never updated",
+        waiting(deploy_requested_at=None, update_requests=0),
+        observed(environments=(env("shop-blue", BLUE_CNAME), env("shop-green", PROD_CNAME, label="1.0.39"))),
+        90,
+        {"status": Status.FAILED, "error": "shop-green owns the production CNAME now", "requested": False},
+    ),
+    (
+        "refused for now earlier, Ready again but swapped 10 s ago -> waits out DNS_TTL_S, not requested",
+        waiting(deploy_requested_at=None, update_requests=0),
+        observed(environments=changed_at(80, before_swap(green_label="1.0.39"))),
+        90,
+        {"actions": [], "requested": False, "next": RequeueAfter(CONFIG.dns_ttl_s - 10)},
     ),
     (
         "refused for now earlier, never Ready -> failed",

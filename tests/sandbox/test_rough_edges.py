@@ -4,6 +4,7 @@ the old target after a swap (dns-lag), and a new version failing /health once it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,9 +19,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from sandbox import beanstalk
 from sandbox.dockerrun import ImageRef, build_bundle
+from sandbox.pipeline_api import get
 from sandbox.stack import PROCESS_IMAGE, Options, Stack, StackInfo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,11 +44,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
         time.sleep(0.1)
 
 
-def client(info: StackInfo, service: str) -> Any:
+def client(info: StackInfo | dict[str, Any], service: str) -> Any:
+    """A client of the sandbox's AWS emulation (`info`: the stack's, or `up`'s JSON line)."""
+    found = info if isinstance(info, dict) else info.as_json()
     return boto3.client(
         service,
-        endpoint_url=info.aws_endpoint,
-        region_name=info.region,
+        endpoint_url=found["aws_endpoint"],
+        region_name=found["region"],
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
@@ -124,9 +129,25 @@ def test_registering_then_dns_lag_then_failing_health_after_the_swap(
     wait_for(lambda: via_proxy(info, f"http://{PROD}/")[1].get("version") == "2.0.0", timeout=30)
 
 
-def test_up_realistic_completes_a_deployment() -> None:
+def test_throttled_beanstalk_api_never_stands_between_users_and_production(
+    rough: tuple[StackInfo, Any, beanstalk.BeanstalkBackend],
+) -> None:
+    """DNS and the load balancers are not Beanstalk API calls: with every DescribeEnvironments throttled,
+    the production name and each environment's own address still answer."""
+    info, eb, backend = rough
+    backend.set_throttling(1.0, ["DescribeEnvironments"])
+    with pytest.raises(ClientError, match="Throttling"):
+        eb.describe_environments(EnvironmentNames=[BLUE])
+    answers = [via_proxy(info, f"http://{PROD}/health") for _ in range(20)]
+    assert answers == [(200, {"status": "ok", "version": "1.0.0"})] * 20
+    assert direct(f"{info.prod_url}/health")[0] == 200
+
+
+@contextlib.contextmanager
+def up(*options: str) -> Iterator[dict[str, Any]]:
+    """`python -m sandbox up OPTIONS` running; its JSON line."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "up", "--realistic"],
+        [sys.executable, "-m", "sandbox", "up", *options],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -134,37 +155,70 @@ def test_up_realistic_completes_a_deployment() -> None:
     )
     try:
         assert process.stdout is not None
-        info = json.loads(process.stdout.readline())
+        yield json.loads(process.stdout.readline())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def deploy(info: dict[str, Any], tag: str) -> subprocess.CompletedProcess[str]:
+    """CI's client: `deploy --wait` of `tag` through the sandbox's controller."""
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")},
+        "PIPELINE_URL": info["controller_url"],
+        "PIPELINE_SECRET": info["signing_secret"],
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "controller.client", "deploy", "--image", PROCESS_IMAGE, "--tag", tag, *WAIT],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_up_realistic_completes_a_deployment() -> None:
+    with up("--realistic") as info:
         state = direct(f"{info['aws_endpoint']}/moto-api/beanstalk/state")[1]
-        env = {
-            **{key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")},
-            "PIPELINE_URL": info["controller_url"],
-            "PIPELINE_SECRET": info["signing_secret"],
-        }
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "controller.client",
-                "deploy",
-                "--image",
-                PROCESS_IMAGE,
-                "--tag",
-                "2.0.0",
-                *WAIT,
-            ],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = deploy(info, "2.0.0")
 
         assert state["faults"] == ["dns-lag"] and state["settling_health"] == "Yellow"
         assert state["timings"] == {**state["timings"], "launch_s": 3.0, "swap_s": 1.5}
         assert done.returncode == 0, done.stdout + done.stderr
         assert "succeeded" in done.stdout.splitlines()[-1]
         assert direct(f"{info['prod_url']}/health")[1]["version"] == "2.0.0"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "step", "reason"),
+    [
+        ("stays-red", "failed", "wait_ready", "its health stayed Red"),
+        ("fails-after-swap", "rolled_back", "verify", "rolled back by the controller"),
+    ],
+)
+def test_up_realistic_with_a_fault_never_leaves_production_on_the_new_version(
+    fault: str, status: str, step: str, reason: str
+) -> None:
+    """A persistent Red fails before the swap: production never changes. A failure after the swap is
+    swapped back by the controller: production serves the previous version again, verified."""
+    with up("--realistic", "--fault", fault) as info:
+        done = deploy(info, "2.0.0")
+        deployment_id = done.stdout.split()[1].rstrip(":")
+        record = get(info["controller_url"], info["signing_secret"], f"/deployments/{deployment_id}")
+        prod = direct(f"{info['prod_url']}/health")[1]
+        swaps = completed_swaps(info)
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert record["status"] == status and reason in record["error"], record["error"]
+    assert next(s for s in record["steps"] if s["status"] == "failed")["name"] == step
+    assert prod == {"status": "ok", "version": "1.0.0"}
+    if status == "failed":
+        assert swaps == 0  # production was never touched
+    else:
+        assert swaps == 2 and record["error"].endswith("verified")  # the swap and its swap back
+
+
+def completed_swaps(info: dict[str, Any]) -> int:
+    events = client(info, "elasticbeanstalk").describe_events(EnvironmentName=BLUE)["Events"]
+    return sum(1 for e in events if e["Message"].startswith("Completed swapping CNAMEs"))

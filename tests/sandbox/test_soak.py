@@ -1,0 +1,65 @@
+"""`python -m sandbox soak`: a short soak through the whole sandbox passes every invariant, and its command
+line answers as the contract says (one JSON line last, exit 0 only without violations)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# Seed 2's five deployments: a rollback of a success, a burst of two under transient Red, a rollback racing a
+# notification under throttling, then a persistent Red: each round starts right after the last one's swap.
+SEED, DEPLOYMENTS = 2, 5
+KEYS = {
+    "deployments",
+    "outcomes",
+    "faults",
+    "swaps",
+    "prod_calls",
+    "prod_failed_calls",
+    "counts_exact",
+    "violations",
+}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.timeout(900)
+def test_a_short_soak_holds_every_invariant() -> None:
+    soak = subprocess.run(
+        [sys.executable, "-m", "sandbox", "soak", "--deployments", str(DEPLOYMENTS), "--seed", str(SEED)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=840,
+    )
+    lines = soak.stdout.strip().splitlines()
+    assert lines, soak.stderr[-3000:]
+    summary = json.loads(lines[-1])
+
+    assert KEYS <= set(summary)
+    assert summary["violations"] == [], soak.stderr[-3000:]
+    assert soak.returncode == 0
+    assert summary["deployments"] == DEPLOYMENTS == sum(summary["outcomes"].values())
+    assert summary["faults"] == {"none": 1, "transient-red": 2, "throttle": 1, "stays-red": 1}
+    assert summary["counts_exact"] is True
+    assert summary["prod_failed_calls"] == 0 and summary["prod_calls"] > 100
+    assert summary["swaps"] >= 3  # the first deployment and its rollback, and the burst's last
+    assert "soak: round 4 (rollback, fault stays-red)" in soak.stderr  # progress on stderr
+
+
+def test_the_soak_refuses_a_bad_count_before_starting_anything() -> None:
+    soak = subprocess.run(
+        [sys.executable, "-m", "sandbox", "soak", "--deployments", "0"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert soak.returncode == 2
+    assert "--deployments: must be at least 1, got 0" in soak.stderr
+    assert soak.stdout == "" and "starting" not in soak.stderr
