@@ -76,7 +76,7 @@ up: $(STAMP)
 
 ## The soak: SOAK_DEPLOYMENTS deployments against `sandbox up --realistic` under random faults, with
 ## concurrent notifications, rollbacks and production traffic; invariants checked after each round (about
-## 8 s a deployment). SEED=S replays a run's plan. make test runs a short one (tests/sandbox/test_soak.py).
+## 13 s a deployment). SEED=S replays a run's plan. make test runs a short one (tests/sandbox/test_soak.py).
 SOAK_DEPLOYMENTS ?= 50
 soak: $(STAMP)
 	$(PY) -m sandbox soak --deployments $(SOAK_DEPLOYMENTS) $(if $(SEED),--seed $(SEED))
