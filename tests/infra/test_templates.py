@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode_str
 
+from controller import beanstalk_events
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra" / "pipeline.yaml"
 MERGE = ROOT / ".chalice" / "resources.json"
@@ -117,3 +119,12 @@ def test_private_image_credentials_reach_the_bundles_under_a_key_the_instances_r
         except ConfigError:
             accepted = False
         assert accepted == allowed, key
+
+
+def test_the_events_rule_delivers_exactly_the_news_the_controller_waits_for(merge) -> None:
+    """The rule's pattern and `controller.beanstalk_events` say the same: an event the rule filters out
+    could never wake a deployment, and one the controller ignores would wake it for nothing."""
+    pattern = merge["Resources"]["BeanstalkEventsRule"]["Properties"]["EventPattern"]
+    assert pattern["source"] == [beanstalk_events.SOURCE]
+    assert sorted(pattern["detail-type"]) == sorted(beanstalk_events.DETAIL_TYPES)
+    assert sorted(pattern["detail"]["Status"]) == sorted(beanstalk_events.NEWS)
