@@ -56,9 +56,6 @@ class CloudFormationApplication(ResourceType, CloudFormationModel):
 class CloudFormationApplicationVersion(ResourceType, CloudFormationModel):
     TYPE = "AWS::ElasticBeanstalk::ApplicationVersion"  # no name property: CloudFormation makes the label
 
-    def __init__(self, label: str) -> None:
-        self.physical_id = label
-
     @classmethod
     def create_from_cloudformation_json(
         cls,
@@ -91,9 +88,6 @@ _templates: dict[tuple[str, str, str, str], _Template] = {}  # (account, region,
 
 class CloudFormationConfigurationTemplate(ResourceType, CloudFormationModel):
     TYPE = "AWS::ElasticBeanstalk::ConfigurationTemplate"
-
-    def __init__(self, name: str) -> None:
-        self.physical_id = name
 
     @classmethod
     def create_from_cloudformation_json(

@@ -22,9 +22,6 @@ class CloudFormationQueuePolicy(ResourceType, CloudFormationModel):
 
     TYPE = "AWS::SQS::QueuePolicy"
 
-    def __init__(self, physical_id: str) -> None:
-        self.physical_id = physical_id
-
     @classmethod
     def create_from_cloudformation_json(
         cls,

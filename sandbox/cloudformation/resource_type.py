@@ -14,7 +14,9 @@ from typing import ClassVar
 class ResourceType:
     TYPE: ClassVar[str] = ""
     NAME_PROPERTY: ClassVar[str] = ""
-    physical_id: str
+
+    def __init__(self, physical_id: str) -> None:
+        self.physical_id = physical_id
 
     @classmethod
     def cloudformation_type(cls) -> str:

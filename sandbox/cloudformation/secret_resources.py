@@ -17,9 +17,6 @@ class CloudFormationSecret(ResourceType, CloudFormationModel):
     TYPE = "AWS::SecretsManager::Secret"
     NAME_PROPERTY = "Name"
 
-    def __init__(self, arn: str) -> None:
-        self.physical_id = arn
-
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
         return attr == "Id"
