@@ -90,6 +90,7 @@ test: lint typecheck pytest
 
 lint: $(STAMP) lint-templates lint-iam
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(VENV)/bin/hadolint Dockerfile
 
 ## cfn-lint and checkov on the provisioning template and the controller's packaged template (findings are

@@ -82,7 +82,7 @@ def one_deployment(update_s: float, events_lost: bool) -> Run:
     from controller_harness import GREEN, World, process_environment
     from moto import mock_aws
 
-    from controller import logline
+    from controller.shell import logline
 
     for handler in logging.getLogger(logline.LOGGER).handlers:  # keep the logging cost, not the output
         if isinstance(handler, logging.StreamHandler):
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.controller", description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON line with the figures last")
     args = parser.parse_args(argv)
-    from controller import config
+    from controller.core import config
 
     safety_poll_s = config.Config(
         "a", "a", "a", "a", "a", None, "s", "us-east-1", poll_interval_s=POLL_INTERVAL_S

@@ -1,5 +1,11 @@
 """The deploy controller: signed CI notifications drive a blue/green Elastic Beanstalk deployment.
 
-`reconcile` (pure) decides; `tick` (the shell) observes AWS, performs the decided actions, saves and
-requeues itself on SQS. `api` is the Chalice app that `app.py` at the repository root exposes.
+Four layers, each a package; the arrows point one way (import-linter keeps them, see pyproject.toml):
+
+    api    the Chalice app: signed HTTP routes and the SQS handler      -> shell, core, client.signing
+    shell  observe AWS, perform actions, save, requeue (boto3, SQS, HTTP) -> core
+    core   pure decisions over plain data: reconcile(deployment, observed, now, config) -> Decision
+    client the CI client, standard library only (python -m controller.client)
+
+`app.py` at the repository root exposes `controller.api.routes` to Chalice.
 """

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from controller.signing import signed_headers
+from controller.client.signing import signed_headers
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 TIMEOUT_S = 30

@@ -9,7 +9,7 @@ import pytest
 from controller_harness import World, process_environment
 from moto import mock_aws
 
-from controller import logline, runtime
+from controller.shell import logline, runtime
 
 
 @pytest.fixture(autouse=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from controller.config import Config
-from controller.model import STEP_ORDER, Deployment, Status, StepName, StepStatus, new_deployment
-from controller.observation import EnvironmentView, EventView, HttpCheck, LeaseView, Observed
+from controller.core.config import Config
+from controller.core.model import STEP_ORDER, Deployment, Status, StepName, StepStatus, new_deployment
+from controller.core.observation import EnvironmentView, EventView, HttpCheck, LeaseView, Observed
 
 SKIPPED_AUTOMATICALLY = (StepName.PROMOTE, StepName.BAKE)
 

@@ -31,12 +31,14 @@ from chalice.test import Client
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
-from controller import beanstalk_events, clients, config, runtime, signing
-from controller.api import app
-from controller.model import Deployment
-from controller.observation import HttpCheck
-from controller.store import DeploymentStore
-from controller.tick_queue import SqsTickQueue, TickMessage, TickQueue
+from controller.api.routes import app
+from controller.client import signing
+from controller.core import config
+from controller.core.model import Deployment
+from controller.core.observation import HttpCheck
+from controller.shell import beanstalk_events, clients, runtime
+from controller.shell.store import DeploymentStore
+from controller.shell.tick_queue import SqsTickQueue, TickMessage, TickQueue
 from sandbox import beanstalk
 from sandbox.dns_cache import DnsCache
 

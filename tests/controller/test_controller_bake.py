@@ -12,8 +12,8 @@ import pytest
 from controller_harness import BLUE, GREEN, OLD_LABEL, World
 from moto import mock_aws
 
-from controller.model import Status, StepName, StepStatus
-from controller.observation import HttpCheck
+from controller.core.model import Status, StepName, StepStatus
+from controller.core.observation import HttpCheck
 
 TAG = "1.0.42-3f2a1bc"
 BAKE_S = 300

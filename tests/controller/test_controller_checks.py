@@ -25,12 +25,12 @@ from controller_builders import (
 )
 from test_controller_reconcile import check_decision
 
-from controller import actions as act
-from controller.decide_checks import SMOKE_PASSES, direct_url, public_url
-from controller.decision import CONTINUE, RequeueAfter
-from controller.model import Status, StepName, StepStatus, SwapBack
-from controller.observation import ActionOutcome, ActionResult, Need
-from controller.reconcile import next_need, reconcile
+from controller.core import actions as act
+from controller.core.decision import CONTINUE, RequeueAfter
+from controller.core.model import Status, StepName, StepStatus, SwapBack
+from controller.core.observation import ActionOutcome, ActionResult, Need
+from controller.core.reconcile import next_need, reconcile
+from controller.core.steps.checks import SMOKE_PASSES, direct_url, public_url
 
 S = StepName
 SMOKE = RequeueAfter(CONFIG.smoke_interval_s)
@@ -319,7 +319,7 @@ def test_rounds_with_a_failure_do_not_count_and_a_whole_round_goes_on() -> None:
 
 def test_a_smoke_round_checks_three_times_and_stops_at_the_first_failure(world: Any) -> None:
     """The shell's side: the round ends at a failing check; a passing round makes SMOKE_PASSES checks."""
-    from controller import observe
+    from controller.shell import observe
 
     d = running_at(S.SMOKE_TEST)
     answers = iter([health(), health(502, None), health()])

@@ -15,8 +15,8 @@ from chalice.config import Config
 from chalice.local import create_local_server
 from controller_harness import GREEN, ROOT, SECRET, World
 
-from controller import client
-from controller.api import app
+from controller.api.routes import app
+from controller.client import cli as client
 from sandbox import beanstalk
 
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from controller_harness import BLUE, ENV, GREEN, World, aws_client, shared_session
 
-from controller import runtime
-from controller.model import Status
-from controller.tick import MAX_TRANSIENT_RETRIES
+from controller.core.model import Status
+from controller.shell import runtime
+from controller.shell.tick import MAX_TRANSIENT_RETRIES
 from sandbox.beanstalk import Fault
 
 TAG = "1.0.42-3f2a1bc"

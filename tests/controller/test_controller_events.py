@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from controller_harness import APPLICATION, BLUE, GREEN, World
 
-from controller.model import Status
+from controller.core.model import Status
 from sandbox import beanstalk
 
 TAG = "1.0.42-3f2a1bc"

@@ -18,7 +18,7 @@ from controller_harness import (
     aws_client,
 )
 
-from controller.observation import HttpCheck
+from controller.core.observation import HttpCheck
 from sandbox import beanstalk
 
 TAG = "1.0.42-3f2a1bc"

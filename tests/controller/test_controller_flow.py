@@ -148,7 +148,7 @@ def test_an_existing_version_of_the_same_image_is_reused_not_recreated(world: Wo
     """The version's bundle says which image it runs (its description is free text)."""
     from controller_harness import ENV, aws_client
 
-    from controller import bundle
+    from controller.shell import bundle
 
     key = f"{ENV['EB_APPLICATION']}/{TAG}.zip"
     aws_client("s3").put_object(

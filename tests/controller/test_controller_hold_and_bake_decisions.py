@@ -9,13 +9,12 @@ import pytest
 from controller_builders import CONFIG, PROD_CNAME, after_swap, at, env, health, observed, running_at
 from test_controller_reconcile import check_decision
 
-from controller import actions as act
-from controller.decide_promotion import abort_requested, promotion_requested
-from controller.decision import CONTINUE, RequeueAfter
-from controller.model import Promotion, Status, StepName, StepStatus
-from controller.observation import Need
-from controller.reconcile import next_need, reconcile, woken_by
-from controller.tick_queue import MAX_DELAY_S
+from controller.core import actions as act
+from controller.core.decision import CONTINUE, MAX_DELAY_S, RequeueAfter
+from controller.core.model import Promotion, Status, StepName, StepStatus
+from controller.core.observation import Need
+from controller.core.reconcile import next_need, reconcile, woken_by
+from controller.core.steps.promotion import abort_requested, promotion_requested
 
 S = StepName
 BAKING = dataclasses.replace(CONFIG, bake_s=300)

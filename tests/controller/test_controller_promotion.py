@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from controller_harness import BLUE, GREEN, OLD_LABEL, World
 
-from controller.model import Status, StepName, StepStatus
+from controller.core.model import Status, StepName, StepStatus
 
 TAG = "1.0.42-3f2a1bc"
 

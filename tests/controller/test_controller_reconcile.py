@@ -28,11 +28,11 @@ from controller_builders import (
     running_at,
 )
 
-from controller import actions as act
-from controller.decision import CONTINUE, DONE, RequeueAfter
-from controller.model import Status, StepName, StepStatus
-from controller.observation import ActionOutcome, ActionResult, Need, VersionView
-from controller.reconcile import next_need, reconcile
+from controller.core import actions as act
+from controller.core.decision import CONTINUE, DONE, RequeueAfter
+from controller.core.model import Status, StepName, StepStatus
+from controller.core.observation import ActionOutcome, ActionResult, Need, VersionView
+from controller.core.reconcile import next_need, reconcile
 
 S = StepName
 POLL = RequeueAfter(CONFIG.poll_interval_s)

@@ -8,7 +8,7 @@ from typing import Any
 
 from controller_harness import GREEN, IMAGE, World
 
-from controller.model import Status, deployment_id
+from controller.core.model import Status, deployment_id
 from sandbox import beanstalk
 
 TAG = "1.0.42-3f2a1bc"

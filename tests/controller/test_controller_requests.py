@@ -159,7 +159,7 @@ def test_a_signature_replayed_with_a_fresh_timestamp_is_rejected(world: World) -
     """The timestamp is part of the signed message: an old signature under a new timestamp does not verify."""
     import time as clock
 
-    from controller import signing
+    from controller.client import signing
 
     old = int(clock.time()) - 200
     signature = signing.sign(SECRET, old, "POST", "/deployments", GOOD)

@@ -10,11 +10,11 @@ import pytest
 from controller_builders import CONFIG, after_swap, at, before_swap, env, health, observed, running_at
 from controller_harness import BLUE, GREEN, World
 
-from controller import actions as act
-from controller.decide_rollback import decide_rollback
-from controller.model import Status, StepName
-from controller.observation import LeaseView
-from controller.reconcile import reconcile
+from controller.core import actions as act
+from controller.core.model import Status, StepName
+from controller.core.observation import LeaseView
+from controller.core.reconcile import reconcile
+from controller.core.rollback import decide_rollback
 from sandbox.beanstalk import Fault
 
 

@@ -6,7 +6,7 @@ import json
 
 from controller_harness import BLUE, GREEN, Message, World
 
-from controller.model import Status
+from controller.core.model import Status
 from sandbox import beanstalk
 
 

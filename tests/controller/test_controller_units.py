@@ -14,10 +14,11 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ReadTimeoutError
 from controller_harness import ENV, SECRET, World, aws_client
 
-from controller import aws_errors, bundle, http_check, signing
-from controller.aws_errors import ErrorKind
-from controller.config import ConfigError, load
-from controller.tick_queue import SqsTickQueue, TickMessage
+from controller.client import signing
+from controller.core.config import ConfigError, load
+from controller.shell import aws_errors, bundle, http_check
+from controller.shell.aws_errors import ErrorKind
+from controller.shell.tick_queue import SqsTickQueue, TickMessage
 
 BASE = {
     "EB_APPLICATION": "shop",
@@ -235,7 +236,7 @@ def test_an_error_that_is_not_aws_s_is_not_classified() -> None:
 def test_an_unknown_lease_change_is_an_error_not_a_silent_forget_success(world: World) -> None:
     from controller_builders import queued
 
-    from controller.store import LeaseChange
+    from controller.shell.store import LeaseChange
 
     d = world.rt.store.create(queued())
     assert d is not None
@@ -246,8 +247,8 @@ def test_an_unknown_lease_change_is_an_error_not_a_silent_forget_success(world: 
 def test_a_record_stored_before_promote_and_bake_existed_loads_with_every_step() -> None:
     from controller_builders import T0, running_at
 
-    from controller import records
-    from controller.model import STEP_ORDER, StepName, StepStatus
+    from controller.core import records
+    from controller.core.model import STEP_ORDER, StepName, StepStatus
 
     doc = records.to_document(running_at(StepName.SWAP))
     doc["steps"] = [s for s in doc["steps"] if s["name"] not in ("promote", "bake")]
@@ -267,7 +268,7 @@ def test_a_save_sent_twice_because_its_answer_was_lost_is_recognised_as_ours(wor
 
     from controller_builders import queued
 
-    from controller.store import StaleRecord
+    from controller.shell.store import StaleRecord
 
     store = world.rt.store
     created = store.create(queued())

@@ -21,12 +21,12 @@ from controller_builders import (
 )
 from test_controller_reconcile import check_decision
 
-from controller import actions as act
-from controller.decision import CONTINUE, RequeueAfter
-from controller.failure_events import matching_failures
-from controller.model import Status, StepName, StepStatus
-from controller.observation import ActionOutcome, ActionResult
-from controller.reconcile import reconcile
+from controller.core import actions as act
+from controller.core.decision import CONTINUE, RequeueAfter
+from controller.core.failure_events import matching_failures
+from controller.core.model import Status, StepName, StepStatus
+from controller.core.observation import ActionOutcome, ActionResult
+from controller.core.reconcile import reconcile
 
 S = StepName
 GRACE = CONFIG.health_grace_s

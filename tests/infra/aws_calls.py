@@ -3,7 +3,7 @@
 `BaseClient._make_api_call` is where every client call (any client, any session, any retry setting, a
 paginator's pages) passes once, before signing and retries, so the recording survives the controller's
 refactorings: it needs no hook in `controller/`. A call counts as the controller's when it is made inside
-one of its Lambda handlers: the outermost frame from `controller/api.py` on the stack names the function -
+one of its Lambda handlers: the outermost frame from `controller/api/routes.py` on the stack names the function -
 an `@app.on_sqs_message` (or other event source) handler by its own name, anything else (the routes and
 their helpers) the API function, `api_handler`. Calls made outside the handlers (tests arranging AWS, the
 sandbox provisioning) are not the controller's and are not recorded.
@@ -29,7 +29,7 @@ from typing import Any
 
 LOG_DIR_VARIABLE = "DELIVERYPIPELINE_AWS_CALL_LOG"
 API_FUNCTION = "api_handler"  # Chalice's name for the function behind API Gateway
-HANDLERS_MODULE = "controller/api.py"
+HANDLERS_MODULE = "controller/api/routes.py"
 # The controller's configuration that names AWS resources: what a call's resources are derived from.
 CONFIG_VARIABLES = (
     "EB_APPLICATION",
@@ -117,7 +117,7 @@ def lambda_function_on_stack(frame: FrameType | None) -> str | None:
         frame = frame.f_back
     if outermost is None:
         return None
-    api = sys.modules.get("controller.api")
+    api = sys.modules.get("controller.api.routes")
     event_handlers = {source.name for source in getattr(getattr(api, "app", None), "event_sources", [])}
     return outermost if outermost in event_handlers else API_FUNCTION
 

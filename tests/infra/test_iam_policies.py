@@ -132,7 +132,7 @@ def test_a_subprocess_records_the_calls_its_handlers_make(tmp_path: Path) -> Non
             import boto3
             boto3.client("sts", region_name="us-east-1").get_caller_identity()  # not the controller's
             from chalice.test import Client
-            from controller.api import app
+            from controller.api.routes import app
             with Client(app) as client:
                 event = client.events.generate_sqs_event([json.dumps({"deployment_id": "d-1"})])
                 try:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode_str
 
-from controller import beanstalk_events
+from controller.shell import beanstalk_events
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra" / "pipeline.yaml"
@@ -102,7 +102,7 @@ def _policies() -> str:
 def test_private_image_credentials_reach_the_bundles_under_a_key_the_instances_read(infra, merge) -> None:
     """Both stacks take the registry credentials' key with the same grammar; the reconcile function gets it
     as REGISTRY_AUTH_KEY, which the controller accepts exactly when the provisioning stack does."""
-    from controller.config import ConfigError, load
+    from controller.core.config import ConfigError, load
 
     ours, theirs = merge["Parameters"]["RegistryAuthKey"], infra["Parameters"]["RegistryAuthKey"]
     assert ours["AllowedPattern"] == theirs["AllowedPattern"] and ours["Default"] == theirs["Default"] == ""
@@ -122,7 +122,7 @@ def test_private_image_credentials_reach_the_bundles_under_a_key_the_instances_r
 
 
 def test_the_events_rule_delivers_exactly_the_news_the_controller_waits_for(merge) -> None:
-    """The rule's pattern and `controller.beanstalk_events` say the same: an event the rule filters out
+    """The rule's pattern and `controller.shell.beanstalk_events` say the same: an event the rule filters out
     could never wake a deployment, and one the controller ignores would wake it for nothing."""
     pattern = merge["Resources"]["BeanstalkEventsRule"]["Properties"]["EventPattern"]
     assert pattern["source"] == [beanstalk_events.SOURCE]

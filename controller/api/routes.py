@@ -1,0 +1,302 @@
+"""The Chalice app: signed HTTP routes and the SQS reconcile handler (`reconcile_tick`).
+
+Handlers are thin: authenticate, validate, read or write the store, enqueue a tick. Nothing here waits for
+Beanstalk; `tick.run` does one reconcile step per SQS message and requeues itself with DelaySeconds.
+
+The module imports only Chalice at load time; each handler imports what it uses (boto3 included) on
+first use, so a cold start costs about what an empty Chalice app costs (see bench/controller.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from chalice.app import Chalice, Request, Response, SQSEvent
+
+from controller.shell import logline
+
+APP_NAME = "deliverypipeline"
+# The queue's name at import time only shapes `chalice deploy`'s event source; the packaged template
+# points the event source at the merge template's queue (see .chalice/resources.json).
+RECONCILE_QUEUE = os.environ.get("RECONCILE_QUEUE", "deliverypipeline-dev-reconcile")
+DEFAULT_LIST_LIMIT = 20
+MAX_LIST_LIMIT = 100
+
+app = Chalice(app_name=APP_NAME)
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def _error(status: int, message: str) -> Response:
+    return _json(status, {"error": message, "status": status})
+
+
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "called outside a request"
+    return request
+
+
+def _body() -> bytes:
+    raw = _request().raw_body or b""
+    return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def _signed_path() -> str:
+    """The route path without stage prefix or query string: the resource template, parameters filled in
+    (the same in API Gateway, `chalice local` and chalice.test.Client)."""
+    request = _request()
+    path = str(request.context.get("resourcePath") or request.path)
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
+def _signed_body() -> bytes | Response:
+    """The raw body of a request within the size limit and signed with the shared secret, else the
+    413 / 401 (or 500 on bad configuration) that refuses it. Every route but /health goes through here."""
+    from controller.core import notification
+
+    body = _body()
+    if len(body) > notification.MAX_BODY_BYTES:
+        return _error(413, f"body is {len(body)} bytes; the limit is {notification.MAX_BODY_BYTES}")
+    denied = _authenticate(body)
+    return body if denied is None else denied
+
+
+def _authenticate(body: bytes) -> Response | None:
+    """None when the request is signed with the shared secret, else the 401 (or 500 on bad config)."""
+    from controller.client import signing
+    from controller.core.config import ConfigError
+    from controller.shell import runtime
+
+    request = _request()
+    headers = request.headers
+    timestamp = headers.get(signing.TIMESTAMP_HEADER)
+    signature = headers.get(signing.SIGNATURE_HEADER)
+    if not timestamp or not signature:
+        return _error(401, f"missing {signing.TIMESTAMP_HEADER} or {signing.SIGNATURE_HEADER} header")
+    try:
+        key = runtime.current().signing_secret()
+    except ConfigError as error:
+        return _error(500, f"controller misconfigured: {error}")
+    except Exception as error:  # the SSM parameter could not be read
+        return _aws_failure(error)
+    problem = signing.verify(key, timestamp, signature, request.method, _signed_path(), body, time.time())
+    if problem is not None:
+        logline.emit("rejected", status=401, reason=problem, path=_signed_path())
+        return _error(401, problem)
+    return None
+
+
+def _aws_failure(error: Exception) -> Response:
+    """An AWS call of a route failed: 503 when trying again may help, else 500; re-raised when it is not an
+    AWS error at all."""
+    from controller.shell import aws_errors
+
+    classified = aws_errors.classify(error)
+    if classified is None:
+        raise error
+    logline.emit("aws_error", path=_request().path, kind=classified.kind.value, error=str(classified))
+    if classified.transient:
+        return _error(503, f"AWS is not answering right now, try again: {classified}")
+    return _error(500, f"controller cannot use AWS: {classified}")
+
+
+def _unknown(deployment_id: str) -> Response:
+    shown = deployment_id if len(deployment_id) <= 40 else deployment_id[:40] + "…"
+    return _error(404, f"no deployment {shown}")
+
+
+# --- routes -------------------------------------------------------------------------------------------
+
+
+@app.route("/health", methods=["GET"])
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.route("/deployments", methods=["POST"], content_types=["application/json"])
+def create_deployment() -> Response:
+    body = _signed_body()
+    if isinstance(body, Response):
+        return body
+    from controller.core import notification
+
+    parsed = notification.parse(body, _request().headers.get("content-type"))
+    if isinstance(parsed, notification.Rejection):
+        return _error(parsed.status, parsed.message)
+
+    from controller.core import records
+    from controller.core.model import Status
+    from controller.shell import intake, runtime
+
+    rt = runtime.current()
+    try:
+        taken = intake.take(parsed, rt)
+        if isinstance(taken, str):
+            return _error(409, taken)
+        if not taken.created:
+            existing = taken.deployment
+            if existing.status is Status.QUEUED:  # heal a notification whose first tick was never queued
+                rt.enqueue(existing.id, 0)
+            return _json(200, records.to_view(existing))
+    except Exception as error:
+        return _aws_failure(error)
+    created = taken.deployment
+    try:
+        rt.enqueue(created.id, 0)
+    except Exception as error:
+        return _unscheduled(created, error)
+    logline.emit(
+        "deployment",
+        deployment_id=created.id,
+        status=created.status.value,
+        image=created.image,
+        tag=created.tag,
+        attempt=created.attempt,
+        promotion=created.promotion.value,
+    )
+    view = {
+        "id": created.id,
+        "status": created.status.value,
+        "version_label": created.version_label,
+        "promotion": created.promotion.value,
+        "attempt": created.attempt,
+        "links": {"self": f"/deployments/{created.id}"},
+    }
+    return _json(202, view, {"Location": f"/deployments/{created.id}"})
+
+
+def _unscheduled(d: Any, error: Exception) -> Response:
+    """The deployment is recorded but its first tick could not be queued: it fails with the reason (a
+    queued record nothing would ever move is worse), and the answer says so."""
+    from controller.core.decision import fail
+    from controller.shell import aws_errors, runtime
+
+    classified = aws_errors.classify(error, "SendMessage")
+    if classified is None:
+        raise error
+    rt = runtime.current()
+    now = rt.clock()
+    failed = fail(d, now, f"its first tick could not be queued: {classified}").deployment
+    rt.store.save(failed, now)
+    logline.transitions(d, failed)
+    status = 503 if classified.transient else 500
+    return _error(status, f"deployment {d.id} failed: its first tick could not be queued: {classified}")
+
+
+@app.route("/deployments", methods=["GET"])
+def list_deployments() -> Response:
+    denied = _signed_body()
+    if isinstance(denied, Response):
+        return denied
+    params: dict[str, str] = dict(_request().query_params or {})
+    raw = params.get("limit", str(DEFAULT_LIST_LIMIT))
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIST_LIMIT:
+        return _error(400, f"limit must be a whole number from 1 to {MAX_LIST_LIMIT}")
+    from controller.core import records
+    from controller.shell import runtime
+
+    rt = runtime.current()
+    try:
+        found = rt.store.recent(rt.config.eb_application, int(raw))
+    except Exception as error:
+        return _aws_failure(error)
+    return _json(200, {"deployments": [records.to_view(d) for d in found]})
+
+
+@app.route("/deployments/{deployment_id}", methods=["GET"])
+def get_deployment(deployment_id: str) -> Response:
+    denied = _signed_body()
+    if isinstance(denied, Response):
+        return denied
+    from controller.core import records
+    from controller.core.model import is_deployment_id
+    from controller.shell import runtime
+
+    if not is_deployment_id(deployment_id):
+        return _unknown(deployment_id)
+    try:
+        d = runtime.current().store.get(deployment_id)
+    except Exception as error:
+        return _aws_failure(error)
+    if d is None:
+        return _unknown(deployment_id)
+    return _json(200, records.to_view(d))
+
+
+@app.route("/deployments/{deployment_id}/rollback", methods=["POST"], content_types=["application/json"])
+def rollback_deployment(deployment_id: str) -> Response:
+    """The latest succeeded deployment's CNAMEs swap back (202), else 409 with the reason."""
+    from controller.shell import interventions
+
+    return _intervene(deployment_id, interventions.rollback)
+
+
+@app.route("/deployments/{deployment_id}/promote", methods=["POST"], content_types=["application/json"])
+def promote_deployment(deployment_id: str) -> Response:
+    """A deployment awaiting promotion goes on to the swap (202), else 409."""
+    from controller.shell import interventions
+
+    return _intervene(deployment_id, interventions.promote)
+
+
+@app.route("/deployments/{deployment_id}/abort", methods=["POST"], content_types=["application/json"])
+def abort_deployment(deployment_id: str) -> Response:
+    """A deployment queued, running before the swap or awaiting promotion ends failed (202), else 409."""
+    from controller.shell import interventions
+
+    return _intervene(deployment_id, interventions.abort)
+
+
+def _intervene(deployment_id: str, request: Any) -> Response:
+    """A signed request about one deployment (rollback, promote, abort): `request(id, runtime)` answers the
+    deployment it changed (202) or why it refused (interventions.Refused: its status and reason)."""
+    denied = _signed_body()
+    if isinstance(denied, Response):
+        return denied
+    from controller.core import records
+    from controller.core.model import is_deployment_id
+    from controller.shell import interventions, runtime
+
+    if not is_deployment_id(deployment_id):
+        return _unknown(deployment_id)
+    try:
+        outcome = request(deployment_id, runtime.current())
+    except Exception as error:
+        return _aws_failure(error)
+    if isinstance(outcome, interventions.Refused):
+        return _error(outcome.status, outcome.reason)
+    return _json(202, records.to_view(outcome))
+
+
+# --- the reconcile loop -------------------------------------------------------------------------------
+
+
+@app.on_sqs_message(queue=RECONCILE_QUEUE, batch_size=1)
+def reconcile_tick(event: SQSEvent) -> None:
+    """A tick the controller queued for a deployment, or one of Beanstalk's events (EventBridge delivers
+    them to the same queue), which wakes the deployment holding the lease."""
+    from controller.shell import beanstalk_events, runtime, tick, tick_queue, wake
+
+    rt = runtime.current()
+    for record in event:
+        message = tick_queue.parse(record.body)
+        if message is not None:
+            tick.run(message, rt)
+            continue
+        news = beanstalk_events.parse(record.body)
+        if news is not None:
+            wake.run(news, rt)
+            continue
+        logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])

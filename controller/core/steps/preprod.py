@@ -1,0 +1,250 @@
+"""Deploy to pre-production and wait until it is Ready and healthy on the new version (pure).
+
+UpdateEnvironment is decided once and saved before it is sent. What its answer said comes back through
+`absorb_update`: accepted (its RequestId is kept to match failure events), lost (5xx, timeout: the next
+tick looks), refused for now (busy, throttled: sent again once pre-production is Ready), or refused.
+A request that never reached Beanstalk (pre-production untouched since) is sent again, at most
+MAX_UPDATE_REQUESTS times in all.
+
+Pre-production is not updated within DNS_TTL_S of its last change: after a swap (a deployment's, its swap
+back, a rollback) resolvers keep sending some of production's users to the environment that lost the
+production name until their cached record expires, and they would meet the new version before its smoke
+test, or its instances restarting. Nor is it updated once it owns the production name (a rollback swapped
+the pair while the update waited to be sent again).
+
+Health outside ACCEPTED_HEALTH on the new version, Red included, is waited out for HEALTH_GRACE_S from the
+first time the controller sees it Ready on that version: instances still registering read Red or Yellow.
+Failure events of the update fail it at once.
+
+Beanstalk announces what these waits wait for on EventBridge (the update ending, the environment launched,
+health changing), and the event wakes the deployment (wake.py); the waits themselves only schedule the
+safety poll, `safety_poll_s` apart, for events that get lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import datetime
+
+from controller.core import topology
+from controller.core.actions import AbortUpdate, UpdateEnvironment
+from controller.core.config import Config
+from controller.core.decision import (
+    Decision,
+    RequeueAfter,
+    advance,
+    await_beanstalk,
+    elapsed,
+    fail,
+    note,
+    require,
+    safety_poll,
+    wait,
+    wait_or_fail,
+)
+from controller.core.failure_events import EVENT_SKEW, matching_failures
+from controller.core.model import Deployment, StepName
+from controller.core.observation import ActionOutcome, ActionResult, EnvironmentView, Need, Observed
+
+MAX_UPDATE_REQUESTS = 3
+
+
+def deploy_preprod(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
+    environments = require(observed.environments, Need.ENVIRONMENTS)
+    pair = topology.resolve(
+        environments, config.prod_cname_prefix, config.region, config.preprod_cname_prefix
+    )
+    if isinstance(pair, str):
+        return fail(d, now, pair)
+    pre, prod = pair.preproduction, pair.production
+    waited = elapsed(d.step(StepName.DEPLOY_PREPROD).started_at, now)
+    if pre.status != "Ready":
+        waiting = note(d, now, StepName.DEPLOY_PREPROD, f"waiting for {pre.name} to be Ready ({pre.status})")
+        reason = f"pre-production {pre.name} did not become Ready (still {pre.status})"
+        return await_beanstalk(waiting, now, waited, config.deploy_timeout_s, reason, config)
+    cached = _dns_may_lead_to(pre, now, config)
+    if cached > 0:
+        ago = int(elapsed(pre.date_updated, now))
+        detail = (
+            f"{pre.name} changed {ago} s ago: DNS may still send production's users to it "
+            f"(DNS_TTL_S={config.dns_ttl_s}); waiting {cached} s"
+        )
+        return wait(note(d, now, StepName.DEPLOY_PREPROD, detail), cached)
+    placed = dataclasses.replace(
+        d,
+        preprod_env=pre.name,
+        preprod_cname=pre.cname,
+        preprod_endpoint=pre.endpoint_url or None,
+        prod_env=prod.name,
+        prod_cname=prod.cname,
+        prod_endpoint=prod.endpoint_url or None,
+        previous_label=prod.version_label,
+    )
+    detail = f"{pre.name} -> {d.version_label} (production {prod.name} runs {prod.version_label})"
+    advanced = advance(placed, now, StepName.DEPLOY_PREPROD, detail)
+    return request_update(advanced.deployment, now, config)
+
+
+def wait_ready(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
+    environments = require(observed.environments, Need.ENVIRONMENTS)
+    env = topology.find(environments, d.preprod_env)
+    if env is None:
+        return fail(d, now, f"pre-production environment {d.preprod_env} is gone")
+    if d.deploy_requested_at is None:
+        return _request_when_ready(d, env, environments, now, config)
+    if observed.events is not None:
+        failures = matching_failures(observed.events, d)
+        if failures:
+            return _aborting(fail(d, now, f"{env.name} reported a failure: {failures[0]}", failures), env)
+    waited = elapsed(d.deploy_requested_at, now)
+    if env.busy:
+        if waited > config.deploy_timeout_s:
+            reason = f"{env.name} still {env.status} after {config.deploy_timeout_s} s; update aborted"
+            return _aborting(fail(d, now, reason), env)
+        return wait(d, safety_poll(waited, config.deploy_timeout_s, config))
+    if env.status != "Ready":
+        return fail(d, now, f"{env.name} is {env.status}")
+    if env.version_label != d.version_label:
+        if not _untouched_since_request(env, d):
+            return fail(
+                d,
+                now,
+                f"{env.name} is Ready on {env.version_label}, not {d.version_label}: "
+                "Beanstalk rolled the update back",
+            )
+        # Beanstalk has not changed the environment since the update was decided: the request never
+        # reached it (the tick failed between saving and calling, or the call's answer was lost).
+        if d.update_requests >= MAX_UPDATE_REQUESTS:
+            return fail(
+                d,
+                now,
+                f"UpdateEnvironment was sent {d.update_requests} times and {env.name} never started the "
+                f"update (still on {env.version_label})",
+            )
+        return request_update(d, now, config)
+    return _healthy(d, env, now, config)
+
+
+def events_needed(d: Deployment, observed: Observed, now: datetime, config: Config) -> bool:
+    """Failure events are read once the update stops progressing normally (settled, Red, timed out):
+    a quiet poll during a healthy update costs one DescribeEnvironments only."""
+    if observed.environments is None or d.deploy_requested_at is None:
+        return False
+    env = topology.find(observed.environments, d.preprod_env)
+    if env is None:
+        return False
+    if not env.busy or env.health == "Red":
+        return True
+    return elapsed(d.deploy_requested_at, now) > config.deploy_timeout_s
+
+
+def request_update(d: Deployment, now: datetime, config: Config) -> Decision:
+    """Send UpdateEnvironment (again): saved first, so its answer, if lost, is looked for next tick."""
+    assert d.preprod_env is not None
+    requested = dataclasses.replace(
+        d,
+        deploy_requested_at=now,
+        update_request_id=None,
+        update_requests=d.update_requests + 1,
+        preprod_ready_at=None,
+        updated_at=now,
+    )
+    return Decision(
+        requested,
+        (UpdateEnvironment(d.preprod_env, d.version_label),),
+        RequeueAfter(config.poll_interval_s),
+    )
+
+
+def absorb_update(d: Deployment, result: ActionResult, now: datetime, config: Config) -> Decision:
+    """What UpdateEnvironment answered."""
+    if result.outcome is ActionOutcome.DONE:
+        accepted = dataclasses.replace(d, update_request_id=result.request_id, updated_at=now)
+        return wait(accepted, safety_poll(0, config.deploy_timeout_s, config))
+    if result.outcome is ActionOutcome.UNKNOWN:
+        detail = f"UpdateEnvironment's answer was lost ({result.message}); looking at {d.preprod_env} next"
+        return wait(note(d, now, StepName.WAIT_READY, detail), config.poll_interval_s)
+    if result.outcome is ActionOutcome.NOT_DONE:
+        deferred = dataclasses.replace(
+            d, deploy_requested_at=None, update_requests=max(0, d.update_requests - 1), updated_at=now
+        )
+        detail = f"UpdateEnvironment refused for now ({result.message}); asking again once it is Ready"
+        return wait(note(deferred, now, StepName.WAIT_READY, detail), config.poll_interval_s)
+    return fail(d, now, f"UpdateEnvironment was refused: {result.message}")
+
+
+def _request_when_ready(
+    d: Deployment,
+    env: EnvironmentView,
+    environments: tuple[EnvironmentView, ...],
+    now: datetime,
+    config: Config,
+) -> Decision:
+    """The last UpdateEnvironment was refused for now: send it once pre-production is Ready, unless it has
+    become production meanwhile (a rollback swapped the pair), or DNS may still lead production's users to
+    it."""
+    owner = topology.production_owner(environments, config.prod_cname_prefix, config.region)
+    if owner is not None and owner.name == env.name:
+        return fail(
+            d,
+            now,
+            f"{env.name} owns the production CNAME now (swapped since it was chosen as pre-production); "
+            f"{d.version_label} was not deployed to it",
+        )
+    cached = _dns_may_lead_to(env, now, config)
+    if env.status == "Ready" and cached > 0:
+        return wait(d, cached)
+    if env.status == "Ready":
+        return request_update(d, now, config)
+    waited = elapsed(d.step(StepName.WAIT_READY).started_at, now)
+    reason = f"{env.name} stayed {env.status}; the update could not be sent"
+    return wait_or_fail(d, now, waited, config.deploy_timeout_s, reason, config)
+
+
+def _healthy(d: Deployment, env: EnvironmentView, now: datetime, config: Config) -> Decision:
+    """Ready on the new version: go on when its health is accepted, wait out the grace otherwise."""
+    if env.health in config.accepted_health:
+        return advance(d, now, StepName.WAIT_READY, f"{env.name} Ready/{env.health} on {d.version_label}")
+    accepted = ",".join(sorted(config.accepted_health, key=len))
+    since = d.preprod_ready_at or now
+    waited = elapsed(since, now)
+    if waited >= config.health_grace_s:
+        return fail(
+            d,
+            now,
+            f"{env.name} is Ready on {d.version_label} but its health stayed {env.health} "
+            f"for {int(waited)} s (accepted: {accepted}; HEALTH_GRACE_S={config.health_grace_s})",
+        )
+    seen = (
+        d if d.preprod_ready_at is not None else dataclasses.replace(d, preprod_ready_at=now, updated_at=now)
+    )
+    detail = (
+        f"{env.name} Ready/{env.health} on {d.version_label}; "
+        f"waiting up to {config.health_grace_s} s for {accepted}"
+    )
+    remaining = config.health_grace_s - waited
+    return wait(note(seen, now, StepName.WAIT_READY, detail), max(1, min(config.safety_poll_s, remaining)))
+
+
+def _dns_may_lead_to(env: EnvironmentView, now: datetime, config: Config) -> int:
+    """Seconds until resolvers have dropped any record that led to `env` before its last change (0: none)."""
+    if env.date_updated is None:
+        return 0
+    left = config.dns_ttl_s - elapsed(env.date_updated, now)
+    return max(0, min(config.dns_ttl_s, math.ceil(left)))
+
+
+def _aborting(failed: Decision, env: EnvironmentView) -> Decision:
+    """A failed update still in progress is aborted (pre-production goes back to its previous version)."""
+    if not env.busy:
+        return failed
+    return dataclasses.replace(failed, actions=(AbortUpdate(env.name), *failed.actions))
+
+
+def _untouched_since_request(env: EnvironmentView, d: Deployment) -> bool:
+    return (
+        env.date_updated is not None
+        and d.deploy_requested_at is not None
+        and env.date_updated < d.deploy_requested_at - EVENT_SKEW
+    )

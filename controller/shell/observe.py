@@ -1,0 +1,118 @@
+"""Fetch one kind of observation from AWS or HTTP (the shell's read side). Errors propagate to the tick,
+which classifies them (aws_errors)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from controller.core.decision import health_problem
+from controller.core.failure_events import EVENT_SKEW
+from controller.core.model import Deployment
+from controller.core.observation import EnvironmentView, EventView, HttpCheck, Need, Observed, VersionView
+from controller.core.steps.checks import SMOKE_PASSES, direct_url, public_url, smoke_url
+from controller.shell import aws_errors, bundle
+from controller.shell.runtime import Runtime
+
+MAX_EVENTS = 50
+
+
+def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observed:
+    match need:
+        case Need.LEASE:
+            return dataclasses.replace(observed, lease=rt.store.lease(d.application))
+        case Need.VERSION:
+            return dataclasses.replace(observed, version=version(d, rt))
+        case Need.ENVIRONMENTS:
+            return dataclasses.replace(observed, environments=environments(rt))
+        case Need.EVENTS:
+            return dataclasses.replace(observed, events=events(d, rt))
+        case Need.SMOKE:
+            return dataclasses.replace(observed, smoke=smoke_round(d, rt))
+        case Need.DIRECT:
+            return dataclasses.replace(observed, direct=rt.http_get(direct_url(d)))
+        case Need.PUBLIC:
+            return dataclasses.replace(observed, public=rt.http_get(public_url(d)))
+
+
+def smoke_round(d: Deployment, rt: Runtime) -> tuple[HttpCheck, ...]:
+    """SMOKE_PASSES checks of pre-production one after the other (each a new connection, so a load
+    balancer spreads them over its instances), ending at the first that does not pass."""
+    checks: list[HttpCheck] = []
+    for _ in range(SMOKE_PASSES):
+        checks.append(rt.http_get(smoke_url(d)))
+        if health_problem(checks[-1], d.version_label) is not None:
+            break
+    return tuple(checks)
+
+
+def version(d: Deployment, rt: Runtime) -> VersionView:
+    found = rt.eb.describe_application_versions(
+        ApplicationName=rt.config.eb_application, VersionLabels=[d.version_label]
+    )["ApplicationVersions"]
+    if not found:
+        return VersionView(exists=False)
+    return VersionView(exists=True, image=_image_of(found[0], rt))
+
+
+def _image_of(version: dict[str, Any], rt: Runtime) -> str | None:
+    """What an existing version runs: its bundle's Dockerrun image (authoritative), else its description."""
+    source = version.get("SourceBundle") or {}
+    if source.get("S3Bucket") and source.get("S3Key"):
+        try:
+            body = rt.s3.get_object(Bucket=source["S3Bucket"], Key=source["S3Key"])["Body"].read()
+        except Exception as error:
+            classified = aws_errors.classify(error, "GetObject")
+            if classified is None or classified.transient:
+                raise
+            body = b""  # no such bundle, or not ours to read: the description is all there is
+        image = bundle.image_of(body)
+        if image is not None:
+            return image
+    description = version.get("Description")
+    return description if isinstance(description, str) else None
+
+
+def environments(rt: Runtime) -> tuple[EnvironmentView, ...]:
+    found = rt.eb.describe_environments(ApplicationName=rt.config.eb_application, IncludeDeleted=False)
+    return tuple(
+        EnvironmentView(
+            name=e["EnvironmentName"],
+            id=e.get("EnvironmentId", ""),
+            cname=e.get("CNAME", ""),
+            status=e.get("Status", ""),
+            health=e.get("Health", "Grey"),
+            version_label=e.get("VersionLabel"),
+            date_updated=e.get("DateUpdated"),
+            endpoint_url=e.get("EndpointURL", ""),
+            tier=(e.get("Tier") or {}).get("Name", "WebServer"),
+        )
+        for e in found["Environments"]
+    )
+
+
+def events(d: Deployment, rt: Runtime) -> tuple[EventView, ...]:
+    """ERROR and FATAL events of pre-production since the update was requested (one call): only those of
+    the update's request when its RequestId is known."""
+    assert d.deploy_requested_at is not None and d.preprod_env is not None
+    query: dict[str, Any] = {
+        "ApplicationName": rt.config.eb_application,
+        "EnvironmentName": d.preprod_env,
+        "StartTime": d.deploy_requested_at - EVENT_SKEW,
+        "Severity": "ERROR",
+        "MaxRecords": MAX_EVENTS,
+    }
+    if d.update_request_id is not None:
+        query["RequestId"] = d.update_request_id
+    found = rt.eb.describe_events(**query)
+    return tuple(
+        EventView(
+            date=e["EventDate"],
+            severity=e.get("Severity", "INFO"),
+            message=e.get("Message", ""),
+            environment_name=e.get("EnvironmentName"),
+            version_label=e.get("VersionLabel"),
+            request_id=e.get("RequestId"),
+        )
+        for e in found["Events"]
+    )

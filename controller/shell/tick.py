@@ -1,0 +1,273 @@
+"""One reconcile tick: observe until decidable, save, act, requeue. Safe to run twice or late.
+
+    load -> [observe what the step needs -> decide (pure) -> save -> act -> feed the answer back]* -> requeue
+
+The decision is saved (conditional on the record version) before any action that changes Beanstalk runs,
+so of two ticks that loaded the same record only one performs it, and a tick that dies after saving leaves
+a record that says what it was about to do (the next tick observes whether it happened). Steps that need
+no waiting continue in the same invocation; each kind of observation is fetched at most once per tick, and
+a step that would need a second one goes back to the queue instead. The tick ends with an explicit
+`Next`: DONE (nothing scheduled: finished, or another tick owns the deployment) or RequeueAfter(seconds).
+
+Errors of AWS calls are classified once (aws_errors): a transient one (throttling, 5xx, timeout) sends
+the tick back to the queue with a growing delay; any other one fails the deployment with the error in its
+record and releases the lease. Nothing is left `running` with no tick scheduled to move it.
+
+Each message names its tick chain (`chain`): requeues continue the chain of the tick that sent them. When
+a queued deployment takes the lease, its record keeps that chain, and ticks of any other chain (a kick
+from a finishing deployment, a repeated POST, the polls while it waited) stop there: one chain drives a
+running deployment, so extra messages do not multiply into extra polling. A redelivered message carries
+its chain and is handled as usual. A Beanstalk event wakes the deployment (`wake`): a tick that takes the
+deployment over with a chain of its own only when it moves it on; a promote or abort request does the same
+(interventions.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Sequence
+
+from controller.core import reconcile
+from controller.core.actions import WRITE_AHEAD, AcquireLease, Action, ReleaseLease
+from controller.core.decision import DONE, ContinueNow, Decision, Done, Next, RequeueAfter
+from controller.core.model import Deployment, Status
+from controller.core.observation import Need, Observed
+from controller.shell import aws_errors, logline, observe, perform
+from controller.shell.aws_errors import AwsError
+from controller.shell.runtime import Runtime
+from controller.shell.store import LeaseChange, LeaseKind, LeaseLost, StaleRecord
+from controller.shell.tick_queue import TickMessage, new_chain
+
+MAX_STEPS_PER_TICK = 10
+MAX_TRANSIENT_RETRIES = 8  # transient errors in a row before the deployment fails with the last one
+
+
+def run(message: TickMessage, rt: Runtime) -> Next:
+    """Drive the deployment as far as it can go now; what this tick scheduled next."""
+    try:
+        saved = rt.store.get(message.deployment_id)
+    except Exception as error:
+        classified = aws_errors.classify(error, "GetItem")
+        if classified is None or not classified.transient:
+            raise
+        return _retry_later(message, rt, classified)
+    if saved is None:
+        logline.emit("tick_ignored", deployment_id=message.deployment_id, reason="unknown deployment")
+        return DONE
+    if saved.finished:
+        logline.emit("tick_ignored", deployment_id=saved.id, reason=f"deployment is {saved.status.value}")
+        return DONE
+    chain = message.chain or new_chain()
+    if saved.chain is not None and saved.chain != chain:
+        logline.emit(
+            "tick_ignored", deployment_id=saved.id, reason="another tick chain drives this deployment"
+        )
+        return DONE
+    return _Tick(saved, rt, chain, message.retry).run()
+
+
+def wake(deployment_id: str, environment: str, rt: Runtime) -> Next:
+    """Beanstalk announced news about `environment`: the deployment looks now instead of at its next poll.
+
+    The wake is a tick of its own chain. When the deployment decides nothing new (the news changed nothing
+    it waits for), the wake ends there, saving and scheduling nothing: the chain that drives the
+    deployment carries on. When it moves the deployment on, the wake's chain takes over with its first
+    save (the record names the driving chain) and the old chain's pending message ends where it arrives.
+    Duplicated or late events are harmless: the deployment has moved on, or there is nothing new."""
+    saved = rt.store.get(deployment_id)
+    if saved is None or not reconcile.woken_by(saved, environment):
+        reason = "unknown deployment" if saved is None else "not waiting for news of this environment"
+        logline.emit("wake_ignored", deployment_id=deployment_id, environment=environment, reason=reason)
+        return DONE
+    return _Tick(saved, rt, new_chain(), 0, wakes=True).run()
+
+
+class _Tick:
+    """One invocation's state: the last saved record, the decided one, and what was observed."""
+
+    def __init__(self, saved: Deployment, rt: Runtime, chain: str, retry: int, wakes: bool = False) -> None:
+        self.rt = rt
+        self.chain = chain
+        self.retry = retry
+        self.saved = saved
+        self.d = saved
+        self.observed = Observed()
+        self.fetched: set[Need] = set()
+        self.unlogged: list[tuple[Deployment, Deployment]] = []
+        self.waking = wakes  # a wake that has not taken the deployment over (yet)
+        self.released = False  # this tick gave the lease up, and so learnt ...
+        self.waiting: str | None = None  # ... the newest notification waiting for it
+
+    def run(self) -> Next:
+        try:
+            return self._drive()
+        except Exception as error:
+            classified = aws_errors.classify(error)
+            if classified is None:
+                raise
+            return self._after_error(classified)
+
+    def _drive(self) -> Next:
+        for _ in range(MAX_STEPS_PER_TICK):
+            now = self.rt.clock()
+            if not self._observe_until_decidable():
+                return self._requeue(RequeueAfter(0))  # a second look of one kind: the next tick
+            decision = reconcile.reconcile(self.d, self.observed, now, self.rt.config)
+            if self.waking and _nothing_new(decision, self.saved):
+                logline.emit("wake_quiet", deployment_id=self.d.id, reason="nothing new; its chain goes on")
+                return DONE
+            before = self._decided(decision)
+            beanstalk = [a for a in decision.actions if not isinstance(a, AcquireLease | ReleaseLease)]
+            lease = self._lease_change(decision)
+            ends_tick = not isinstance(decision.next, ContinueNow) or self.d.finished
+            must_save = lease is not None or ends_tick or any(isinstance(a, WRITE_AHEAD) for a in beanstalk)
+            if must_save and not self._save(lease):
+                return DONE
+            self.observed = self._still_valid(before, beanstalk)
+            results = [perform.perform(action, self.d, self.rt) for action in beanstalk]
+            if results and not self.d.finished:
+                self.observed = Observed(action_result=results[-1])  # the next step records the answer
+                continue
+            match decision.next:
+                case Done():
+                    if self.d.finished:
+                        self._wake_next()
+                    return DONE
+                case ContinueNow():
+                    continue
+                case RequeueAfter():
+                    return self._requeue(decision.next)
+        return self._requeue(RequeueAfter(0))
+
+    def _observe_until_decidable(self) -> bool:
+        """Fetch what the step needs; False when it needs a kind already fetched this tick."""
+        now = self.rt.clock()
+        while (need := reconcile.next_need(self.d, self.observed, now, self.rt.config)) is not None:
+            if need in self.fetched:
+                return False
+            self.observed = observe.fetch(need, self.d, self.observed, self.rt)
+            self.fetched.add(need)
+        return True
+
+    def _decided(self, decision: Decision) -> Deployment:
+        """Take the decided record (not saved yet); the one before it."""
+        before = self.d
+        self.d = decision.deployment
+        if self.waking or any(isinstance(a, AcquireLease) for a in decision.actions):
+            self.d = dataclasses.replace(self.d, chain=self.chain)  # this chain drives it from its save on
+            self.waking = False
+        self.unlogged.append((before, self.d))
+        return before
+
+    def _still_valid(self, before: Deployment, beanstalk: Sequence[Action]) -> Observed:
+        """What was observed stays true for the next step, unless an action changes Beanstalk or the
+        deployment starts swapping back (its checks look at other targets). An action's answer is
+        recorded by exactly one step."""
+        if beanstalk or (before.swap_back is None) != (self.d.swap_back is None):
+            return Observed()
+        return dataclasses.replace(self.observed, action_result=None)
+
+    def _lease_change(self, decision: Decision) -> LeaseChange | None:
+        for action in decision.actions:
+            if isinstance(action, AcquireLease):
+                return LeaseChange(LeaseKind.ACQUIRE)
+            if isinstance(action, ReleaseLease) and self.saved.status is not Status.QUEUED:
+                return LeaseChange(LeaseKind.RELEASE, succeeded=action.succeeded)
+        return None
+
+    def _save(self, lease: LeaseChange | None) -> bool:
+        """Persist the decided record if it changed; False when another tick owns the deployment now."""
+        if self.d == self.saved and lease is None:
+            self.unlogged.clear()
+            return True
+        if lease is None and self.d.holds_lease:
+            lease = LeaseChange(LeaseKind.RENEW)
+        now = self.rt.clock()
+        ours = dataclasses.replace(self.d, record_version=self.saved.record_version)
+        try:
+            if lease is not None and lease.kind is LeaseKind.RELEASE:
+                self.saved, self.waiting = self.rt.store.release(ours, now, lease.succeeded)
+                self.d, self.released = self.saved, True
+            else:
+                self.saved = self.d = self.rt.store.save(ours, now, lease)
+        except StaleRecord:
+            logline.emit("tick_superseded", deployment_id=self.d.id, reason="record changed by another tick")
+            return False
+        except LeaseLost:
+            if lease is not None and lease.kind is LeaseKind.ACQUIRE:
+                logline.emit("lease_busy", deployment_id=self.d.id)
+                self.rt.enqueue(self.d.id, self.rt.config.poll_interval_s, self.chain)
+                return False
+            lost = reconcile.lease_lost(self.saved, now)
+            logline.transitions(self.saved, lost)
+            with contextlib.suppress(StaleRecord):  # another tick recorded its end first: nothing to add
+                self.rt.store.save(lost, now)
+            return False
+        for before, after in self.unlogged:
+            logline.transitions(before, after)
+        self.unlogged.clear()
+        return True
+
+    def _requeue(self, after: RequeueAfter) -> Next:
+        """Save, then queue the next tick of this chain. A queue that does not exist (or refuses us) can
+        never move the deployment: it fails with that error."""
+        if not self._save(None):
+            return DONE
+        try:
+            self.rt.enqueue(self.d.id, after.seconds, self.chain)
+        except Exception as error:
+            classified = aws_errors.classify(error, "SendMessage")
+            if classified is None or classified.transient:
+                raise  # SQS delivers this message again: the saved record carries on from there
+            return self._fail_with(classified)
+        return after
+
+    def _after_error(self, error: AwsError) -> Next:
+        if not error.transient:
+            return self._fail_with(error)
+        if self.retry >= MAX_TRANSIENT_RETRIES:
+            return self._fail_with(error, f" (still failing after {self.retry} tries)")
+        return _retry_later(TickMessage(self.d.id, self.chain, self.retry), self.rt, error)
+
+    def _fail_with(self, error: AwsError, note: str = "") -> Next:
+        """The deployment cannot go on: it fails with the AWS error and releases the lease."""
+        self.d = self.saved if self.d.finished else self.d
+        decision = reconcile.aws_refused(self.d, self.rt.clock(), f"{error}{note}")
+        self._decided(decision)
+        if self._save(self._lease_change(decision)):
+            self._wake_next()
+        return DONE
+
+    def _wake_next(self) -> None:
+        """A finished deployment hands over at once to the newest waiting notification, if any (it also
+        polls by itself, so a failure here only delays it). Releasing the lease told who that is; a
+        deployment that never held it reads the lease."""
+        try:
+            newest = self.waiting if self.released else self.rt.store.lease(self.d.application).newest_id
+            if newest is not None and newest != self.d.id:
+                self.rt.enqueue(newest, 0)
+        except Exception as error:
+            classified = aws_errors.classify(error)
+            if classified is None:
+                raise
+            logline.emit("wake_failed", deployment_id=self.d.id, error=str(classified))
+
+
+def _nothing_new(decision: Decision, saved: Deployment) -> bool:
+    """The decision only waits, and leaves the record as it was saved."""
+    return not decision.actions and isinstance(decision.next, RequeueAfter) and decision.deployment == saved
+
+
+def _retry_later(message: TickMessage, rt: Runtime, error: AwsError) -> Next:
+    """A transient error: the same tick again after a delay that doubles with each error in a row."""
+    delay = min(rt.config.max_poll_interval_s, rt.config.poll_interval_s * 2**message.retry)
+    logline.emit(
+        "transient_error",
+        deployment_id=message.deployment_id,
+        error=str(error),
+        retry=message.retry + 1,
+        delay_s=delay,
+    )
+    rt.enqueue(message.deployment_id, delay, message.chain, message.retry + 1)
+    return RequeueAfter(delay)

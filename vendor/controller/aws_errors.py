@@ -1,1 +1,0 @@
-../../controller/aws_errors.py

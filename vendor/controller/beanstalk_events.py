@@ -1,1 +1,0 @@
-../../controller/beanstalk_events.py

@@ -1,0 +1,1 @@
+../../../controller/client/__init__.py

@@ -1,0 +1,1 @@
+../../../controller/core/__init__.py

@@ -1,0 +1,1 @@
+../../../controller/core/failure_events.py

@@ -1,0 +1,1 @@
+../../../../controller/core/steps/__init__.py

@@ -1,0 +1,1 @@
+../../../controller/core/topology.py

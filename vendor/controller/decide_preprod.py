@@ -1,1 +1,0 @@
-../../controller/decide_preprod.py

@@ -1,1 +1,0 @@
-../../controller/failure_events.py

@@ -1,1 +1,0 @@
-../../controller/http_check.py

@@ -1,1 +1,0 @@
-../../controller/interventions.py

@@ -1,0 +1,1 @@
+../../../controller/shell/__init__.py

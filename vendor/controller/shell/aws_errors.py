@@ -1,0 +1,1 @@
+../../../controller/shell/aws_errors.py

@@ -1,0 +1,1 @@
+../../../controller/shell/beanstalk_events.py

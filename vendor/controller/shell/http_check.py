@@ -1,0 +1,1 @@
+../../../controller/shell/http_check.py

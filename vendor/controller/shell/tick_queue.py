@@ -1,0 +1,1 @@
+../../../controller/shell/tick_queue.py

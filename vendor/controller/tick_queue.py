@@ -1,1 +1,0 @@
-../../controller/tick_queue.py
