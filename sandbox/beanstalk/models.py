@@ -77,9 +77,12 @@ class Environment:
         self.tags = tags
         self.tier = tier
         self.cname = cname  # "" for a worker environment
+        # A web environment's Application Load Balancer (LoadBalancerType application): its name, its ARN's
+        # id and its DNS name, the EndpointURL, as Beanstalk makes them.
+        self.load_balancer_name = f"awseb-AWSEB-{random_id(12, string.ascii_uppercase + string.digits)}"
+        self.load_balancer_id = random_id(16, string.hexdigits[:16])
         self.endpoint_url = (
-            f"awseb-{self.environment_id}-AWSEBLoa-{random_id(12, string.ascii_uppercase + string.digits)}"
-            f"-{random_id(10, string.digits)}.{self.region}.elb.amazonaws.com"
+            f"{self.load_balancer_name}-{random_id(10, string.digits)}.{self.region}.elb.amazonaws.com"
             if self.is_web
             else ""
         )
@@ -103,6 +106,14 @@ class Environment:
         return make_arn(
             self.region, self.account_id, "environment", f"{self.application_name}/{self.environment_name}"
         )
+
+    @property
+    def load_balancer_arn(self) -> str:
+        """Its Application Load Balancer's ARN ("" for a worker environment: none)."""
+        if not self.is_web:
+            return ""
+        resource = f"loadbalancer/app/{self.load_balancer_name}/{self.load_balancer_id}"
+        return f"arn:aws:elasticloadbalancing:{self.region}:{self.account_id}:{resource}"
 
     @property
     def health_status(self) -> str:
