@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Chalice, Request, Response, SQSEvent
@@ -36,8 +37,24 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     )
 
 
-def _error(status: int, message: str) -> Response:
-    return _json(status, {"error": message, "status": status})
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return _json(status, {"error": message, "status": status}, headers)
+
+
+@app.middleware("http")
+def _errors_in_one_shape(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Every error this API answers is `{"error": "...", "status": N}`, including those Chalice answers
+    itself before any view runs, in its own `{"Code", "Message"}` shape: `415` for a Content-Type a route
+    does not accept (Chalice checks a route's `content_types` first), `405` for a method it lacks."""
+    response = get_response(request)
+    body = response.body
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    message = str(body["Message"])
+    if response.status_code == 415:
+        message = f"Content-Type must be application/json, not {request.headers.get('content-type')!r}"
+    headers = {k: str(v) for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    return _error(response.status_code, message, headers)
 
 
 def _request() -> Request:
