@@ -146,7 +146,8 @@ def test_deploy_hold_waits_until_held_then_promote_wait_follows_it_to_success(
     assert world.prod_owner() == GREEN
     again = _cli(url, "promote", deployment_id)
     assert again.returncode == 1
-    assert f"HTTP 409: deployment {deployment_id} has succeeded; only one awaiting promotion" in again.stderr
+    reason = f"deployment {deployment_id} has succeeded; only a deployment awaiting promotion can be promoted"
+    assert f"HTTP 409: {reason}" in again.stderr
 
 
 def test_abort_ends_a_held_deployment_and_redeploy_starts_it_again(served: tuple[World, str]) -> None:

@@ -50,7 +50,8 @@ def promote(d: Deployment, observed: Observed, now: datetime, config: Config) ->
 def promotion_requested(d: Deployment, now: datetime) -> Deployment | str:
     """The deployment with its promotion recorded, or why it cannot be promoted."""
     if d.status is not Status.AWAITING_PROMOTION:
-        return f"deployment {d.id} {status_phrase(d.status)}; only one awaiting promotion can be promoted"
+        phrase = status_phrase(d.status)
+        return f"deployment {d.id} {phrase}; only a deployment awaiting promotion can be promoted"
     if d.abort_requested_at is not None:
         return f"deployment {d.id} is being aborted (requested at {iso(d.abort_requested_at)})"
     return dataclasses.replace(d, status=Status.RUNNING, promoted_at=now, updated_at=now)
