@@ -139,11 +139,19 @@ def _unknown(deployment_id: str) -> Response:
 
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
+    """The controller answers: 200 {"status": "ok"}, without a signature."""
     return {"status": "ok"}
 
 
 @app.route("/deployments", methods=["POST"], content_types=["application/json"])
 def create_deployment() -> Response:
+    """A pushed image to deploy: 202 and Location for a new deployment, 200 with the one it already has.
+
+    Body: {"image", "tag", "commit"?, "build_url"?, "promotion"?: "auto" | "manual", "redeploy"?: true}.
+    The same image and tag posted again answer their latest deployment (200), even a failed one; with
+    "redeploy" a new attempt once that one has finished (202). 400, 401, 413 and 415 start nothing and call
+    no AWS API.
+    """
     body = _signed_body()
     if isinstance(body, Response):
         return body
@@ -214,6 +222,10 @@ def _unscheduled(d: Any, error: Exception) -> Response:
 
 @app.route("/deployments", methods=["GET"])
 def list_deployments() -> Response:
+    """Recent deployments of the application, newest first: {"deployments": [...]}.
+
+    Query: limit, 1 to 100 (default 20).
+    """
     denied = _signed_body()
     if isinstance(denied, Response):
         return denied
@@ -234,6 +246,7 @@ def list_deployments() -> Response:
 
 @app.route("/deployments/{deployment_id}", methods=["GET"])
 def get_deployment(deployment_id: str) -> Response:
+    """One deployment with its steps, status and error; 404 if unknown."""
     denied = _signed_body()
     if isinstance(denied, Response):
         return denied
