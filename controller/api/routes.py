@@ -317,7 +317,7 @@ def _intervene(deployment_id: str, request: Any) -> Response:
 def reconcile_tick(event: SQSEvent) -> None:
     """A tick the controller queued for a deployment, or one of Beanstalk's events (EventBridge delivers
     them to the same queue), which wakes the deployment holding the lease."""
-    from controller.shell import beanstalk_events, runtime, tick, tick_queue, wake
+    from controller.shell import beanstalk_events, runtime, tick, tick_queue
 
     rt = runtime.current()
     for record in event:
@@ -327,6 +327,6 @@ def reconcile_tick(event: SQSEvent) -> None:
             continue
         news = beanstalk_events.parse(record.body)
         if news is not None:
-            wake.run(news, rt)
+            tick.wake(news, rt)
             continue
         logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])
