@@ -134,6 +134,15 @@ def deploy(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
     if args.redeploy:
         body["redeploy"] = True
     status, answer = pipeline.call("POST", "/deployments", body)
+    try:  # from here on the deployment exists: an interrupt stops the client, never the deployment
+        return _posted(pipeline, args, status, answer, out)
+    except KeyboardInterrupt:
+        raise Interrupted(answer["id"]) from None
+
+
+def _posted(
+    pipeline: Pipeline, args: argparse.Namespace, status: int, answer: dict[str, Any], out: TextIO
+) -> int:
     deployment_id = answer["id"]
     seen = "existing deployment" if status == 200 else "deployment"
     attempt = f", attempt {answer['attempt']}" if answer.get("attempt", 1) > 1 else ""
@@ -278,10 +287,13 @@ def rollback(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
 
 def promote(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
     _, view = pipeline.call("POST", f"/deployments/{args.id}/promote", {})
-    print(f"deployment {view['id']} promoted: {view['status']}, on to the swap", file=out, flush=True)
-    if not args.wait:
-        return 0
-    return wait(pipeline, args.id, args.timeout, args.interval, out, seen=view)
+    try:
+        print(f"deployment {view['id']} promoted: {view['status']}, on to the swap", file=out, flush=True)
+        if not args.wait:
+            return 0
+        return wait(pipeline, args.id, args.timeout, args.interval, out, seen=view)
+    except KeyboardInterrupt:
+        raise Interrupted(args.id) from None
 
 
 def abort(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
