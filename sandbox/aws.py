@@ -27,6 +27,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from moto_ext import cloudwatch
 from sandbox import beanstalk, cloudformation
 
 HOST = "127.0.0.1"
@@ -42,6 +43,7 @@ def start(port: int = 0) -> tuple[str, Callable[[], None]]:
     """
     beanstalk.install()
     cloudformation.install()
+    cloudwatch.install()
     app = DomainDispatcherApplication(create_backend_app)
     try:
         server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)

@@ -9,8 +9,11 @@ import pytest
 from moto import mock_aws
 
 import sandbox.aws
+from moto_ext import cloudwatch
 
 from .harness import APP, BUCKET, REGION, Aws
+
+cloudwatch.install()  # the server installs it too; under mock_aws this does
 
 
 @pytest.fixture(autouse=True)
