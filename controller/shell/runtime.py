@@ -55,6 +55,11 @@ class Runtime:
         return self.client("elasticbeanstalk", single_attempt=True)
 
     @property
+    def cloudwatch(self) -> Any:
+        """CloudWatch for reads (retried): the drain's and the analysis' metrics, the alarms."""
+        return self.client("cloudwatch")
+
+    @property
     def s3(self) -> Any:
         return self.client("s3")
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Sequence
+from datetime import datetime
 
 from controller.core import reconcile
 from controller.core.actions import WRITE_AHEAD, AcquireLease, Action, ReleaseLease
@@ -141,7 +142,7 @@ class _Tick:
     def _drive(self) -> Next:
         for _ in range(MAX_STEPS_PER_TICK):
             now = self.rt.clock()
-            if not self._observe_until_decidable():
+            if not self._observe_until_decidable(now):
                 return self._requeue(RequeueAfter(0))  # a second look of one kind: the next tick
             decision = reconcile.reconcile(self.d, self.observed, now, self.rt.config)
             if self.waking and _nothing_new(decision, self.saved):
@@ -170,13 +171,13 @@ class _Tick:
                     return self._requeue(decision.next)
         return self._requeue(RequeueAfter(0))
 
-    def _observe_until_decidable(self) -> bool:
-        """Fetch what the step needs; False when it needs a kind already fetched this tick."""
-        now = self.rt.clock()
+    def _observe_until_decidable(self, now: datetime) -> bool:
+        """Fetch what the step needs (as of `now`, the moment it decides at); False when it needs a kind
+        already fetched this tick."""
         while (need := reconcile.next_need(self.d, self.observed, now, self.rt.config)) is not None:
             if need in self.fetched:
                 return False
-            self.observed = observe.fetch(need, self.d, self.observed, self.rt)
+            self.observed = observe.fetch(need, self.d, self.observed, self.rt, now)
             self.fetched.add(need)
         return True
 

@@ -13,7 +13,7 @@ import pytest
 from controller_harness import ROOT
 
 BIN = Path(sys.executable).parent
-MAX_ZIP_BYTES = 100 * 1024
+MAX_ZIP_BYTES = 128 * 1024  # 100 KiB until the analysis, the drain and the standby (issue 21) added ~25 KiB
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])

@@ -9,18 +9,22 @@ Verify: the new environment itself (its EndpointURL, no DNS involved) and the pr
 which may still lead to the previous environment for a while after the swap) both answer the new version
 within VERIFY_WINDOW_S. The production name answering the previous version is DNS lag and is waited out;
 the new environment failing VERIFY_DIRECT_FAILURES checks in a row, or the window ending, is a failure in
-production: the controller swaps back.
+production: the controller swaps back. Once both answer, the metric analysis (steps.analysis) judges what
+production's users met; a failed check swaps back too.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
+from controller.core.analysis.window import first_window_end
 from controller.core.config import Config
 from controller.core.decision import Decision, advance, elapsed, fail, health_problem, note, require, wait
 from controller.core.model import Deployment, StepName
 from controller.core.observation import Need, Observed
+from controller.core.steps import analysis
 from controller.core.steps.swap import start_swap_back
 
 SMOKE_PASSES = 3
@@ -60,14 +64,30 @@ def smoke_test(d: Deployment, observed: Observed, now: datetime, config: Config)
     return wait(note(d, now, StepName.SMOKE_TEST, detail), config.smoke_interval_s)
 
 
+def verify_needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> tuple[Need, ...]:
+    """The HTTP checks; once both pass, what the analysis needs."""
+    http = (Need.DIRECT, Need.PUBLIC)
+    if observed.direct is None or observed.public is None or not analysis.enabled(config):
+        return http
+    label = d.version_label
+    if health_problem(observed.direct, label) or health_problem(observed.public, label):
+        return http
+    if not analysis.measurable(d, now, config):
+        return http
+    return http + analysis.needs(d, observed, now, config)
+
+
 def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
     direct = require(observed.direct, Need.DIRECT)
     public = require(observed.public, Need.PUBLIC)
     label = d.version_label
     direct_problem, public_problem = health_problem(direct, label), health_problem(public, label)
     if direct_problem is None and public_problem is None:
-        detail = f"{d.preprod_env} ({direct.url}) and production ({public.url}) answer {label}"
-        return advance(dataclasses.replace(d, verify_failures=0), now, StepName.VERIFY, detail)
+        serving = f"{d.preprod_env} ({direct.url}) and production ({public.url}) answer {label}"
+        answered = dataclasses.replace(d, verify_failures=0)
+        if not analysis.enabled(config):
+            return advance(answered, now, StepName.VERIFY, serving)
+        return _analyse(answered, observed, now, config, serving)
     failures = d.verify_failures + 1 if direct_problem is not None else 0
     counted = dataclasses.replace(d, verify_failures=failures, updated_at=now)
     if direct_problem is not None and failures >= VERIFY_DIRECT_FAILURES:
@@ -86,3 +106,30 @@ def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
         detail = f"{d.preprod_env} answers {label}; waiting for the production name (DNS): {public_problem}"
     remaining = config.verify_window_s - waited
     return wait(note(counted, now, StepName.VERIFY, detail), max(1, min(config.poll_interval_s, remaining)))
+
+
+def _analyse(d: Deployment, observed: Observed, now: datetime, config: Config, serving: str) -> Decision:
+    """Production serves the new version: what did its users meet?"""
+    window_end = (d.step(StepName.VERIFY).started_at or now) + timedelta(seconds=config.verify_window_s)
+    if not analysis.measurable(d, now, config):
+        first = first_window_end(d, config)
+        if first is None or first > window_end:
+            window = f"VERIFY_WINDOW_S={config.verify_window_s} s"
+            detail = f"{serving}; analysis: no whole metrics period within {window}"
+            return advance(d, now, StepName.VERIFY, detail)
+        detail = (
+            f"{serving}; measuring production's metrics once a whole period has passed ({first:%H:%M:%S})"
+        )
+        return wait(note(d, now, StepName.VERIFY, detail), max(1, math.ceil((first - now).total_seconds())))
+    judged = analysis.judge_now(d, observed, now, config)
+    detail = f"{serving}; {judged.text}"
+    if judged.failed:
+        reason = "analysis failed: " + "; ".join(r.text for r in judged.failed)
+        return start_swap_back(judged.deployment, now, reason, detail=detail)
+    if judged.short_of == 0:
+        return advance(judged.deployment, now, StepName.VERIFY, detail)
+    look = analysis.next_look(judged, now, window_end, config)
+    if look is None:
+        detail += f"; too little traffic to judge within VERIFY_WINDOW_S={config.verify_window_s} s"
+        return advance(judged.deployment, now, StepName.VERIFY, detail)
+    return wait(note(judged.deployment, now, StepName.VERIFY, f"{detail}; measuring again in {look} s"), look)

@@ -6,11 +6,8 @@ tick looks), refused for now (busy, throttled: sent again once pre-production is
 A request that never reached Beanstalk (pre-production untouched since) is sent again, at most
 MAX_UPDATE_REQUESTS times in all.
 
-Pre-production is not updated within DNS_TTL_S of its last change: after a swap (a deployment's, its swap
-back, a rollback) resolvers keep sending some of production's users to the environment that lost the
-production name until their cached record expires, and they would meet the new version before its smoke
-test, or its instances restarting. Nor is it updated once it owns the production name (a rollback swapped
-the pair while the update waited to be sent again).
+Pre-production is only updated once production's users have left it (the drain step, before this one), and
+never once it owns the production name (a swap while the update waited to be sent again).
 
 Health outside ACCEPTED_HEALTH on the new version, Red included, is waited out for HEALTH_GRACE_S from the
 first time the controller sees it Ready on that version: instances still registering read Red or Yellow.
@@ -24,7 +21,6 @@ schedule the safety poll, `safety_poll_s` apart, for events that get lost.
 from __future__ import annotations
 
 import dataclasses
-import math
 from datetime import datetime
 
 from controller.core import topology
@@ -46,6 +42,7 @@ from controller.core.decision import (
 from controller.core.failure_events import EVENT_SKEW, matching_failures
 from controller.core.model import Deployment, StepName
 from controller.core.observation import ActionOutcome, ActionResult, EnvironmentView, Need, Observed
+from controller.core.steps.drain import dns_wait
 
 MAX_UPDATE_REQUESTS = 3
 
@@ -63,14 +60,6 @@ def deploy_preprod(d: Deployment, observed: Observed, now: datetime, config: Con
         waiting = note(d, now, StepName.DEPLOY_PREPROD, f"waiting for {pre.name} to be Ready ({pre.status})")
         reason = f"pre-production {pre.name} did not become Ready (still {pre.status})"
         return await_beanstalk(waiting, now, waited, config.deploy_timeout_s, reason, config)
-    cached = _dns_may_lead_to(pre, now, config)
-    if cached > 0:
-        ago = int(elapsed(pre.date_updated, now))
-        detail = (
-            f"{pre.name} changed {ago} s ago: DNS may still send production's users to it "
-            f"(DNS_TTL_S={config.dns_ttl_s}); waiting {cached} s"
-        )
-        return wait(note(d, now, StepName.DEPLOY_PREPROD, detail), cached)
     placed = dataclasses.replace(
         d,
         preprod_env=pre.name,
@@ -182,8 +171,8 @@ def _request_when_ready(
     config: Config,
 ) -> Decision:
     """The last UpdateEnvironment was refused for now: send it once pre-production is Ready, unless it has
-    become production meanwhile (a rollback swapped the pair), or DNS may still lead production's users to
-    it."""
+    become production meanwhile (a swap), and not within DNS_TTL_S of its last change (a swap and back
+    meanwhile would have sent it users again; the drain was before)."""
     owner = topology.production_owner(environments, config.prod_cname_prefix, config.region)
     if owner is not None and owner.name == env.name:
         return fail(
@@ -192,7 +181,7 @@ def _request_when_ready(
             f"{env.name} owns the production CNAME now (swapped since it was chosen as pre-production); "
             f"{d.version_label} was not deployed to it",
         )
-    cached = _dns_may_lead_to(env, now, config)
+    cached = dns_wait(env, now, config)
     if env.status == "Ready" and cached > 0:
         return wait(d, cached)
     if env.status == "Ready":
@@ -225,14 +214,6 @@ def _healthy(d: Deployment, env: EnvironmentView, now: datetime, config: Config)
     )
     remaining = config.health_grace_s - waited
     return wait(note(seen, now, StepName.WAIT_READY, detail), max(1, min(config.safety_poll_s, remaining)))
-
-
-def _dns_may_lead_to(env: EnvironmentView, now: datetime, config: Config) -> int:
-    """Seconds until resolvers have dropped any record that led to `env` before its last change (0: none)."""
-    if env.date_updated is None:
-        return 0
-    left = config.dns_ttl_s - elapsed(env.date_updated, now)
-    return max(0, min(config.dns_ttl_s, math.ceil(left)))
 
 
 def _aborting(failed: Decision, env: EnvironmentView) -> Decision:
