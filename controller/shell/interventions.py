@@ -1,8 +1,11 @@
 """The requests about one deployment: `POST /deployments/{id}/rollback`, `.../promote` and `.../abort`.
 
-Rollback swaps production back, when that is still safe. The decision (core.rollback) is saved first, with
-the lease's `last_succeeded_id` forgotten, then the swap is requested once (single attempt). A refusal puts
-both back as they were: the deployment is succeeded again and still the one a rollback may undo.
+Rollback swaps production back, when that is still safe (core.rollback; `force` skips the standby's
+readiness). The decision is saved first, taking the application's lease and forgetting its
+`last_succeeded_id`, with a new tick chain; then the swap is requested once (single attempt), and a tick of
+that chain follows the deployment until production's name answers the previous version (steps.swap). A
+refusal puts everything back as it was: the deployment is succeeded again and still the one a rollback may
+undo. A tick that cannot be queued leaves the rollback unverified, said in its record.
 
 Promote and abort record what was asked, and have the deployment act on it now. The request is decided
 (core.steps.promotion) and saved, conditional on the record's version (a tick that saved meanwhile makes
@@ -21,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from controller.core.decision import RequeueAfter
 from controller.core.model import Deployment
 from controller.core.observation import ActionOutcome
-from controller.core.rollback import decide_rollback, rollback_refused, rollback_unanswered
+from controller.core.rollback import decide_rollback, rollback_refused, rollback_unverified
 from controller.core.steps import promotion
 from controller.shell import aws_errors, logline, observe, perform
 from controller.shell.runtime import Runtime
@@ -42,29 +46,44 @@ ATTEMPTS = 3  # decisions in a row that lose to a tick saving the same deploymen
 Decide = Callable[[Deployment, datetime], "Deployment | str"]
 
 
-def rollback(deployment_id: str, rt: Runtime) -> Deployment | Refused:
+def rollback(deployment_id: str, rt: Runtime, force: bool = False) -> Deployment | Refused:
     d = rt.store.get(deployment_id)
     if d is None:
         return Refused(404, f"no deployment {deployment_id}")
     now = rt.clock()
-    decision = decide_rollback(d, rt.store.lease(d.application), observe.environments(rt), now, rt.config)
+    lease = rt.store.lease(d.application)
+    decision = decide_rollback(d, lease, observe.environments(rt), now, rt.config, force)
     if isinstance(decision, str):
         return Refused(409, decision)
+    chain = new_chain()
     try:
-        saved = rt.store.save(decision.deployment, now, LeaseChange(LeaseKind.FORGET_SUCCESS))
-    except (StaleRecord, LeaseLost):
+        saved = rt.store.save(
+            dataclasses.replace(decision.deployment, chain=chain), now, LeaseChange(LeaseKind.ROLLBACK)
+        )
+    except StaleRecord:
         return Refused(409, "the deployment changed meanwhile (another rollback?); look again and retry")
+    except LeaseLost:
+        return Refused(409, "another deployment took the application's lease meanwhile; look again and retry")
     logline.transitions(d, saved)
     for action in decision.actions:
         result = perform.perform(action, saved, rt)
-        if result.outcome is ActionOutcome.UNKNOWN:
-            saved = rt.store.save(rollback_unanswered(saved, now, result.message), now)
-        elif result.outcome is not ActionOutcome.DONE:
+        if result.outcome in (ActionOutcome.NOT_DONE, ActionOutcome.REFUSED):
             # The CNAMEs did not move: the deployment is succeeded again, and what a rollback may undo.
             refused = rollback_refused(saved, now, result.message)
-            rt.store.save(refused, now, LeaseChange(LeaseKind.RESTORE_SUCCESS))
+            rt.store.save(refused, now, LeaseChange(LeaseKind.ROLLBACK_UNDONE))
             logline.transitions(saved, refused)
             return Refused(409, f"Beanstalk refused the swap: {result.message}")
+    delay = decision.next.seconds if isinstance(decision.next, RequeueAfter) else 0
+    try:
+        rt.enqueue(saved.id, delay, chain)
+    except Exception as error:
+        classified = aws_errors.classify(error, "SendMessage")
+        if classified is None:
+            raise
+        unverified = rollback_unverified(saved, rt.clock(), str(classified))
+        with contextlib.suppress(StaleRecord, LeaseLost):  # a tick got there first: it verifies
+            saved = rt.store.release(unverified.deployment, now, succeeded=False)[0]
+            logline.transitions(unverified.deployment, saved)
     return saved
 
 
