@@ -16,7 +16,7 @@ import random
 import sys
 from collections.abc import Sequence
 
-from sandbox.beanstalk import Fault
+from moto_ext import Fault
 from sandbox.demo import DEMO_TAGS, Demo
 from sandbox.lifetime import run_until_signalled
 from sandbox.stack import DOCKER_IMAGE, PROCESS_IMAGE, Options, Stack

@@ -34,8 +34,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from moto_ext import ControlClient, ControlError
 from sandbox import pipeline_api
-from sandbox.emulation_controls import ControlError, EmulationControls
 from sandbox.pipeline_api import PipelineError
 from sandbox.soak_checks import History, RollbackAnswer, RoundResult, check_round, outcomes
 from sandbox.soak_plan import Kind, Round, plan
@@ -125,7 +125,7 @@ class Soak:
         self.names = stack.options.names
         self.image = stack.options.image_repository
         self.report = report
-        self.controls = EmulationControls(self.info.aws_endpoint)
+        self.controls = ControlClient(self.info.aws_endpoint)
         self.production = Production(self.names.cname(self.names.prod_prefix), self.info.cname_proxy)
         session = boto3.session.Session(
             aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sandbox.beanstalk import Fault
+from moto_ext import Fault
 
 
 class Kind(StrEnum):

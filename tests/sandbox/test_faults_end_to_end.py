@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.beanstalk import Fault
+from moto_ext import Fault
 from sandbox.soak import Soak
 from sandbox.soak_plan import EXPECTED, Kind, Round
 from sandbox.stack import Options, Stack

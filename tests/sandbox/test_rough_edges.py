@@ -21,7 +21,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox import beanstalk
+import moto_ext
 from sandbox.dockerrun import ImageRef, build_bundle
 from sandbox.pipeline_api import get
 from sandbox.stack import PROCESS_IMAGE, Options, Stack, StackInfo
@@ -79,17 +79,17 @@ def _answer(call: Callable[[], Any]) -> tuple[int, dict[str, Any]]:
 
 
 @pytest.fixture
-def rough() -> Iterator[tuple[StackInfo, Any, beanstalk.BeanstalkBackend]]:
-    faults = (beanstalk.Fault.SLOW_REGISTER, beanstalk.Fault.DNS_LAG, beanstalk.Fault.FAILS_AFTER_SWAP)
+def rough() -> Iterator[tuple[StackInfo, Any, moto_ext.BeanstalkBackend]]:
+    faults = (moto_ext.Fault.SLOW_REGISTER, moto_ext.Fault.DNS_LAG, moto_ext.Fault.FAILS_AFTER_SWAP)
     with Stack(Options(faults=faults), report=lambda line: None) as stack:
         info = stack.start()
-        backend = beanstalk.backend(region=info.region)
+        backend = moto_ext.backend(region=info.region)
         backend.set_timings(register_s=5.0, dns_ttl_s=6.0)
         yield info, client(info, "elasticbeanstalk"), backend
 
 
 def test_registering_then_dns_lag_then_failing_health_after_the_swap(
-    rough: tuple[StackInfo, Any, beanstalk.BeanstalkBackend],
+    rough: tuple[StackInfo, Any, moto_ext.BeanstalkBackend],
 ) -> None:
     info, eb, _backend = rough
     s3 = client(info, "s3")
@@ -130,7 +130,7 @@ def test_registering_then_dns_lag_then_failing_health_after_the_swap(
 
 
 def test_throttled_beanstalk_api_never_stands_between_users_and_production(
-    rough: tuple[StackInfo, Any, beanstalk.BeanstalkBackend],
+    rough: tuple[StackInfo, Any, moto_ext.BeanstalkBackend],
 ) -> None:
     """DNS and the load balancers are not Beanstalk API calls: with every DescribeEnvironments throttled,
     the production name and each environment's own address still answer."""

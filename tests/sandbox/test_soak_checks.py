@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.beanstalk import Fault
+from moto_ext import Fault
 from sandbox.soak_checks import History, RollbackAnswer, RoundResult, check_round, expected_production
 from sandbox.soak_plan import EXPECTED, Kind, Round, plan
 

@@ -16,13 +16,13 @@ from typing import Any
 from moto.cloudformation.utils import random_suffix
 from moto.core.common_models import CloudFormationModel
 
-from sandbox import beanstalk
+from moto_ext.elasticbeanstalk import BeanstalkBackend, backend
 
 from .resource_type import ResourceType
 
 
-def _backend(account_id: str, region_name: str) -> beanstalk.BeanstalkBackend:
-    return beanstalk.backend(account_id=account_id, region=region_name)
+def _backend(account_id: str, region_name: str) -> BeanstalkBackend:
+    return backend(account_id=account_id, region=region_name)
 
 
 class CloudFormationApplication(ResourceType, CloudFormationModel):

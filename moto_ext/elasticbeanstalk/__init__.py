@@ -1,8 +1,12 @@
 """Elastic Beanstalk for moto: the deployment API, faithful enough to test a deploy controller against.
 
+Laid out as moto lays out a service: `models.py` (the backend, one method per operation), `responses.py`
+(the Query protocol), `urls.py`, `exceptions.py`; `entities.py` holds the resources, `lifecycle.py` and
+`transitions.py` how operations settle, `controls.py` and `control_api.py` what a test chooses.
+
 Importing this package extends moto (idempotent), under `mock_aws` and in moto's server alike:
 
-    from sandbox import beanstalk
+    from moto_ext import elasticbeanstalk as beanstalk
     be = beanstalk.backend(account_id="123456789012", region="us-east-1")
     be.set_timings(launch_s=240, update_s=5)    # seconds on the emulation's clock (faults.Timings)
     be.settle_after_s = 5.0                     # update, swap and termination at once
@@ -18,10 +22,10 @@ and under `mock_aws` alike.
 """
 
 from . import control_api
-from .backend import BeanstalkBackend
 from .deploy import DeployHook, DeployRequest, DeployResult, Outcome
 from .events import Event
 from .faults import REALISTIC, Fault, Timings
+from .models import BeanstalkBackend
 from .registry import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, backend
 from .registry import install as _install_backend
 

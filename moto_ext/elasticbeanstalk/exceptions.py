@@ -58,7 +58,8 @@ class NotImplementedAction(ServiceException):
 
     def __init__(self, action: str) -> None:
         super().__init__(
-            f"The emulation does not implement the Elastic Beanstalk action {action} (sandbox.beanstalk)."
+            f"The emulation does not implement the Elastic Beanstalk action {action} "
+            "(moto_ext.elasticbeanstalk)."
         )
 
 

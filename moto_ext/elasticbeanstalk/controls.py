@@ -1,4 +1,4 @@
-"""What a test or the sandbox decides about the emulation: outcomes, hooks, faults, timings, throttling.
+"""What a test or a sandbox decides about the emulation: outcomes, hooks, faults, timings, throttling.
 
 `Controls` holds the decisions; `ControlSurface` is how a backend offers them in-process (the HTTP control
 surface, `control_api.py`, calls the same methods):

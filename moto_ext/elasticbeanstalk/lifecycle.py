@@ -19,9 +19,9 @@ from . import eventbridge, request_ids, transitions
 from . import events as texts
 from .controls import Controls
 from .deploy import DeployHook, DeployRequest, Outcome, answer
+from .entities import ApplicationVersion, Environment, Operation
 from .events import Event
 from .faults import Fault
-from .models import ApplicationVersion, Environment, Operation
 
 
 class LifeCycle:

@@ -23,10 +23,10 @@ from moto.elasticbeanstalk.models import eb_backends
 from moto.elasticbeanstalk.responses import EBResponse
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
-from . import errors, platforms, request_ids
-from .backend import BeanstalkBackend
+from . import exceptions, platforms, request_ids
 from .events import EventQuery
 from .faults import MUTATING_OPERATIONS, Fault
+from .models import BeanstalkBackend
 
 T = TypeVar("T")
 MAX_EVENTS = 1000
@@ -43,13 +43,13 @@ class BeanstalkResponse(EBResponse):
         self.request_id = gen_amzn_requestid_long()
         action = self._get_action()
         if self.backend.throttled(action):
-            return self._error(errors.Throttling())
+            return self._error(exceptions.Throttling())
         if camelcase_to_underscores(action) not in method_names_from_class(self.__class__):
-            return self._error(errors.NotImplementedAction(action))
+            return self._error(exceptions.NotImplementedAction(action))
         with request_ids.serving(self.request_id):
             status, headers, body = super().call_action()
         if status < 300 and action in MUTATING_OPERATIONS and self.backend.controls.take(Fault.MUTATION_5XX):
-            return self._error(errors.InternalFailure())  # it took effect; the caller cannot tell
+            return self._error(exceptions.InternalFailure())  # it took effect; the caller cannot tell
         return status, headers, body
 
     def _enrich_response(self, headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:  # type: ignore[override]
@@ -162,7 +162,7 @@ class BeanstalkResponse(EBResponse):
         elif stack is not None:
             found = platforms.from_solution_stack(stack)
             if found is None:
-                raise errors.no_solution_stack(stack)
+                raise exceptions.no_solution_stack(stack)
             arn = found.arn(self.region)
         return ActionResult({"SolutionStackName": stack or "", "PlatformArn": arn or "", "Options": []})
 
@@ -273,7 +273,7 @@ class BeanstalkResponse(EBResponse):
         try:
             return list(select(self._get_param("Filters") or []))
         except ValueError as error:
-            raise errors.InvalidParameterValue(str(error)) from None
+            raise exceptions.InvalidParameterValue(str(error)) from None
 
     def _page(self, items: Sequence[T], default_size: int | None = None) -> tuple[Sequence[T], str | None]:
         """MaxRecords / NextToken over `items` (the token is the offset of the next page)."""
@@ -281,7 +281,7 @@ class BeanstalkResponse(EBResponse):
         try:
             start = int(token) if token else 0
         except ValueError:
-            raise errors.InvalidParameterValue(f"Invalid NextToken: {token}") from None
+            raise exceptions.InvalidParameterValue(f"Invalid NextToken: {token}") from None
         size = self._get_param("MaxRecords") or default_size
         if size is None:
             return items[start:], None

@@ -1,4 +1,4 @@
-"""CloudFormation for the sandbox: moto's, extended with what deploying this project's templates needs.
+"""CloudFormation for moto, extended with what deploying a Beanstalk + serverless project needs.
 
 Importing this package (idempotent) teaches moto's CloudFormation, under `mock_aws` and in moto's server:
 - the `AWS::ElasticBeanstalk::*` resource types (Application, ApplicationVersion, ConfigurationTemplate,
@@ -13,7 +13,7 @@ Unlike AWS, moto creates a stack's resources inside the CreateStack request, so 
 refuses (a CNAME already taken) fails that request with the service's error, where CloudFormation would
 accept it and report the stack CREATE_FAILED with the same message.
 
-    from sandbox import cloudformation   # then CreateStack / CreateChangeSet through moto as usual
+    from moto_ext import cloudformation   # then CreateStack / CreateChangeSet through moto as usual
 """
 
 from .registry import install

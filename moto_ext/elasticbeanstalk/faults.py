@@ -1,9 +1,11 @@
 """Real Beanstalk's rough edges, by name (CONTRACT.md §3), and how long each lasts on the emulation's clock.
 
-A fault is switched on for the emulation (and the sandbox around it) until it is cleared; `busy` and
+A fault is switched on for the emulation (and a sandbox around it) until it is cleared; `busy` and
 `mutation-5xx` then hit the next matching call once and switch themselves off. The names are the same
-in-process (`backend.set_fault("busy")`), over HTTP (`/moto-api/beanstalk/faults`) and on the sandbox's
-command line (`python -m sandbox up --fault busy`).
+in-process (`backend.set_fault("busy")`), over HTTP (`/moto-api/beanstalk/faults`), in the pytest plugin
+(`--eb-fault busy`) and on this project's sandbox command line (`python -m sandbox up --fault busy`).
+`slow-register` and `dns-lag` are flags the emulation holds for whoever serves the environments' traffic
+(a sandbox's load balancer and DNS), with their timings; the emulation itself answers as usual.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The extended Elastic Beanstalk backend: moto's EBBackend with one method per AWS operation it serves.
 
 Each operation validates its request (`validation.py`), changes state and starts what settles later (the
-life cycle, `lifecycle.py`); what tests and the sandbox choose lives in the controls (`controls.py`).
+life cycle, `lifecycle.py`); what a test or a sandbox chooses lives in the controls (`controls.py`). The
+resources it holds are in `entities.py`; moto finds this service's URLs in `urls.py`, next to this module.
 """
 
 from __future__ import annotations
@@ -9,22 +10,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from typing import Any, cast
 
-import moto.elasticbeanstalk.urls
 from moto.elasticbeanstalk.models import Application, EBBackend, eb_backends
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from . import errors, eventbridge, platforms, request_ids, resources, transitions, validation
+from . import eventbridge, exceptions, platforms, request_ids, resources, transitions, validation
 from . import events as texts
 from .controls import Controls, ControlSurface
 from .deploy import Outcome
+from .entities import ApplicationVersion, Environment, Operation, full_cname, random_id
 from .events import Event, EventQuery
 from .faults import Fault
 from .lifecycle import LifeCycle
-from .models import ApplicationVersion, Environment, Operation, full_cname, random_id
 
 DELETED_VISIBLE_FOR = timedelta(hours=1)  # DescribeEnvironments lists terminated environments this long
 
@@ -46,11 +45,6 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         self.outbox = eventbridge.Outbox()
         self._operations: list[Operation] = []
         self._lock = threading.RLock()
-
-    @property
-    def _url_module(self) -> ModuleType:
-        # moto derives it from the class's module, which is this one, not moto's.
-        return moto.elasticbeanstalk.urls
 
     # ----- applications and versions ---------------------------------------------------------------
 
@@ -81,7 +75,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 return
             running = [env for env in self._live_environments() if env.application_name == application_name]
             if running and not terminate_env_by_force:
-                raise errors.application_running(application_name)
+                raise exceptions.application_running(application_name)
             now = self.clock()
             for env in running:
                 if env.pending is not None:
@@ -105,12 +99,12 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             label = validation.version_label(version_label)
             if application_name not in self.applications:
                 if not auto_create_application:
-                    raise errors.no_application(application_name)
+                    raise exceptions.no_application(application_name)
                 self.create_application(application_name)
             if (application_name, label) in self.versions:
-                raise errors.version_exists(label)
+                raise exceptions.version_exists(label)
             if self.controls.active(Fault.VERSION_QUOTA) or len(self.versions) >= self.controls.version_quota:
-                raise errors.TooManyApplicationVersions()
+                raise exceptions.TooManyApplicationVersions()
             if source_bundle is not None:
                 self.read_bundle(*source_bundle)
             version = ApplicationVersion(
@@ -156,7 +150,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             self.settle()
             version = self.versions.get((application_name, version_label))
             if version is None:
-                raise errors.no_version(version_label)
+                raise exceptions.no_version(version_label)
             users = [
                 env.environment_name
                 for env in self._live_environments()
@@ -167,7 +161,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 )
             ]
             if users:
-                raise errors.version_in_use(version_label, users)
+                raise exceptions.version_in_use(version_label, users)
             del self.versions[(application_name, version_label)]
             if delete_source_bundle and version.source_bundle is not None:
                 bucket, key = version.source_bundle
@@ -184,9 +178,9 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         try:
             found = self._s3().get_object(bucket, key)
         except Exception:  # moto raises MissingBucket / MissingKey
-            raise errors.bundle_unreadable(bucket, key) from None
+            raise exceptions.bundle_unreadable(bucket, key) from None
         if found is None:
-            raise errors.bundle_unreadable(bucket, key)
+            raise exceptions.bundle_unreadable(bucket, key)
         return bytes(found.value)
 
     def create_storage_location(self) -> str:
@@ -219,9 +213,9 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             stack, arn = validation.platform(solution_stack_name, platform_arn, self.region_name)
             chosen_tier = validation.tier(tier)
             if name in app.environments:
-                raise errors.environment_exists(name)
+                raise exceptions.environment_exists(name)
             if version_label is not None and (application_name, version_label) not in self.versions:
-                raise errors.no_version(version_label)
+                raise exceptions.no_version(version_label)
             cname = self._new_cname(name, cname_prefix, chosen_tier)
             env = Environment(
                 app,
@@ -294,10 +288,10 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         with self._lock:
             env = self.environment(environment_id, environment_name)
             if self.controls.take(Fault.BUSY):
-                raise errors.not_ready(env.environment_name)  # a managed update holds it
+                raise exceptions.not_ready(env.environment_name)  # a managed update holds it
             self._require_ready(env)
             if version_label is not None and (env.application_name, version_label) not in self.versions:
-                raise errors.no_version(version_label)
+                raise exceptions.no_version(version_label)
             if description is not None:
                 env.description = description
             hook = self.controls.hooks.get(env.environment_name)
@@ -335,23 +329,23 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         """Both Ready; both Updating until the CNAMEs change hands, when the swap settles."""
         with self._lock:
             if source_id is None and source_name is None:
-                raise errors.MissingParameter(
+                raise exceptions.MissingParameter(
                     "Either SourceEnvironmentId or SourceEnvironmentName must be specified."
                 )
             if destination_id is None and destination_name is None:
-                raise errors.MissingParameter(
+                raise exceptions.MissingParameter(
                     "Either DestinationEnvironmentId or DestinationEnvironmentName must be specified."
                 )
             source = self.environment(source_id, source_name)
             destination = self.environment(destination_id, destination_name)
             if source is destination:
-                raise errors.InvalidParameterValue("Cannot swap the CNAME of an environment with itself.")
+                raise exceptions.InvalidParameterValue("Cannot swap the CNAME of an environment with itself.")
             if self.controls.take(Fault.BUSY):
-                raise errors.not_ready(destination.environment_name)
+                raise exceptions.not_ready(destination.environment_name)
             for env in (source, destination):
                 self._require_ready(env)
                 if not env.is_web:
-                    raise errors.InvalidParameterValue(
+                    raise exceptions.InvalidParameterValue(
                         f"Environment {env.environment_name} is a worker environment: it has no CNAME."
                     )
             operation = self._start(
@@ -369,10 +363,10 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         with self._lock:
             env = self.environment(environment_id, environment_name)
             if env.status == "Terminating":
-                raise errors.not_ready(env.environment_name)
+                raise exceptions.not_ready(env.environment_name)
             if not force:
                 if env.pending is not None and env.pending.kind == "update":
-                    raise errors.terminate_while_deploying(env.environment_name)
+                    raise exceptions.terminate_while_deploying(env.environment_name)
                 self._require_ready(env)
             elif env.pending is not None:
                 self._drop(env.pending)
@@ -393,7 +387,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             env = self.environment(environment_id, environment_name)
             operation = env.pending
             if operation is None or operation.kind != "update" or not env.abortable_operation_in_progress:
-                raise errors.nothing_to_abort(env.environment_name)
+                raise exceptions.nothing_to_abort(env.environment_name)
             self._drop(operation)
             landing = transitions.update_aborted(operation.version_label, operation.previous_version_label)
             self._land(env, landing, self.clock(), request_ids.current())
@@ -426,20 +420,23 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
     ) -> list[dict[str, Any]]:
         app = self.application(application_name)
         if environment_name is None:
-            raise errors.InvalidParameterValue(f"No Configuration Template named '{template_name}' found.")
+            raise exceptions.InvalidParameterValue(
+                f"No Configuration Template named '{template_name}' found."
+            )
         env = self.environment(None, environment_name)
         if env.application_name != app.application_name:
-            raise errors.no_environment("EnvironmentName", environment_name)
+            raise exceptions.no_environment("EnvironmentName", environment_name)
         return [resources.configuration_settings(env)]
 
     def describe_platform_version(self, platform_arn: str) -> dict[str, Any]:
         found = platforms.from_arn(platform_arn)
         if found is None:
-            raise errors.no_platform(platform_arn)
+            raise exceptions.no_platform(platform_arn)
         return found.description(self.region_name)
 
     def failing_environments(self) -> set[str]:
-        """Names of the environments whose version fails /health (fails-after-swap), for the sandbox."""
+        """Names of the environments whose version fails /health (fails-after-swap), for whoever serves
+        the environments' traffic (a sandbox's load balancer)."""
         with self._lock:
             self.settle()
             return {env.environment_name for env in self._live_environments() if env.failing}
@@ -450,7 +447,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         try:
             return self.applications[name]
         except KeyError:
-            raise errors.no_application(name) from None
+            raise exceptions.no_application(name) from None
 
     def environment(self, environment_id: str | None, environment_name: str | None) -> Environment:
         """The live environment with that id or name, or the AWS error."""
@@ -462,14 +459,14 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 if environment_id is None and env.environment_name == environment_name:
                     return env
             if environment_id is not None:
-                raise errors.no_environment("EnvironmentId", environment_id)
+                raise exceptions.no_environment("EnvironmentId", environment_id)
             if environment_name is not None:
-                raise errors.no_environment("EnvironmentName", environment_name)
-            raise errors.environment_required()
+                raise exceptions.no_environment("EnvironmentName", environment_name)
+            raise exceptions.environment_required()
 
     def _described_environment(self, environment_id: str | None, environment_name: str | None) -> Environment:
         if environment_id is None and environment_name is None:
-            raise errors.InvalidRequest("Either EnvironmentId or EnvironmentName must be specified.")
+            raise exceptions.InvalidRequest("Either EnvironmentId or EnvironmentName must be specified.")
         return self.environment(environment_id, environment_name)
 
     def _live_environments(self) -> Iterable[Environment]:
@@ -481,7 +478,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
     def _new_cname(self, name: str, prefix: str | None, tier: dict[str, str]) -> str:
         if tier["Name"] != "WebServer":
             if prefix:
-                raise errors.InvalidParameterCombination(
+                raise exceptions.InvalidParameterCombination(
                     "A worker environment has no CNAME; omit CNAMEPrefix."
                 )
             return ""
@@ -489,14 +486,14 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             return full_cname(f"{name}.eba-{random_id(8)}", self.region_name)
         cname = full_cname(prefix, self.region_name)
         if not self.cname_available(cname):
-            raise errors.cname_unavailable(cname)
+            raise exceptions.cname_unavailable(cname)
         return cname
 
     def _require_ready(self, env: Environment) -> None:
         if env.status != "Ready":
-            raise errors.not_ready(env.environment_name)
+            raise exceptions.not_ready(env.environment_name)
         if env.pending is not None:
-            raise errors.OperationInProgress()
+            raise exceptions.OperationInProgress()
 
     def _s3(self) -> Any:
         return s3_backends[self.account_id][get_partition(self.region_name)]

@@ -1,4 +1,4 @@
-"""What a test or the sandbox decides about a deployment: its outcome, and the hook that decides it."""
+"""What a test or a sandbox decides about a deployment: its outcome, and the hook that decides it."""
 
 from __future__ import annotations
 

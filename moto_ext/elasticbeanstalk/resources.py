@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .models import HEALTH_STATUS, Environment
+from .entities import HEALTH_STATUS, Environment
 from .transitions import INSTANCE_ID
 
 # The option settings the EB CLI reads (eb status, eb health, eb deploy); AWS returns many more.

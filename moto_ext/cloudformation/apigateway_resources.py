@@ -14,8 +14,8 @@ from .resource_type import ResourceType
 
 class CloudFormationRestApi(RestAPI, CloudFormationModel):
     """A RestApi named by `Name` or by its `Body`'s title, with the Body's routes and their integrations
-    (moto's own import reads OpenAPI 3 only; Chalice writes Swagger 2.0). Nothing is served from them: the
-    sandbox serves the routes with Chalice's local server."""
+    (moto's own import reads OpenAPI 3 only; Chalice writes Swagger 2.0). Nothing is served from them:
+    a sandbox serves the routes itself (this project's, with Chalice's local server)."""
 
     @classmethod
     def create_from_cloudformation_json(

@@ -1,15 +1,18 @@
-"""Hooking the extension into moto: the backend class of `eb_backends`, the response class of the URLs."""
+"""Hooking the extension into moto: the backend class of `eb_backends`.
+
+moto finds a backend's URLs in the `urls` module beside the module of its class (`models.py` ->
+`urls.py`), so replacing the class is all it takes for both `mock_aws` and moto's server to answer
+Elastic Beanstalk's requests with this package's responses.
+"""
 
 from __future__ import annotations
 
 import threading
 from typing import cast
 
-import moto.elasticbeanstalk.urls as eb_urls
 from moto.elasticbeanstalk.models import eb_backends
 
-from .backend import BeanstalkBackend
-from .responses import BeanstalkResponse
+from .models import BeanstalkBackend
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -23,7 +26,6 @@ def install() -> None:
     (which empties the BackendDict); backends that already exist are replaced, losing their state.
     """
     with _install_lock:
-        eb_urls.url_paths["{0}/$"] = BeanstalkResponse.dispatch
         if eb_backends.backend is BeanstalkBackend:
             return
         eb_backends.backend = BeanstalkBackend
