@@ -90,10 +90,18 @@ class ControlClient:
                 document: dict[str, Any] = json.loads(response.read())
                 return document
         except urllib.error.HTTPError as error:
-            raise ControlError(f"{method} {PREFIX}/{action}: {error.code} {error.read()[:300]!r}") from None
+            raise ControlError(f"{method} {PREFIX}/{action}: {error.code} {_reason(error.read())}") from None
         except (urllib.error.URLError, OSError, ValueError) as error:
             raise ControlError(f"{method} {PREFIX}/{action}: {error}") from None
 
 
 def _fault(fault: Fault | str) -> Fault:
     return fault if isinstance(fault, Fault) else Fault.named(fault)
+
+
+def _reason(body: bytes) -> str:
+    """The control surface's `{"error": ...}` text, or the start of whatever else answered."""
+    try:
+        return str(json.loads(body)["error"])
+    except (ValueError, KeyError, TypeError):
+        return repr(body[:300])
