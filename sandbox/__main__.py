@@ -94,10 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _soak(deployments: int, seed: int) -> int:
-    from sandbox import soak
+    from sandbox.soak import runner
 
     def body(stack: Stack) -> int:
-        summary = soak.run(stack, deployments, seed, soak.to_stderr)
+        summary = runner.run(stack, deployments, seed, runner.to_stderr)
         print(json.dumps(summary.as_json()), flush=True)
         return 0 if not summary.violations else 1
 

@@ -23,7 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from moto_ext import cloudformation
-from sandbox.dockerrun import ImageRef, build_bundle
+from sandbox.live.dockerrun import ImageRef, build_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 INFRA_TEMPLATE = ROOT / "infra" / "pipeline.yaml"

@@ -31,11 +31,9 @@ import boto3
 
 import moto_ext
 from sandbox.beanstalk_clock import BeanstalkClock
-from sandbox.dns_cache import DnsCache
-from sandbox.dockerrun import ImageRef
-from sandbox.environments import Environments, EnvironmentStartError
-from sandbox.front import Front, Route, Router, cname_router, environment_route
-from sandbox.instances import (
+from sandbox.live.dockerrun import ImageRef
+from sandbox.live.environments import Environments, EnvironmentStartError
+from sandbox.live.instances import (
     Launcher,
     ProcessLauncher,
     log_tail,
@@ -43,7 +41,9 @@ from sandbox.instances import (
     stop_process_group,
     without_proxies,
 )
-from sandbox.ports import LOOPBACK, free_port
+from sandbox.network.dns_cache import DnsCache
+from sandbox.network.front import Front, Route, Router, cname_router, environment_route
+from sandbox.network.ports import LOOPBACK, free_port
 from sandbox.provision import Names, ProvisionError, provision
 
 ACCOUNT_ID = moto_ext.DEFAULT_ACCOUNT_ID
@@ -233,7 +233,7 @@ class Stack:
         store = self.run_dir / "store.sqlite3"
         logs = self.run_dir / "logs"
         if self.options.docker:
-            from sandbox.containers import DockerLauncher
+            from sandbox.live.containers import DockerLauncher
 
             docker: Launcher = DockerLauncher(store_dir=self.run_dir / "shared-store", log_dir=logs)
             return docker
@@ -241,7 +241,7 @@ class Stack:
 
     def _publish(self, images: list[ImageRef]) -> None:
         """--docker: this checkout's image into the local registry under every tag the run deploys."""
-        from sandbox.images import publish
+        from sandbox.live.images import publish
 
         try:
             publish(images, self._report)
@@ -266,7 +266,7 @@ class Stack:
         }
         log_path = self.run_dir / "controller.log"
         self._report(f"sandbox: starting the controller (API + SQS poller) on {url}")
-        command = [sys.executable, "-m", "sandbox.controller_host", "--port", str(port)]
+        command = [sys.executable, "-m", "sandbox.hosting.controller_host", "--port", str(port)]
         process = spawn_logged(command, env, log_path)
         self._stops.append(("controller", lambda: stop_process_group(process)))
         deadline = time.monotonic() + CONTROLLER_START_TIMEOUT_S

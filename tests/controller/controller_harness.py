@@ -40,7 +40,7 @@ from controller.core.observation import HttpCheck
 from controller.shell import beanstalk_events, clients, runtime
 from controller.shell.store import DeploymentStore
 from controller.shell.tick_queue import SqsTickQueue, TickMessage, TickQueue
-from sandbox.dns_cache import DnsCache
+from sandbox.network.dns_cache import DnsCache
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT, REGION = "123456789012", "us-east-1"

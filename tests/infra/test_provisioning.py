@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 import moto_ext
-from sandbox.dockerrun import ImageRef
+from sandbox.live.dockerrun import ImageRef
 from sandbox.provision import INFRA_TEMPLATE, Names, Provisioned, ProvisionError, deploy_stack, provision
 from tests.infra.authorization import ACCOUNT, PARTITION
 from tests.infra.function_policies import UNRESOLVED, bindings, function_policies, resolve

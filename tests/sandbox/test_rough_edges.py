@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import moto_ext
-from sandbox.dockerrun import ImageRef, build_bundle
+from sandbox.live.dockerrun import ImageRef, build_bundle
 from sandbox.pipeline_api import get
 from sandbox.stack import PROCESS_IMAGE, Options, Stack, StackInfo
 

@@ -1,7 +1,7 @@
 """The controller as AWS runs it, in one local process: API Gateway + Lambda for its routes, and the SQS
 event source mapping for `reconcile_tick`.
 
-    python -m sandbox.controller_host --port N
+    python -m sandbox.hosting.controller_host --port N
 
 The environment is the Lambda function's (`EB_APPLICATION`, `RECONCILE_QUEUE`, …, `AWS_ENDPOINT_URL`
 pointing at the emulation, `HTTP_PROXY` at the CNAME front). The routes are served by Chalice's local
@@ -20,19 +20,19 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from sandbox.poller import BATCH_SIZE, Poller
-from sandbox.ports import LOOPBACK
+from sandbox.hosting.poller import BATCH_SIZE, Poller
+from sandbox.network.ports import LOOPBACK
 
 HANDLER = "reconcile_tick"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.controller_host", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox.hosting.controller_host", description=__doc__)
     parser.add_argument("--port", type=int, required=True, help="TCP port of the controller's HTTP API")
     args = parser.parse_args(argv)
     queue_name = os.environ.get("RECONCILE_QUEUE")
     if not queue_name:
-        print("sandbox.controller_host: RECONCILE_QUEUE is not set", file=sys.stderr)
+        print("sandbox.hosting.controller_host: RECONCILE_QUEUE is not set", file=sys.stderr)
         return 2
 
     stopping = threading.Event()

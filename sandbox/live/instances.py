@@ -1,7 +1,7 @@
 """One running copy of the web app, as a local process (an EC2 instance's container, in AWS).
 
 `ProcessLauncher.start` runs this checkout's `python -m webapp` in its own process group with the
-environment properties of `sandbox.app_settings`; its output goes to a log file, whose tail explains a
+environment properties of `sandbox.live.app_settings`; its output goes to a log file, whose tail explains a
 failed start.
 """
 
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from sandbox.app_settings import app_settings
-from sandbox.dockerrun import ImageRef
+from sandbox.live.app_settings import app_settings
+from sandbox.live.dockerrun import ImageRef
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 STOP_GRACE_S = 5.0
 LOG_TAIL_LINES = 3
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sandbox.dockerrun import ImageRef
-from sandbox.instances import REPO_ROOT
+from sandbox.live.dockerrun import ImageRef
+from sandbox.live.instances import REPO_ROOT
 
 LOCAL_BASE_IMAGE = "deliverypipeline/python-base:bookworm"  # built by scripts/docker-engine.sh
 

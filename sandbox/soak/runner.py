@@ -2,11 +2,11 @@
 `sandbox up --realistic` runs it, under the emulation's faults, with notifications arriving together and
 rollbacks racing them, while production traffic runs throughout.
 
-Each round (`soak_plan`) switches one fault on over the emulation's HTTP control surface, sends its
+Each round (`plan.py`) switches one fault on over the emulation's HTTP control surface, sends its
 notifications (and rollback requests) through the controller's signed API, waits until every record has
 finished (a record left queued or running with no tick on the queue is stuck, found as soon as it is),
 waits until Beanstalk has settled every operation, switches the fault off, and checks the invariants
-(`soak_checks`) against what the controller's records, Beanstalk's events and production's answers show.
+(`checks.py`) against what the controller's records, Beanstalk's events and production's answers show.
 Production is called on its public name through the CNAME front (DNS lag included) by two callers all the
 time; at the end, the web app's own count must equal the calls answered, version by version.
 
@@ -37,8 +37,8 @@ from botocore.config import Config
 from moto_ext import ControlClient, ControlError
 from sandbox import pipeline_api
 from sandbox.pipeline_api import PipelineError
-from sandbox.soak_checks import History, RollbackAnswer, RoundResult, check_round, outcomes
-from sandbox.soak_plan import Kind, Round, plan
+from sandbox.soak.checks import History, RollbackAnswer, RoundResult, check_round, outcomes
+from sandbox.soak.plan import Kind, Round, plan
 from sandbox.stack import FAKE_CREDENTIALS, Stack
 from sandbox.traffic import Background, Production
 

@@ -1,7 +1,7 @@
 """`--docker`: each instance is the bundle's image from the local registry, run by the Docker engine
 (as Beanstalk's Docker platform runs `Dockerrun.aws.json` v1 on an instance), on the host network.
 
-The container gets the same environment properties as a process (`sandbox.app_settings`), with the shared
+The container gets the same environment properties as a process (`sandbox.live.app_settings`), with the shared
 SQLite store in a directory bind-mounted into every container.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.app_settings import app_settings
-from sandbox.dockerrun import ImageRef
+from sandbox.live.app_settings import app_settings
+from sandbox.live.dockerrun import ImageRef
 
 STORE_MOUNT = "/sandbox-store"
 STORE_FILE = "store.sqlite3"

@@ -1,6 +1,6 @@
 """The soak's invariants, checked after each round over what it observed (pure).
 
-- Every deployment that ran under a fault ends as `soak_plan.EXPECTED` says (survived, failed before
+- Every deployment that ran under a fault ends as `plan.EXPECTED` says (survived, failed before
   production, or swapped back).
 - At most one swap per deployment and its swap back: the CNAME swaps Beanstalk completed during the round
   are exactly those the records and the accepted rollbacks account for.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.soak_plan import EXPECTED, Round
+from sandbox.soak.plan import EXPECTED, Round
 
 # The records' step times are whole seconds; a version first answering within this of its swap is on time.
 TIMESTAMP_SLACK = timedelta(seconds=1)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from sandbox.ports import LOOPBACK
+from sandbox.network.ports import LOOPBACK
 
 CHUNK = 64 * 1024
 UPSTREAM_TIMEOUT_S = 60.0

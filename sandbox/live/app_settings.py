@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sandbox.dockerrun import ImageRef
+from sandbox.live.dockerrun import ImageRef
 
 BROKEN_TAG_SUFFIX = "-broken"
 INVALID_PORT = "broken"

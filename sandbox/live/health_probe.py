@@ -8,8 +8,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from sandbox.instances import Instance
-from sandbox.ports import LOOPBACK
+from sandbox.live.instances import Instance
+from sandbox.network.ports import LOOPBACK
 
 PROBE_TIMEOUT_S = 2.0
 PROBE_INTERVAL_S = 0.1

@@ -17,10 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sandbox.dockerrun import BundleError, ImageRef, read_image
-from sandbox.health_probe import await_version
-from sandbox.instances import Instance, Launcher
-from sandbox.ports import free_port
+from sandbox.live.dockerrun import BundleError, ImageRef, read_image
+from sandbox.live.health_probe import await_version
+from sandbox.live.instances import Instance, Launcher
+from sandbox.network.ports import free_port
 
 START_TIMEOUT_S = 30.0
 
