@@ -2,7 +2,9 @@
 
 `Stack.start()` brings everything up in order and answers `StackInfo` (what `python -m sandbox up`
 prints); `Stack.stop()` stops everything it started, in reverse, and is safe to call at any point of a
-partial start. Progress goes to the `report` callable (stderr by default), never to stdout.
+partial start. Progress goes to the `report` callable (stderr by default), never to stdout. Its files live
+in a run directory that goes with it, except, with `Options.keep_logs`, the logs (the controller's and the
+environments' instances'), whose place it reports.
 
 `Options.realistic` gives the emulation AWS's shape of time, compressed (`moto_ext.REALISTIC`):
 environments launch, each update ends Yellow for a while before Green, a new instance answers 503 while it
@@ -59,6 +61,8 @@ CONTROLLER_START_TIMEOUT_S = 60.0
 # minute, which only a failure waits out in full.
 REALISTIC_CONTROLLER_WINDOWS = {"HEALTH_GRACE_S": "15", "SMOKE_WINDOW_S": "60", "VERIFY_WINDOW_S": "60"}
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto accepts any
+CONTROLLER_LOG = "controller.log"  # in the run directory
+INSTANCE_LOGS = "logs"  # in the run directory: one log per environment instance
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 Report = Callable[[str], None]
@@ -79,6 +83,7 @@ class Options:
     publish_tags: tuple[str, ...] = ()  # --docker: more tags to build and push at start (CI's image job)
     realistic: bool = False  # --realistic: AWS's timings and transient behaviours, compressed
     faults: tuple[moto_ext.Fault, ...] = ()  # --fault NAME: forced on every deployment
+    keep_logs: bool = False  # --keep-logs: the run directory's logs outlive the stack
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ class Stack:
         self._report = report
         self._stops: list[tuple[str, Callable[[], None]]] = []
         self.run_dir = Path(tempfile.mkdtemp(prefix="deliverypipeline-sandbox-"))
-        self._stops.append(("run directory", lambda: shutil.rmtree(self.run_dir, ignore_errors=True)))
+        self._stops.append(("run directory", self._leave_run_directory))
         self.environments: Environments | None = None
         self.info: StackInfo | None = None
 
@@ -227,11 +232,27 @@ class Stack:
         return {**windows, **(REALISTIC_CONTROLLER_WINDOWS if self.options.realistic else {})}
 
     def controller_log(self) -> str:
-        return log_tail(self.run_dir / "controller.log", lines=20)
+        return log_tail(self.run_dir / CONTROLLER_LOG, lines=20)
+
+    def _leave_run_directory(self) -> None:
+        """Delete the run directory; with keep_logs, all but its logs, and say where they are."""
+        logs = [self.run_dir / CONTROLLER_LOG, self.run_dir / INSTANCE_LOGS]
+        kept = [path.name for path in logs if path.exists()] if self.options.keep_logs else []
+        if not kept:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            return
+        for entry in self.run_dir.iterdir():
+            if entry in logs:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        self._report(f"sandbox: logs kept in {self.run_dir}: {', '.join(kept)}")
 
     def _launcher(self) -> Launcher:
         store = self.run_dir / "store.sqlite3"
-        logs = self.run_dir / "logs"
+        logs = self.run_dir / INSTANCE_LOGS
         if self.options.docker:
             from sandbox.live.containers import DockerLauncher
 
@@ -264,8 +285,8 @@ class Stack:
                 endpoint, names, function_environment, proxy_url, self.options.poll_interval_s
             ),
         }
-        log_path = self.run_dir / "controller.log"
-        self._report(f"sandbox: starting the controller (API + SQS poller) on {url}")
+        log_path = self.run_dir / CONTROLLER_LOG
+        self._report(f"sandbox: starting the controller (API + SQS poller) on {url}; its log: {log_path}")
         command = [sys.executable, "-m", "sandbox.hosting.controller_host", "--port", str(port)]
         process = spawn_logged(command, env, log_path)
         self._stops.append(("controller", lambda: stop_process_group(process)))

@@ -39,7 +39,7 @@ from sandbox import pipeline_api
 from sandbox.pipeline_api import PipelineError
 from sandbox.soak.checks import History, RollbackAnswer, RoundResult, check_round, outcomes
 from sandbox.soak.plan import Kind, Round, plan
-from sandbox.stack import FAKE_CREDENTIALS, Stack
+from sandbox.stack import CONTROLLER_LOG, FAKE_CREDENTIALS, INSTANCE_LOGS, Stack
 from sandbox.traffic import Background, Production
 
 FINISHED = frozenset({"succeeded", "failed", "superseded", "rolled_back"})
@@ -110,7 +110,7 @@ def run(stack: Stack, deployments: int, seed: int, report: Report) -> Summary:
 def keep_logs(stack: Stack) -> Path:
     """A copy of the run's logs that outlives the stack (its run directory goes when it stops)."""
     kept = Path(tempfile.mkdtemp(prefix="deliverypipeline-soak-logs-"))
-    for log in [stack.run_dir / "controller.log", *sorted((stack.run_dir / "logs").glob("*.log"))]:
+    for log in [stack.run_dir / CONTROLLER_LOG, *sorted((stack.run_dir / INSTANCE_LOGS).glob("*.log"))]:
         if log.is_file():
             shutil.copy2(log, kept / log.name)
     return kept

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from followed_process import Progress
 
 from moto_ext import Fault
 from sandbox.soak.plan import EXPECTED, Kind, Round
@@ -23,10 +24,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def soak() -> Iterator[Soak]:
-    with Stack(Options(realistic=True), report=lambda line: None) as stack:
+def soak(progress: Progress) -> Iterator[Soak]:
+    with Stack(Options(realistic=True), report=progress) as stack:
         stack.start()
-        with Soak(stack, report=lambda line: None) as soak:
+        with Soak(stack, report=progress) as soak:
             yield soak
             summary = soak.finish()
         assert summary.counts_exact, summary.violations
