@@ -24,10 +24,12 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
 
 from moto_ext.control_client import ControlClient
 from moto_ext.elasticbeanstalk import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, BeanstalkBackend, Fault, backend
 from moto_ext.installation import install
+from moto_ext.server import start_server
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto takes any
 _FAULTS = pytest.StashKey[tuple[Fault, ...]]()
@@ -127,8 +129,6 @@ def eb_faults(pytestconfig: pytest.Config) -> tuple[Fault, ...]:
 @pytest.fixture
 def eb_aws(monkeypatch: pytest.MonkeyPatch, eb_faults: tuple[Fault, ...]) -> Iterator[Emulation]:
     """moto's mock_aws with the Elastic Beanstalk extension and its CloudFormation types, in this process."""
-    from moto import mock_aws
-
     emulation = Emulation()
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
@@ -143,8 +143,6 @@ def eb_aws(monkeypatch: pytest.MonkeyPatch, eb_faults: tuple[Fault, ...]) -> Ite
 @pytest.fixture(scope="session")
 def eb_server_url() -> Iterator[str]:
     """The URL of moto's server with the extension, started once for the session on 127.0.0.1."""
-    from moto_ext.server import start_server
-
     url, stop = start_server(port=0)
     yield url
     stop()
