@@ -102,7 +102,7 @@ def test_a_failed_tag_posted_again_shows_the_old_failure_and_how_to_redeploy(
     """CI's "Rerun from failed" posts the same tag again: the answer is the failed deployment (a retried
     notification starts nothing twice), and the client says how to make a new attempt."""
     world, url = served
-    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)
     args = ("deploy", "--image", "docker.io/acme/app", "--tag", "2.0.5", "--wait", "--interval", "0.05")
     first = _cli(url, *args)
     assert first.returncode == 1
