@@ -17,9 +17,9 @@ from chalice.config import Config
 from chalice.local import create_local_server
 from controller_harness import BLUE, GREEN, ROOT, SECRET, World
 
+import moto_ext
 from controller.api.routes import app
 from controller.client import cli as client
-from sandbox import beanstalk
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_rollback_of_a_standby_that_is_not_ready_is_refused_with_why_unless_forc
         url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.4", "--wait", "--interval", "0.05"
     )
     deployment_id = deployed.stdout.split()[1].rstrip(":")
-    world.be.set_outcome(BLUE, beanstalk.Outcome.RED)
+    world.be.set_outcome(BLUE, moto_ext.Outcome.RED)
     broken = _cli(
         url,
         "deploy",
@@ -159,7 +159,7 @@ def test_rollback_of_a_standby_that_is_not_ready_is_refused_with_why_unless_forc
 
 def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]) -> None:
     world, url = served
-    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)
     done = _cli(
         url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.2", "--wait", "--interval", "0.05"
     )
@@ -174,7 +174,7 @@ def test_a_failed_tag_posted_again_shows_the_old_failure_and_how_to_redeploy(
     """CI's "Rerun from failed" posts the same tag again: the answer is the failed deployment (a retried
     notification starts nothing twice), and the client says how to make a new attempt."""
     world, url = served
-    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)
     args = ("deploy", "--image", "docker.io/acme/app", "--tag", "2.0.5", "--wait", "--interval", "0.05")
     first = _cli(url, *args)
     assert first.returncode == 1

@@ -16,7 +16,7 @@ from controller.core.model import Status, StepName, StepStatus
 from controller.core.observation import LeaseView
 from controller.core.reconcile import reconcile
 from controller.core.rollback import decide_rollback
-from sandbox.beanstalk import Fault
+from moto_ext import Fault
 
 NO_ANALYSIS = dataclasses.replace(CONFIG, analysis_checks=())
 

@@ -13,7 +13,7 @@ from controller_harness import BLUE, GREEN, OLD_LABEL, World
 
 from controller.core.model import Status, StepName
 from controller.core.standby import environments_view, rollback_readiness
-from sandbox.beanstalk import Outcome
+from moto_ext import Outcome
 
 
 def _latest() -> Any:
