@@ -96,6 +96,7 @@ class Environment:
         self.pending: Operation | None = None
         self.deployed_at: datetime | None = None  # when an update last landed on a new version
         self.failing = False  # fails-after-swap: its version fails /health until the next deployment
+        self.erroring = False  # errors-after-swap: its users meet 500s until the next deployment
 
     @property
     def is_web(self) -> bool:
