@@ -28,33 +28,41 @@ def rollback_readiness(
     standby: EnvironmentView | None, latest: Deployment | None, running: str | None, config: Config
 ) -> Readiness:
     """Whether `standby` can take production back from `latest` (the latest succeeded deployment) now;
-    `running`: the deployment holding the application's lease, if another one does."""
-    if latest is None:
-        return Readiness(
-            False, "no succeeded deployment to roll back (none yet, or the last was rolled back)"
-        )
+    `running`: the deployment holding the application's lease, if another one does. `why` gives every
+    reason it cannot, the standby's own state first."""
     if standby is None:
-        return Readiness(False, f"no standby environment (expected {latest.prod_env})")
-    if standby.name != latest.prod_env:
-        return Readiness(
-            False, f"{latest.id} took production from {latest.prod_env}, but the standby is {standby.name}"
-        )
-    if running is not None:
-        return Readiness(False, f"deployment {running} is in progress")
+        expected = f" (expected {latest.prod_env})" if latest is not None else ""
+        return Readiness(False, f"no standby environment{expected}")
+    reasons = [
+        *_state(standby, config),
+        *_version(standby, latest),
+        *([f"deployment {running} is in progress"] if running is not None else []),
+    ]
+    return Readiness(not reasons, "; ".join(reasons) or None)
+
+
+def _state(standby: EnvironmentView, config: Config) -> list[str]:
     if standby.busy:
-        return Readiness(False, f"{standby.name} is {standby.status}: an operation is under way")
+        return [f"{standby.name} is {standby.status}: an operation is under way"]
     if standby.status != "Ready":
-        return Readiness(False, f"{standby.name} is {standby.status}")
+        return [f"{standby.name} is {standby.status}"]
     if standby.health not in config.accepted_health:
         accepted = ",".join(sorted(config.accepted_health, key=len))
-        return Readiness(False, f"{standby.name} health is {standby.health} (ACCEPTED_HEALTH={accepted})")
+        return [f"{standby.name} health is {standby.health} (ACCEPTED_HEALTH={accepted})"]
+    return []
+
+
+def _version(standby: EnvironmentView, latest: Deployment | None) -> list[str]:
+    if latest is None:
+        return ["no succeeded deployment to roll back (none yet, or the last was rolled back)"]
+    if standby.name != latest.prod_env:
+        return [f"{latest.id} took production from {latest.prod_env}, but the standby is {standby.name}"]
     if standby.version_label != latest.previous_label:
-        return Readiness(
-            False,
+        return [
             f"{standby.name} runs {standby.version_label}, not {latest.previous_label}, the version "
-            f"production ran before {latest.version_label}",
-        )
-    return Readiness(True)
+            f"production ran before {latest.version_label}"
+        ]
+    return []
 
 
 def environments_view(

@@ -90,6 +90,17 @@ def test_rollback_readiness(standby: Any, latest: Any, running: str | None, why:
         assert readiness.why is not None and why in readiness.why, readiness.why
 
 
+def test_why_gives_every_reason_the_standby_state_first() -> None:
+    red = env("shop-blue", BLUE_CNAME, health="Red", label="1.0.39")
+
+    readiness = rollback_readiness(red, _latest(), "d-0123456789abcdef", CONFIG)
+
+    assert readiness.why == (
+        f"shop-blue health is Red (ACCEPTED_HEALTH=Green); shop-blue runs 1.0.39, not {OLD}, the version "
+        f"production ran before {TAG}; deployment d-0123456789abcdef is in progress"
+    )
+
+
 def test_the_view_names_production_and_the_standby_with_its_readiness() -> None:
     view = environments_view(after_swap(), _latest(), None, CONFIG)
 

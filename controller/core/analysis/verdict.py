@@ -69,7 +69,7 @@ def _judge(check: Check, m: Measured) -> CheckResult:
         )
     if m.served < check.min_requests:
         short = check.min_requests - m.served
-        text = f"{check.name}: {_count(m.served)} requests, fewer than {check.min_requests} to judge"
+        text = f"{check.name}: {_requests(m.served)}, fewer than {check.min_requests} to judge"
         return CheckResult(check.name, Outcome.NOT_JUDGED, text, short_of=short)
     if isinstance(check, ErrorRate):
         return _error_rate(check, m)
@@ -95,8 +95,8 @@ def _latency(check: LatencyRatio, m: Measured) -> CheckResult:
     if base is None or base.latency_s is None or base.requests < check.min_requests:
         served = 0 if base is None else base.requests
         text = (
-            f"{check.name}: no baseline (the previous version served {_count(served)} requests in its last "
-            f"hour, fewer than {check.min_requests})"
+            f"{check.name}: no baseline (the previous version served {_requests(served)} in its last hour, "
+            f"fewer than {check.min_requests})"
         )
         return CheckResult(check.name, Outcome.NOT_JUDGED, text)
     if m.latency_s is None:
@@ -144,3 +144,7 @@ def _alarm(check: AlarmCheck, alarm: AlarmView | None) -> CheckResult:
 
 def _count(n: int) -> str:
     return f"{n:,}"
+
+
+def _requests(n: int) -> str:
+    return f"{n:,} request" if n == 1 else f"{n:,} requests"
