@@ -12,9 +12,10 @@ import pytest
 from followed_process import Progress, run_followed, sandbox_progress
 
 REPO = Path(__file__).resolve().parents[2]
-# Seed 2's five deployments: a rollback of a success, a burst of two under transient Red, a rollback racing a
-# notification under throttling, then a persistent Red: each round starts right after the last one's swap.
-SEED, DEPLOYMENTS = 2, 5
+# Seed 117's five deployments: a rollback of a success under slow registration, a rollback racing a
+# notification under a persistent Red, a release whose users meet 500s (health stays good: the analysis
+# swaps it back), then a burst of two while some of production's callers linger on the old environment.
+SEED, DEPLOYMENTS = 117, 5
 KEYS = {
     "deployments",
     "outcomes",
@@ -46,11 +47,13 @@ def test_a_short_soak_holds_every_invariant(progress: Progress) -> None:
     assert summary["violations"] == [], soak.stderr[-3000:]
     assert soak.returncode == 0
     assert summary["deployments"] == DEPLOYMENTS == sum(summary["outcomes"].values())
-    assert summary["faults"] == {"none": 1, "transient-red": 2, "throttle": 1, "stays-red": 1}
+    assert summary["faults"] == {"slow-register": 1, "stays-red": 1, "errors-after-swap": 1, "slow-drain": 2}
     assert summary["counts_exact"] is True
-    assert summary["prod_failed_calls"] == 0 and summary["prod_calls"] > 100
-    assert summary["swaps"] >= 3  # the first deployment and its rollback, and the burst's last
-    assert "soak: round 4 (rollback, fault stays-red)" in soak.stderr  # progress on stderr
+    assert summary["outcomes"]["rolled_back"] >= 2  # the rollback by request, the analysis' swap back
+    assert summary["prod_calls"] > 100
+    assert summary["prod_failed_calls"] == summary["prod_injected_errors"] > 0  # the 500s it injected
+    assert summary["swaps"] >= 5  # a deployment and its rollback, the bad release and back, the burst's
+    assert "soak: round 4 (burst, fault slow-drain)" in soak.stderr  # progress on stderr
 
 
 def test_the_soak_refuses_a_bad_count_before_starting_anything() -> None:
