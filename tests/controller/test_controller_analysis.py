@@ -267,6 +267,20 @@ VERIFY_CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         {"step": (S.VERIFY, StepStatus.RUNNING), "next": RequeueAfter(300 - 121)},
     ),
     (
+        "no request in the first minute, 5000 in the previous version's last hour -> measures again",
+        verifying(),
+        serving(verifying(), 60, **BASE),
+        61,
+        {"step": (S.VERIFY, StepStatus.RUNNING), "next": RequeueAfter(60)},
+    ),
+    (
+        "no request in the first minute, 30 in the previous version's last hour -> too little traffic at once",
+        verifying(),
+        serving(verifying(), 60, base={-3600.0: 0.1}, basereq={-3600.0: 30.0}),
+        61,
+        {"step": (S.VERIFY, StepStatus.SUCCEEDED), "detail": "too little traffic to judge"},
+    ),
+    (
         "no request in two minutes -> too little traffic to judge, written, not a failure",
         verifying(baseline=BASELINE),
         serving(verifying(baseline=BASELINE), 120),

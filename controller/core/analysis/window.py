@@ -110,8 +110,11 @@ def measured(
     )
 
 
-def baseline(view: MetricsView, start: datetime) -> Baseline:
-    """The previous version's latency and requests in the datapoint before the window."""
+def baseline(view: MetricsView, start: datetime) -> Baseline | None:
+    """The previous version's latency and requests in the datapoint before the window; None when the
+    request did not ask them (no latency check, or no previous load balancer to ask)."""
+    if not any(q.id == "basereq" for q in view.request.queries):
+        return None
     first = view.request.start
     return Baseline(view.largest("base", first, start), int(view.total("basereq", first, start)))
 

@@ -21,7 +21,13 @@ from datetime import datetime, timedelta
 
 from controller.core.analysis.checks import alarm_names, measures_traffic
 from controller.core.analysis.verdict import CheckResult, Measured, Outcome, failures, judge, summary
-from controller.core.analysis.window import analysis_request, analysis_start, first_window_end, measured
+from controller.core.analysis.window import (
+    BASELINE_S,
+    analysis_request,
+    analysis_start,
+    first_window_end,
+    measured,
+)
 from controller.core.config import Config
 from controller.core.model import Deployment
 from controller.core.observation import Need, Observed
@@ -96,19 +102,23 @@ def judge_now(d: Deployment, observed: Observed, now: datetime, config: Config) 
 def next_look(judged: Judged, now: datetime, window_end: datetime, config: Config) -> int | None:
     """Seconds until the traffic seen so far will have reached every check's minimum (its datapoints
     published); None when it cannot within the window. Two whole periods at least are seen before giving
-    up."""
+    up on the window's own traffic; before that, a window without a request gives up at once when the
+    previous version's last hour had too few requests to reach the minimum in the time left."""
     period = config.metrics_period_s
-    if now >= window_end:
+    if now >= window_end or judged.end is None:
         return None
-    served = judged.measured.served
-    if judged.end is None or judged.seconds < 2 * period:
+    served, left = judged.measured.served, (window_end - judged.end).total_seconds()
+    if judged.seconds < 2 * period:
+        baseline = judged.measured.baseline
+        if served == 0 and baseline is not None and baseline.requests * left / BASELINE_S < judged.short_of:
+            return None
         return max(1, min(math.ceil((window_end - now).total_seconds()), period))
     if served == 0:
         return None
-    reached = judged.end + timedelta(seconds=judged.short_of * judged.seconds / served)
-    if reached > window_end:
+    needed = judged.short_of * judged.seconds / served
+    if needed > left:
         return None
-    return max(period, math.ceil((reached - now).total_seconds()))
+    return max(period, math.ceil((judged.end + timedelta(seconds=needed) - now).total_seconds()))
 
 
 def due_in_bake(d: Deployment, now: datetime, waited: float, config: Config) -> bool:
