@@ -41,7 +41,7 @@ def run(d: Deployment, rt: Runtime, last_smoke: tuple[HttpCheck, ...] | None = N
     if event in announcements.GOES_WRONG and d.digest is None:
         told = digest.compose(d, _instance_causes(d, rt), _last_response(last_smoke))
     try:
-        saved = rt.store.save(announcements.claim(d, event, told), rt.clock())
+        saved = rt.store.claim(announcements.claim(d, event, told))
     except StaleRecord:
         logline.emit("announce_skipped", deployment_id=d.id, change=event.value, reason="claimed elsewhere")
         return d

@@ -164,6 +164,19 @@ class DeploymentStore:
                 raise LeaseLost(d.id)
         return dataclasses.replace(d, record_version=version + 1)
 
+    def claim(self, d: Deployment) -> Deployment:
+        """Write `d` only if nobody saved since it was loaded, with no second look: unlike `save`, a write
+        that fails its condition is never taken for our own (two ticks claiming the same announcement make
+        the same record). StaleRecord when the condition failed, even when it was our own lost write: an
+        announcement is then not sent (at most once)."""
+        version = d.record_version
+        put = self._put(d, version + 1, condition="record_version = :v", values={":v": {"N": str(version)}})
+        try:
+            self._db.put_item(**put)
+        except self._db.exceptions.ConditionalCheckFailedException:
+            raise StaleRecord(d.id) from None
+        return dataclasses.replace(d, record_version=version + 1)
+
     def _transact(self, items: list[dict[str, Any]]) -> int | None:
         """Run the transaction; None when it committed, else the index of the item whose condition failed."""
         return self._transact_seeing(items)[0]

@@ -196,7 +196,7 @@ class World:
             queue=self.queue,
         )
         runtime.install(self.rt)
-        for name in ("dynamodb", "elasticbeanstalk", "s3", "sqs", "ssm"):
+        for name in ("dynamodb", "elasticbeanstalk", "s3", "sqs", "ssm", "secretsmanager"):
             self.rt.client(name).meta.events.register("before-call.*.*", self._count)
         self.rt.eb_once.meta.events.register("before-call.*.*", self._count)
         for eb in (self.rt.eb, self.rt.eb_once):
