@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shlex
 import sys
 import time
@@ -65,7 +66,12 @@ class Pipeline:
         self._clock = clock
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-        """Send a signed request; (status, JSON body). Raises ClientError for errors and non-2xx answers."""
+        """Send a signed request; (status, JSON body). Raises ClientError for errors and non-2xx answers.
+
+        A signed mutating request is single-use (the controller refuses its signature a second time), so each
+        carries a random `request_id`: two requests sent within the same second still differ."""
+        if body is not None and method != "GET":
+            body = {**body, "request_id": secrets.token_hex(8)}
         raw = b"" if body is None else json.dumps(body).encode()
         timestamp = int(self._clock())
         signed_path = urllib.parse.urlsplit(path).path  # the route path, without query string

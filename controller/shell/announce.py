@@ -39,7 +39,7 @@ def run(d: Deployment, rt: Runtime, last_smoke: tuple[HttpCheck, ...] | None = N
         return d
     told = None
     if event in announcements.GOES_WRONG and d.digest is None:
-        told = digest.compose(d, _instance_causes(d, rt), _last_response(last_smoke))
+        told = digest.compose(d, instance_causes(d, rt), last_response(last_smoke))
     try:
         saved = rt.store.claim(announcements.claim(d, event, told))
     except StaleRecord:
@@ -183,7 +183,7 @@ def web_url(api_url: str) -> str:
     return api_url.rstrip("/").removesuffix("/api/v3")
 
 
-def _instance_causes(d: Deployment, rt: Runtime) -> tuple[str, ...]:
+def instance_causes(d: Deployment, rt: Runtime) -> tuple[str, ...]:
     """DescribeInstancesHealth's causes for the environment the deployment deployed to (none when it never
     got that far, or Beanstalk cannot say now)."""
     if d.preprod_env is None:
@@ -203,7 +203,7 @@ def _instance_causes(d: Deployment, rt: Runtime) -> tuple[str, ...]:
     )
 
 
-def _last_response(checks: tuple[HttpCheck, ...] | None) -> str | None:
+def last_response(checks: tuple[HttpCheck, ...] | None) -> str | None:
     if not checks:
         return None
     last = checks[-1]

@@ -28,7 +28,7 @@ import contextlib
 import dataclasses
 from collections.abc import Sequence
 
-from controller.core import reconcile
+from controller.core import digest, reconcile
 from controller.core.actions import WRITE_AHEAD, AcquireLease, Action, ReleaseLease
 from controller.core.decision import DONE, ContinueNow, Decision, Done, Next, RequeueAfter
 from controller.core.model import Deployment, Status
@@ -216,6 +216,7 @@ class _Tick:
         if self.d == self.saved and lease is None:
             self.unlogged.clear()
             return True
+        self.d = self._with_digest(self.d)
         if lease is None and self.d.holds_lease:
             lease = LeaseChange(LeaseKind.RENEW)
         now = self.rt.clock()
@@ -243,6 +244,13 @@ class _Tick:
             logline.transitions(before, after)
         self.unlogged.clear()
         return True
+
+    def _with_digest(self, d: Deployment) -> Deployment:
+        """A deployment that fails or is rolled back now is saved with its digest (the same write)."""
+        if d.status not in (Status.FAILED, Status.ROLLED_BACK) or d.digest is not None:
+            return d
+        causes, smoke = announce.instance_causes(d, self.rt), announce.last_response(self.last_smoke)
+        return dataclasses.replace(d, digest=digest.compose(d, causes, smoke))
 
     def _requeue(self, after: RequeueAfter) -> Next:
         """Save, then queue the next tick of this chain. A queue that does not exist (or refuses us) can

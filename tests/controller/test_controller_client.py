@@ -273,7 +273,7 @@ def test_the_dashboard_in_a_browser_shows_progress_and_a_click_on_promote_promot
         assert "smoke_test: succeeded" in page and "promote: running" in page
         assert "awaiting_promotion" in browser.text(f"[id='{deployment_id}'] .status")
         browser.click(f"[id='{deployment_id}'] button.promote")
-        assert "promoted" in browser.text("#outcome")
+        assert f"deployment {deployment_id} promoted" in browser.wait_for('id="outcome"')
 
         browser.go(link)
         browser.wait_for("swap: succeeded", timeout_s=60)  # the page refreshes by itself as it goes
