@@ -21,7 +21,7 @@ from controller.core import announcements, chat_message, digest, github_requests
 from controller.core.announcements import Event
 from controller.core.config import DEFAULT_GITHUB_API_URL
 from controller.core.links import Links
-from controller.core.model import Deployment
+from controller.core.model import Deployment, Status
 from controller.core.observation import HttpCheck
 from controller.shell import aws_errors, links, logline, metrics, webhook
 from controller.shell.runtime import Runtime
@@ -186,8 +186,8 @@ def web_url(api_url: str) -> str:
 def instance_causes(d: Deployment, rt: Runtime) -> tuple[str, ...]:
     """DescribeInstancesHealth's causes for the environment the deployment deployed to (none when it never
     got that far, or Beanstalk cannot say now)."""
-    if d.preprod_env is None:
-        return ()
+    if d.preprod_env is None or (d.status is Status.ROLLED_BACK and d.swap_back is None):
+        return ()  # not deployed anywhere yet, or rolled back by request: the instances say nothing of why
     try:
         answer = rt.eb.describe_instances_health(EnvironmentName=d.preprod_env, AttributeNames=["Causes"])
     except Exception as error:
