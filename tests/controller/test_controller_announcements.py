@@ -12,6 +12,7 @@ import pytest
 from conftest import GITHUB_TOKEN
 from controller_harness import BLUE, GREEN, OLD_LABEL, World, aws_client
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 from receiver import Receiver
 
 from controller.core.model import Status
@@ -102,10 +103,20 @@ def test_a_held_then_promoted_deployment_is_followed_on_github_and_in_chat(
 
 
 def test_every_message_is_delivered_once_when_every_tick_runs_twice(
-    told_world: World, receiver: Receiver
+    told_world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two Lambdas, one message: each queued message is handed to two invocations at once (the handler's
-    tick itself: chalice's test client patches the process environment and cannot run twice at once)."""
+    tick itself: chalice's test client patches the process environment and cannot run twice at once).
+    Each AWS request is atomic, as on AWS (moto's in-process backends are not, across threads): the ticks
+    interleave between requests, never inside one."""
+    atomic = threading.Lock()
+    answer = BotocoreStubber.__call__
+
+    def one_at_a_time(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with atomic:
+            return answer(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", one_at_a_time)
     deployment_id = _post(told_world)
     while (message := told_world.next_message()) is not None:
         parsed = tick_queue.parse(message.body())
