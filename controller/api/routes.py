@@ -116,56 +116,10 @@ def _authenticate(body: bytes) -> Response | None:
 
 
 def _spend_signature() -> Response | None:
-    """A signed mutating request is single-use: its signature is recorded (a conditional put, kept past the
-    time it could be valid); the same signature again is refused with 409. None when this is its first use."""
-    import hashlib
+    """None on a signed mutating request's first use, else the 409 (see controller/api/people.py)."""
+    from controller.api import people
 
-    from controller.client import signing
-    from controller.shell import runtime
-
-    headers = _request().headers
-    signature = str(headers.get(signing.SIGNATURE_HEADER, "")).strip()
-    timestamp = int(str(headers.get(signing.TIMESTAMP_HEADER, "0")).strip())
-    use_id = "sig:" + hashlib.sha256(signature.encode()).hexdigest()
-    try:
-        first = runtime.current().store.use_once(
-            use_id, timestamp + signing.MAX_SKEW_S + 60, kind="signed request", path=_signed_path()
-        )
-    except Exception as error:
-        return _aws_failure(error)
-    if first:
-        return None
-    logline.emit("rejected", status=409, reason="replayed", path=_signed_path())
-    return _error(409, REPLAYED)
-
-
-REPLAYED = "this request was already used: a signed request is single-use; sign it again with a new timestamp"
-
-
-def _base_url() -> str:
-    """The controller's URL as this request reached it (stage prefix included): where its links point."""
-    request = _request()
-    host = str(request.headers.get("host") or request.context.get("domainName") or "localhost")
-    default = "https" if host.endswith("amazonaws.com") else "http"
-    scheme = request.headers.get("x-forwarded-proto") or default
-    path, route = str(request.context.get("path") or ""), _signed_path()
-    prefix = path[: -len(route)] if route and path.endswith(route) else ""
-    return f"{scheme}://{host}{prefix}".rstrip("/")
-
-
-def _html(status: int, body: str) -> Response:
-    """A page: never cached, never framed, and its URL (a token) never sent on as a Referer."""
-    return Response(
-        body=body,
-        status_code=status,
-        headers={
-            "Content-Type": "text/html; charset=utf-8",
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Frame-Options": "DENY",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        },
-    )
+    return people.spend_signature()
 
 
 def _aws_failure(error: Exception) -> Response:
@@ -223,7 +177,9 @@ def create_deployment() -> Response:
 
     rt = runtime.current()
     try:
-        taken = intake.take(parsed, rt, _base_url())
+        from controller.api import people
+
+        taken = intake.take(parsed, rt, people.base_url())
         if isinstance(taken, str):
             return _error(409, taken)
         if not taken.created:
@@ -370,61 +326,34 @@ def _intervene(deployment_id: str, request: Any) -> Response:
 
 
 # --- where people are: one-click links and the dashboard (no signature headers: the token is the capability)
+# The views are in controller/api/people.py (imported on first use: a cold start pays for none of it).
 
-TOKEN_MAX = 512
 FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"]
 
 
 @app.route("/actions/{token}", methods=["GET"])
 def look_at_action(token: str) -> Response:
     """A one-click link's confirmation page; changes nothing (chat unfurlers and scanners are harmless)."""
-    from controller.api import pages
-    from controller.shell import one_click, runtime
+    from controller.api import people
 
-    try:
-        outcome = one_click.look(token[:TOKEN_MAX], runtime.current())
-    except Exception as error:
-        return _aws_failure(error)
-    if outcome.status != 200:
-        return _html(outcome.status, pages.result(outcome))
-    return _html(200, pages.confirmation(outcome))
+    return people.look_at_action(token)
 
 
 @app.route("/actions/{token}", methods=["POST"], content_types=FORM_TYPES)
 def use_action(token: str) -> Response:
     """Perform a one-click link's action, once (202); 409 when the state no longer allows it, 410 used,
     403 expired or tampered."""
-    from controller.api import pages
-    from controller.shell import one_click, runtime
+    from controller.api import people
 
-    if len(_body()) > 4096:
-        return _html(413, pages.page("Too large", "<h1>Too large</h1>"))
-    try:
-        outcome = one_click.use(token[:TOKEN_MAX], runtime.current())
-    except Exception as error:
-        return _aws_failure(error)
-    return _html(outcome.status, pages.result(outcome))
+    return people.use_action(token)
 
 
 @app.route("/dashboard", methods=["GET"])
 def dashboard() -> Response:
     """The read-only dashboard for a signed, expiring link (`python -m controller.client dashboard`)."""
-    from controller.api import pages
-    from controller.client import capability
-    from controller.shell import announce, dashboard_data, runtime
+    from controller.api import people
 
-    token = str(dict(_request().query_params or {}).get("token", ""))[:TOKEN_MAX]
-    rt = runtime.current()
-    try:
-        checked = capability.verify(rt.signing_secret(), token, time.time(), capability.DASHBOARD)
-        if isinstance(checked, str):
-            logline.emit("dashboard_refused", reason=checked)
-            message = f"This dashboard link is {checked or 'missing'}: ask for a new one."
-            return _html(403, pages.page("Link refused", f"<h1>Link refused</h1><p>{message}</p>"))
-        view = dashboard_data.read(rt)
-    except Exception as error:
-        return _aws_failure(error)
-    return _html(200, pages.dashboard(view, checked, announce.web_url(rt.config.github_api_url)))
+    return people.dashboard()
 
 
 # --- the reconcile loop -------------------------------------------------------------------------------
