@@ -8,11 +8,9 @@ from collections.abc import Iterator
 import pytest
 from controller_harness import World, process_environment
 from moto import mock_aws
-from receiver import Receiver, receiving
+from receiver import GITHUB_TOKEN, Receiver, receiving
 
 from controller.shell import logline, runtime
-
-GITHUB_TOKEN = "ghp_test-token"
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 CHAT_PATH = "/services/T000/B000/XXXX"
+GITHUB_TOKEN = "ghp_test-token"
 
 
 @dataclass

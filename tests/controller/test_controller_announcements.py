@@ -9,11 +9,10 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import GITHUB_TOKEN
 from controller_harness import BLUE, GREEN, OLD_LABEL, World, aws_client
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
-from receiver import Receiver
+from receiver import GITHUB_TOKEN, Receiver
 
 from controller.core.model import Status
 from controller.shell import announce, beanstalk_events, tick, tick_queue, webhook
