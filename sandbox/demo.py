@@ -7,9 +7,9 @@ production stays on 2.0.0, until `promote ID --wait` swaps it in; 4. 3.0.0-broke
 deployment fails and production never notices; 5. the 2.1.0 deployment is rolled back: the CNAMEs swap
 back to the environment that still runs 2.0.0. A summary table ends it.
 
-Where people are: the demo's inbox (sandbox/inbox.py) stands in for GitHub and a chat webhook; the GitHub
-deployment statuses and chat messages of each deployment are shown as they arrive, and so is a dashboard link
-(`python -m controller.client dashboard`).
+Where people are: the demo's inbox (sandbox/network/inbox.py) stands in for GitHub and a chat webhook; the
+GitHub deployment statuses and chat messages of each deployment are shown as they arrive, and so is a
+dashboard link (`python -m controller.client dashboard`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.inbox import Inbox
-from sandbox.instances import REPO_ROOT, without_proxies
+from sandbox.live.instances import REPO_ROOT, without_proxies
+from sandbox.network.inbox import Inbox
 from sandbox.pipeline_api import PipelineError, latest_deployment
 from sandbox.stack import Stack, StackInfo
 from sandbox.traffic import Background, Production, Tally
