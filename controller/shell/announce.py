@@ -1,10 +1,14 @@
 """Tell people about a deployment's state change, after the tick saved it: GitHub, chat, the metrics line.
 
-    d = announce.run(d, rt, last_smoke)   # the saved record, as it is after the announcement
+    d = announce.run(d, rt, last_smoke)        # claim what is due, then tell it
+    d = announce.deliver(d, event, rt)         # the tick's own save claimed it already
 
 The change due (core.announcements) is claimed first: the record is saved with it marked announced (and,
 for a failure, its digest), conditional on the record's version, so of two ticks that loaded the same record
-only one sends anything. Then, within NOTIFY_BUDGET_S (the reconcile function's timeout leaves room for it
+only one sends anything. A tick claims it in the very save that makes the change when that save is a
+transaction (the deployment holds the lease: taking it, renewing it, releasing it): no extra write. A change
+nothing is told about (no GitHub token, no chat webhook) is only claimed when it ends the deployment, for
+its metrics line. Then, within NOTIFY_BUDGET_S (the reconcile function's timeout leaves room for it
 and the saves): the GitHub deployment and its status, the chat message, and, for the first way it
 finished, one metrics line. A delivery that still fails after its retries (controller.shell.webhook) becomes
 a warning in the record, and nothing else: no notification changes a deployment's outcome, and an error of
@@ -35,7 +39,7 @@ MAX_WARNINGS = 20
 
 def run(d: Deployment, rt: Runtime, last_smoke: tuple[HttpCheck, ...] | None = None) -> Deployment:
     event = announcements.due(d)
-    if event is None:
+    if event is None or not (event in announcements.FINISHING or telling(rt)):
         return d
     told = None
     if event in announcements.GOES_WRONG and d.digest is None:
@@ -45,8 +49,19 @@ def run(d: Deployment, rt: Runtime, last_smoke: tuple[HttpCheck, ...] | None = N
     except StaleRecord:
         logline.emit("announce_skipped", deployment_id=d.id, change=event.value, reason="claimed elsewhere")
         return d
-    logline.emit("announce", deployment_id=d.id, change=event.value, digest=saved.digest)
-    return _Announcement(saved, event, rt).deliver()
+    return deliver(saved, event, rt)
+
+
+def deliver(d: Deployment, event: Event, rt: Runtime) -> Deployment:
+    """Tell `event`, which `d` (as saved) has claimed; the record as saved after it."""
+    logline.emit("announce", deployment_id=d.id, change=event.value, digest=d.digest)
+    return _Announcement(d, event, rt).deliver()
+
+
+def telling(rt: Runtime) -> bool:
+    """Whether anyone is told anything: a GitHub token or a chat webhook is configured."""
+    c = rt.config
+    return any((c.github_token_secret, c.github_token, c.chat_webhook_url_secret, c.chat_webhook_url))
 
 
 class _Announcement:
@@ -57,7 +72,7 @@ class _Announcement:
         self.github_id: int | None = d.github_deployment_id
 
     def deliver(self) -> Deployment:
-        if self.event in announcements.TOLD:
+        if self.event in announcements.TOLD and telling(self.rt):
             message_links = self._guarded("links", lambda: links.for_event(self.d, self.event, self.rt))
             shown = message_links if isinstance(message_links, Links) else Links()
             self._guarded("GitHub", lambda: self._github(shown))

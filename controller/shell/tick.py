@@ -28,8 +28,9 @@ import contextlib
 import dataclasses
 from collections.abc import Sequence
 
-from controller.core import digest, reconcile
+from controller.core import announcements, digest, reconcile
 from controller.core.actions import WRITE_AHEAD, AcquireLease, Action, ReleaseLease
+from controller.core.announcements import Event
 from controller.core.decision import DONE, ContinueNow, Decision, Done, Next, RequeueAfter
 from controller.core.model import Deployment, Status
 from controller.core.observation import HttpCheck, Need, Observed
@@ -130,6 +131,7 @@ class _Tick:
         self.released = False  # this tick gave the lease up, and so learnt ...
         self.waiting: str | None = None  # ... the newest notification waiting for it
         self.last_smoke: tuple[HttpCheck, ...] | None = None  # its last smoke round (a digest quotes it)
+        self.claimed: list[Event] = []  # changes this tick's saves claimed, told before it ends
 
     def run(self) -> Next:
         try:
@@ -219,6 +221,9 @@ class _Tick:
         self.d = self._with_digest(self.d)
         if lease is None and self.d.holds_lease:
             lease = LeaseChange(LeaseKind.RENEW)
+        claim = announcements.due(self.d) if lease is not None else None
+        if claim is not None:  # a transaction: the save that wins it is the claim (announce.py)
+            self.d = announcements.claim(self.d, claim)
         now = self.rt.clock()
         ours = dataclasses.replace(self.d, record_version=self.saved.record_version)
         try:
@@ -243,6 +248,8 @@ class _Tick:
         for before, after in self.unlogged:
             logline.transitions(before, after)
         self.unlogged.clear()
+        if claim is not None:
+            self.claimed.append(claim)
         return True
 
     def _with_digest(self, d: Deployment) -> Deployment:
@@ -289,8 +296,11 @@ class _Tick:
         announcement's own save never races this chain's next tick."""
         if self.d != self.saved:
             return  # decided but not saved: nothing new has happened yet
+        claimed, self.claimed = self.claimed, []
         try:
-            self.saved = self.d = announce.run(self.saved, self.rt, self.last_smoke)
+            for event in claimed:
+                self.saved = self.d = announce.deliver(self.saved, event, self.rt)
+            self.saved = self.d = announce.run(self.saved, self.rt, self.last_smoke)  # what is still due
         except Exception as error:
             classified = aws_errors.classify(error)
             if classified is None:
