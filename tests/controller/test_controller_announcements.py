@@ -6,16 +6,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
-from controller_harness import BLUE, GREEN, OLD_LABEL, World, aws_client
+from controller_harness import BLUE, GREEN, OLD_LABEL, SECRET, World, aws_client, shared_session
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 from receiver import GITHUB_TOKEN, Receiver
 
+from controller.client import capability
 from controller.core.model import Status
-from controller.shell import announce, beanstalk_events, tick, tick_queue, webhook
+from controller.shell import announce, beanstalk_events, runtime, tick, tick_queue, webhook
 
 TAG = "1.0.42-3f2a1bc"
 COMMIT = "3f2a1bc0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6"
@@ -267,3 +269,29 @@ def test_the_token_and_webhook_come_from_secrets_manager(
         assert emf[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["application"]]
         assert emf[0]["succeeded"] == [1.0] and emf[0]["application"] == world.rt.config.eb_application
         assert emf[0]["lead_time_s"][0] <= emf[0]["duration_s"][0]
+
+
+def test_the_reconcile_function_signs_its_links_with_the_secret_it_reads_itself(
+    told_world: World, receiver: Receiver
+) -> None:
+    """On AWS the reconcile function runs in containers of its own: it reads the signing secret (SSM) to
+    mint the one-click links its messages carry, and the API accepts them."""
+    deployment_id = _post(told_world, promotion="manual")
+    own = runtime.Runtime(
+        told_world.rt.config,
+        session=shared_session(),
+        clock=told_world.clock,
+        http_get=told_world.http_get,
+        queue=told_world.queue,
+    )
+    runtime.install(own)
+    for _ in told_world.run():
+        if told_world.record(deployment_id).status is Status.AWAITING_PROMOTION:
+            break
+
+    held = receiver.chat()[-1]
+    actions = [e for b in held["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    token = {e["text"]["text"]: e["url"] for e in actions}["Promote"].rsplit("/actions/", 1)[1]
+    granted = capability.verify(SECRET, token, time.time(), "link")
+    assert isinstance(granted, capability.Capability)
+    assert (granted.action, granted.deployment_id) == ("promote", deployment_id)
