@@ -1,8 +1,9 @@
 """`python -m webapp`: read the configuration, open the store, listen, and serve from WEB_PROCESSES workers
-under a supervisor until SIGTERM."""
+under a supervisor until SIGTERM. It takes no arguments: `--help` lists the environment it reads."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import resource
@@ -11,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 
 from webapp.access_log import with_access_log
-from webapp.config import Config, ConfigError, config_from_env
+from webapp.config import VARIABLES, Config, ConfigError, config_from_env
 from webapp.routes import make_app
 from webapp.server import ServerLimits, serve
 from webapp.store import open_store
@@ -27,7 +28,8 @@ BACKLOG = 1024
 OPEN_FILES_RESERVE = 64
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parse_arguments(argv)
     try:
         config = config_from_env()
         ensure_open_files(config)
@@ -70,6 +72,27 @@ def run(store: Store, config: Config) -> int:
         return 0
 
     return supervise(work, config.processes, listener)
+
+
+def parse_arguments(argv: list[str] | None) -> None:
+    """`--help` prints the environment variables and exits 0; any argument is an error (exit 2)."""
+    width = max(len(name) for name, _, _ in VARIABLES)
+    listing = "\n".join(
+        f"  {name:<{width}}  {meaning} (default: {default})" for name, meaning, default in VARIABLES
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m webapp",
+        description="Serves the web app: GET / counts the call and answers the deploy history and the\n"
+        "calls counted; GET /health says whether a call can be counted now. Runs until SIGTERM or SIGINT.",
+        epilog=f"Configuration is the environment, validated at start:\n{listing}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.error(
+            f"takes no arguments, got {' '.join(unknown)!r}: "
+            "the configuration is the environment (see --help)"
+        )
 
 
 def ensure_open_files(config: Config) -> None:

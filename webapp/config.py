@@ -26,6 +26,44 @@ DEFAULT_STORE_TIMEOUT_S = 2.0
 SQLITE_SYNCHRONOUS_LEVELS = ("FULL", "NORMAL")
 MAX_VERSION_LENGTH = 128
 
+# What `python -m webapp --help` lists: (variable, meaning, default), in the README's order.
+VARIABLES = (
+    ("PORT", "listen port", str(DEFAULT_PORT)),
+    (
+        "WEB_PROCESSES",
+        "worker processes serving the one listening socket, under a supervisor",
+        str(DEFAULT_PROCESSES),
+    ),
+    ("WEB_THREADS", "waitress worker threads, per process", str(DEFAULT_THREADS)),
+    (
+        "WEB_CONNECTION_LIMIT",
+        "client connections the instance holds open at once, shared out between the processes",
+        str(DEFAULT_CONNECTION_LIMIT),
+    ),
+    (
+        "WEB_READ_TIMEOUT_S",
+        "the longest a client may take to send a request, from its first byte",
+        f"{DEFAULT_READ_TIMEOUT_S:g}",
+    ),
+    ("APP_VERSION", "version label this instance runs (the image tag)", DEFAULT_VERSION),
+    (
+        "MONGODB_URI",
+        "when set, state lives in this MongoDB (db from the URI path, else deliverypipeline)",
+        "unset",
+    ),
+    ("SQLITE_PATH", "when MONGODB_URI is unset: the embedded SQLite file", DEFAULT_SQLITE_PATH),
+    (
+        "STORE_TIMEOUT_S",
+        "the longest a store call may take before the request answers 503",
+        f"{DEFAULT_STORE_TIMEOUT_S:g}",
+    ),
+    (
+        "SQLITE_SYNCHRONOUS",
+        "FULL: a 200 survives power loss; NORMAL: survives a crash of the app only",
+        "FULL",
+    ),
+)
+
 
 class ConfigError(ValueError):
     """A variable of the environment has a value the app cannot run with."""

@@ -145,3 +145,55 @@ def test_python_m_webapp_exits_1_naming_port_when_the_port_is_taken(tmp_path: Pa
     assert done.returncode == 1
     expected = f"error: PORT: cannot listen on 0.0.0.0:{port}: Address already in use"
     assert done.stderr.splitlines()[-1] == expected
+
+
+class Recording(dict[str, str]):
+    """An empty environment that remembers every variable asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def test_python_m_webapp_help_lists_every_variable_it_reads_and_exits_0_without_serving(
+    tmp_path: Path,
+) -> None:
+    env = Recording()
+    config_from_env(env)
+    # A port and a store it could serve on: --help must not start the server (it would run until the timeout).
+    run_env = webapp_env(PORT=0, SQLITE_PATH=tmp_path / "db.sqlite3")
+    done = subprocess.run(
+        [sys.executable, "-m", "webapp", "--help"],
+        cwd=REPO,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m webapp")
+    listed = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ") and line.split()}
+    assert env.asked <= listed, f"--help does not list {sorted(env.asked - listed)}"
+    for line in done.stdout.splitlines():
+        if line.strip().startswith(tuple(env.asked)):
+            assert "(default: " in line, line
+    assert not (tmp_path / "db.sqlite3").exists(), "--help opened the store"
+
+
+def test_python_m_webapp_refuses_an_argument_with_exit_2_pointing_at_the_environment() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "webapp", "--port", "9000"],
+        cwd=REPO,
+        env=webapp_env(PORT=0),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "error: takes no arguments, got '--port 9000'" in done.stderr
+    assert "the configuration is the environment (see --help)" in done.stderr
