@@ -1,4 +1,5 @@
-"""The HTTP surface (Bottle): `GET /` (counted), `HEAD /`, `GET /health`, and JSON for every error.
+"""The HTTP surface (Bottle): `GET /` (counted), `HEAD /`, `GET /health`, `GET /favicon.ico` (204, so that
+browsers stop asking and no 404 fills the log), and JSON for every error.
 
 Thin shell: it asks the store, hands the state to the pure view, and turns store outages into `503`.
 """
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
+FAVICON_CACHE = "public, max-age=604800"  # a week: browsers ask again at most that often
 
 
 def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
@@ -68,6 +70,12 @@ def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
             log.error("GET /health: store unavailable (version %s): %s", version, error)
             return _json({"status": "unavailable", "version": version, "error": str(error)}, status=503)
         return _json({"status": "ok", "version": version})
+
+    @app.get("/favicon.ico")
+    def favicon() -> str:
+        bottle.response.status = 204
+        bottle.response.set_header("Cache-Control", FAVICON_CACHE)
+        return ""
 
     def error_page(error: bottle.HTTPError) -> str:
         if error.status_code >= 500:

@@ -103,6 +103,16 @@ def test_health_answers_ok_and_never_counts(app: Any, store: MemoryStore) -> Non
     assert store.read_state().calls == 0
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_browsers_favicon_request_gets_204_cached_and_never_counts(
+    app: Any, store: MemoryStore, method: str
+) -> None:
+    for _ in range(2):
+        status, headers, body = call(app, "/favicon.ico", method=method, accept="image/avif,image/webp,*/*")
+        assert (status, body) == (204, "")
+        assert "max-age=" in headers["cache-control"]
+    assert store.read_state().calls == 0
+
 
 @pytest.mark.parametrize("accept", [None, BROWSER])
 def test_head_root_answers_like_get_without_counting(
