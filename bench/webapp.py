@@ -351,7 +351,7 @@ def serve_memory() -> int:
         store.record_deploy(deploy)
         for _ in range(calls):
             store.count_call(deploy.version)
-    return run(store, config)
+    return run(store, config, MEMORY)
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:

@@ -17,7 +17,7 @@ from webapp.routes import make_app
 from webapp.server import ServerLimits, serve
 from webapp.store import open_store
 from webapp.store.base import Deploy, Store, StoreUnavailable
-from webapp.supervisor import supervise
+from webapp.supervisor import Supervisor
 
 log = logging.getLogger("webapp")
 
@@ -43,16 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         variable = "MONGODB_URI" if config.mongodb_uri else "SQLITE_PATH"
         print(f"error: {variable}: {error}", file=sys.stderr)
         return 1
-    log.info(
-        "webapp %s on %s, store: %s",
-        config.version,
-        socket.gethostname(),
-        "MongoDB" if config.mongodb_uri else f"SQLite {config.sqlite_path}",
-    )
-    return run(store, config)
+    where = "MongoDB" if config.mongodb_uri else f"SQLite {config.sqlite_path} ({config.sqlite_synchronous})"
+    return run(store, config, where)
 
 
-def run(store: Store, config: Config) -> int:
+def run(store: Store, config: Config, store_name: str) -> int:
     """Serves `store` as this instance until SIGTERM; the benchmark passes other stores."""
     first_start = Deploy(version=config.version, hostname=socket.gethostname(), deployed_at=datetime.now(UTC))
     try:
@@ -61,6 +56,16 @@ def run(store: Store, config: Config) -> int:
         reason = os.strerror(error.errno) if error.errno else error
         print(f"error: PORT: cannot listen on {HOST}:{config.port}: {reason}", file=sys.stderr)
         return 1
+    log.info(
+        "webapp %s on %s serves http://%s:%d from %d process(es) x %d threads, store: %s",
+        config.version,
+        first_start.hostname,
+        HOST,
+        config.port,
+        config.processes,
+        config.threads,
+        store_name,
+    )
     limits = ServerLimits(config.threads, config.connections_per_process, config.read_timeout_s)
 
     def work(_index: int) -> int:
@@ -71,7 +76,7 @@ def run(store: Store, config: Config) -> int:
             store.close()
         return 0
 
-    return supervise(work, config.processes, listener)
+    return Supervisor(work, config.processes, listener).run()
 
 
 def parse_arguments(argv: list[str] | None) -> None:

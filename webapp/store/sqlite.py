@@ -224,7 +224,7 @@ class SqliteStore:
         self._local.conn, self._local.identity, self._local.wal = conn, identity, wal
         with self._lock:
             self._connections[conn] = wal
-        log.info("opened SQLite connection to %s", self._path)
+        log.debug("opened SQLite connection to %s", self._path)
         return conn
 
     def _drop_connection(self) -> None:
