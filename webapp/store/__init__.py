@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from webapp.config import Config
-from webapp.store.base import Deploy, State, Store, StoreUnavailable
-
-__all__ = ["Deploy", "State", "Store", "StoreUnavailable", "open_store"]
+from webapp.store.base import Store
 
 
 def open_store(config: Config) -> Store:
