@@ -46,18 +46,7 @@ WRK_MISSING = (
 
 
 def main() -> int:
-    from webapp.config import DEFAULT_PROCESSES
-
-    parser = argparse.ArgumentParser(prog="python -m bench.webapp", description=__doc__.splitlines()[0])
-    parser.add_argument("mode", nargs="?", default="bench", choices=["bench", "serve-memory"])
-    parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--starts", type=int, default=5)
-    parser.add_argument("--json", action="store_true", help="print one JSON line with the figures last")
-    args = parser.parse_args()
+    args = options().parse_args()
     if args.mode == "serve-memory":
         return serve_memory()
     wrk = shutil.which("wrk")
@@ -71,6 +60,71 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures))
     return 0
+
+
+def options() -> argparse.ArgumentParser:
+    from webapp.config import DEFAULT_PROCESSES
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.webapp",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "mode",
+        nargs="?",
+        default="bench",
+        choices=["bench", "serve-memory"],
+        help="bench (default): run the benchmark; serve-memory: the web app on the in-process counter, "
+        "the ceiling the benchmark starts for itself",
+    )
+    parser.add_argument(
+        "--processes",
+        type=at_least(1),
+        default=DEFAULT_PROCESSES,
+        help="WEB_PROCESSES of the servers compared besides 1 (default: the app's, %(default)s)",
+    )
+    parser.add_argument(
+        "--threads", type=at_least(1), default=8, help="WEB_THREADS of every server (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--duration", type=at_least(1), default=10, help="seconds of each wrk run (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=at_least(1),
+        default=3,
+        help="runs per case, cases in rotating order; medians are shown (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=at_least(1),
+        default=32,
+        help="wrk's open connections, over 2 wrk threads (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--starts",
+        type=at_least(0),
+        default=5,
+        help="start-up samples per case; 0 skips the start-up measurement (default: %(default)s)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON line with the figures last")
+    return parser
+
+
+def at_least(low: int) -> Any:
+    """An argparse type: an integer >= `low`."""
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {raw!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
 
 
 # -- 1. throughput ----------------------------------------------------------------------------------------
