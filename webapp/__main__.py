@@ -26,6 +26,7 @@ BACKLOG = 1024
 # Open files a worker needs besides its client connections: SQLite's files per thread, the wake-up pipe,
 # the listening socket, standard streams, MongoDB's pool.
 OPEN_FILES_RESERVE = 64
+EXIT_LOST_DURABILITY = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log_to_stdout()
     try:
-        store = open_store(config)
+        store = open_store(config, on_lost_durability=end_worker)
     except StoreUnavailable as error:
         variable = "MONGODB_URI" if config.mongodb_uri else "SQLITE_PATH"
         print(f"error: {variable}: {error}", file=sys.stderr)
@@ -77,6 +78,14 @@ def run(store: Store, config: Config, store_name: str) -> int:
         return 0
 
     return Supervisor(work, config.processes, listener).run()
+
+
+def end_worker(reason: str) -> None:
+    """The store can no longer vouch for what this process committed (a failed log sync): the worker ends at
+    once, answering nothing more, and the supervisor starts another (`webapp/store/sqlite.py`)."""
+    log.critical("worker stops without answering its in-flight requests: %s", reason)
+    logging.shutdown()
+    os._exit(EXIT_LOST_DURABILITY)
 
 
 def parse_arguments(argv: list[str] | None) -> None:

@@ -2,6 +2,7 @@
 browsers stop asking and no 404 fills the log), and JSON for every error.
 
 Thin shell: it asks the store, hands the state to the pure view, and turns store outages into `503`.
+`/health` follows this process's writes (`health.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import bottle
 
+from webapp.health import WriteHealth
 from webapp.negotiation import prefers_html
 from webapp.store.base import Deploy, State, Store, StoreUnavailable
 from webapp.view import state_document, state_page
@@ -31,6 +33,7 @@ def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
     Records that start in the store now, or, while the store is down, on the first request that reaches it."""
     app = bottle.Bottle(catchall=True)
     stamp = DeployStamp(store, first_start)
+    health = WriteHealth(store.probe_write)
     try:
         stamp.ensure_recorded()
     except StoreUnavailable as error:
@@ -50,9 +53,18 @@ def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
             return state_page(state, version, hostname)
         return _json(state_document(state, version, hostname))
 
+    def count_call() -> State:
+        try:
+            state = store.count_call(version)
+        except StoreUnavailable as error:
+            health.count_failed(error)
+            raise
+        health.count_succeeded()
+        return state
+
     @app.get("/")
     def index() -> str:
-        return answer_state(lambda: store.count_call(version), "GET / not counted")
+        return answer_state(count_call, "GET / not counted")
 
     @app.route("/", method="HEAD")
     def index_head() -> str:
@@ -61,14 +73,17 @@ def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
         return answer_state(store.read_state, "HEAD /")
 
     @app.get("/health")
-    def health() -> str:
+    def health_check() -> str:
         _no_store()
-        try:
-            store.ping()
-            stamp.ensure_recorded()
-        except StoreUnavailable as error:
-            log.error("GET /health: store unavailable (version %s): %s", version, error)
-            return _json({"status": "unavailable", "version": version, "error": str(error)}, status=503)
+        problem = health.problem()
+        if problem is None:
+            try:
+                stamp.ensure_recorded()
+            except StoreUnavailable as error:
+                problem = str(error)
+        if problem is not None:
+            log.error("GET /health: store unavailable (version %s): %s", version, problem)
+            return _json({"status": "unavailable", "version": version, "error": problem}, status=503)
         return _json({"status": "ok", "version": version})
 
     @app.get("/favicon.ico")

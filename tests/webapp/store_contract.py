@@ -124,8 +124,14 @@ class StoreContract:
             list(pool.map(start, range(8)))
         assert [d.version for d in store.read_state().deploys] == ["2.0.0"]
 
-    def test_ping_answers_when_the_store_is_up(self, store: Store) -> None:
-        store.ping()
+    def test_a_health_probe_writes_and_counts_nothing(self, store: Store) -> None:
+        store.count_call("1.0.0")
+        store.record_deploy(deploy("1.0.0"))
+        before = store.read_state()
+        for _ in range(3):
+            store.probe_write()
+        assert store.read_state() == before
+        assert store.count_call("1.0.0").calls == 2
 
     def test_another_instance_sees_the_same_state(self, store: Store) -> None:
         if not self.durable:

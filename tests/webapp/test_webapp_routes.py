@@ -114,6 +114,41 @@ def test_a_browsers_favicon_request_gets_204_cached_and_never_counts(
     assert store.read_state().calls == 0
 
 
+class FailingWrites(MemoryStore):
+    """Reads work, writes fail: a full disk."""
+
+    def count_call(self, version: str) -> State:
+        raise StoreUnavailable("SQLite /data/webapp.sqlite3: cannot count a call: database or disk is full")
+
+    def probe_write(self) -> None:
+        raise StoreUnavailable("SQLite /data/webapp.sqlite3: cannot write the health probe: disk is full")
+
+
+def test_health_answers_503_while_the_last_count_failed_though_the_store_reads() -> None:
+    store = FailingWrites()
+    app = make_app(store, FIRST_START)
+    assert call(app, "/health")[0] == 503, "no call yet: the probe write fails"
+    assert call(app)[0] == 503
+    status, _, body = call(app, "/health")
+    assert status == 503
+    assert json.loads(body)["error"].endswith("cannot count a call: database or disk is full")
+    assert call(app, method="HEAD")[0] == 200, "the store still reads"
+
+
+def test_health_answers_from_the_last_count_without_writing_while_calls_come(app: Any) -> None:
+    probes: list[int] = []
+
+    class Counting(MemoryStore):
+        def probe_write(self) -> None:
+            probes.append(1)
+
+    app = make_app(Counting(), FIRST_START)
+    call(app)
+    for _ in range(5):
+        assert call(app, "/health")[0] == 200
+    assert probes == [], "a count less than a second ago answers for the write path"
+
+
 @pytest.mark.parametrize("accept", [None, BROWSER])
 def test_head_root_answers_like_get_without_counting(
     app: Any, store: MemoryStore, accept: str | None

@@ -6,9 +6,12 @@ import os
 import shutil
 import socket
 import sqlite3
+import stat
+import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +21,7 @@ import pymongo
 import pytest
 from store_contract import StoreContract, deploy
 
+from tests.prerequisites import unavailable
 from webapp.store.base import Store, StoreUnavailable
 from webapp.store.memory import MemoryStore
 from webapp.store.mongo import MongoStore, decode_key, encode_key
@@ -98,7 +102,11 @@ def test_sqlite_store_moved_away_is_unavailable_then_recovers(
 ) -> None:
     sqlite_store.count_call("1.0.0")
     (tmp_path / "data").rename(tmp_path / "unmounted")
-    for operation in (lambda: sqlite_store.count_call("1.0.0"), sqlite_store.read_state, sqlite_store.ping):
+    for operation in (
+        lambda: sqlite_store.count_call("1.0.0"),
+        sqlite_store.read_state,
+        sqlite_store.probe_write,
+    ):
         with pytest.raises(StoreUnavailable, match=r"webapp\.sqlite3"):
             operation()
     assert not (tmp_path / "data").exists(), "a missing database must never be recreated empty"
@@ -186,7 +194,7 @@ def test_mongo_store_unreachable_is_unavailable_for_every_operation() -> None:
             lambda: store.count_call("1.0.0"),
             lambda: store.record_deploy(deploy("1.0.0")),
             store.read_state,
-            store.ping,
+            store.probe_write,
         )
         for operation in operations:
             with pytest.raises(StoreUnavailable, match="MongoDB: cannot"):
@@ -266,18 +274,163 @@ def test_sqlite_full_answers_only_after_syncing_the_log(
     normal.close()
 
 
-def test_sqlite_a_failed_log_sync_answers_unavailable(
+def test_sqlite_a_failed_log_sync_hands_the_process_over_and_refuses_everything_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = SqliteStore.open(tmp_path / "webapp.sqlite3", timeout_s=5)
+    """After a failed sync of the log, what this process committed can no longer be vouched for: the store
+    calls its hook (the server's ends the process without answering) and refuses every later operation, so
+    no later call is answered 200 on top of a log that may have a hole. A new process reads the file."""
+    db = tmp_path / "webapp.sqlite3"
+    lost: list[str] = []
+    store = SqliteStore.open(db, timeout_s=5, on_lost_durability=lost.append)
     store.count_call("1.0.0")
 
     def failing(fd: int) -> None:
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", failing)
-    with pytest.raises(StoreUnavailable, match="cannot count a call: log sync: Input/output error"):
+    with pytest.raises(StoreUnavailable, match="the log's sync failed after a commit: Input/output error"):
         store.count_call("1.0.0")
+    assert len(lost) == 1 and "Input/output error" in lost[0]
+    monkeypatch.undo()  # the disk works again: this process still refuses
+    operations = (
+        lambda: store.count_call("1.0.0"),
+        store.read_state,
+        store.probe_write,
+        lambda: store.record_deploy(deploy("1.0.0")),
+    )
+    for operation in operations:
+        with pytest.raises(StoreUnavailable, match="unavailable until this process restarts"):
+            operation()
+    assert len(lost) == 1
+    restarted = SqliteStore.open(db, timeout_s=5)
+    assert restarted.count_call("1.0.0").calls == 3, "the batch whose sync failed was committed"
+    restarted.close()
+
+
+def test_sqlite_a_failed_health_probe_sync_is_a_lost_durability_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lost: list[str] = []
+    store = SqliteStore.open(tmp_path / "webapp.sqlite3", timeout_s=5, on_lost_durability=lost.append)
+
+    def failing(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", failing)
+    with pytest.raises(StoreUnavailable, match="No space left on device"):
+        store.probe_write()
+    assert len(lost) == 1
+
+
+def test_sqlite_the_logs_directory_is_synced_once_not_per_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log's name must survive a power loss as well as its content: its directory is synced when the
+    log is first synced, and only then (a directory sync per commit would double the cost of each)."""
+    db = tmp_path / "data" / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=5)
+    directory = os.stat(db.parent).st_ino
+    synced_directories: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            synced_directories.append(info.st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fsync", fsync)
+    for _ in range(5):
+        store.count_call("1.0.0")
+    store.probe_write()
+    assert synced_directories == [directory]
+    store.close()
+
+
+def test_sqlite_a_deleted_file_reads_as_down_and_is_never_recreated_empty(tmp_path: Path) -> None:
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=1)
+    store.count_call("1.0.0")
+    store.close()  # the log is checkpointed into the file and removed with the last connection
+    saved = tmp_path / "saved.sqlite3"
+    db.rename(saved)
+    for operation in (lambda: store.count_call("1.0.0"), store.read_state, store.probe_write):
+        with pytest.raises(StoreUnavailable, match="No such file or directory"):
+            operation()
+    assert not db.exists(), "a missing database must never be recreated empty"
+    saved.rename(db)
+    assert store.count_call("1.0.0").calls == 2
+    store.close()
+
+
+def test_sqlite_a_new_connection_waits_while_the_database_is_busy(tmp_path: Path) -> None:
+    """A worker's first statements on a new connection find the database busy while another connection
+    holds it (recovering the log, or in exclusive mode); they are retried like any other statement, not
+    answered 503 just after the worker starts (the flaky first-starts test on main)."""
+    db = tmp_path / "webapp.sqlite3"
+    SqliteStore.open(db, timeout_s=5).close()
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")  # nobody else can even read until this connection closes
+    releasing = threading.Timer(0.3, holder.close)
+    store = SqliteStore(db, timeout_s=5)
+    releasing.start()
+    try:
+        store.record_deploy(deploy("1.0.0"))
+        assert store.count_call("1.0.0").calls == 1
+    finally:
+        releasing.join()
+        store.close()
+
+
+def test_sqlite_a_call_withdrawn_from_the_queue_is_never_counted_afterwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call that waits past the store timeout behind a slow commit is answered 503 and must never be
+    committed later, by the next batch or any other."""
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=0.2)
+    entered, release = threading.Event(), threading.Event()
+    real_fdatasync = os.fdatasync
+
+    def slow(fd: int) -> None:
+        entered.set()
+        release.wait(5)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", slow)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(store.count_call, "1.0.0")
+        assert entered.wait(5)
+        with pytest.raises(StoreUnavailable, match=r"waited more than 0\.2s for a commit"):
+            store.count_call("1.0.0")  # queued behind the first, which is still syncing
+        release.set()
+        assert first.result(5).calls == 1
     monkeypatch.undo()
-    assert store.count_call("1.0.0").calls == 3, "the next call counts again (the failed one was committed)"
+    for expected in (2, 3):
+        assert store.count_call("1.0.0").calls == expected
+    assert store.read_state().calls_by_version == {"1.0.0": 3}
+    store.close()
+
+
+def test_sqlite_a_shm_file_turned_unwritable_answers_unavailable_then_recovers(tmp_path: Path) -> None:
+    """SQLite writes the log's index (-shm) through a memory map: written once it is immutable, the process
+    would die of SIGBUS. The store checks it first and refuses instead, and carries on once it is writable."""
+    if os.geteuid() != 0:
+        pytest.skip("making a file immutable needs root (chattr +i)")
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=1)
+    store.count_call("1.0.0")
+    shm = Path(f"{db}-shm")
+    made = subprocess.run(["chattr", "+i", str(shm)], capture_output=True, text=True)
+    if made.returncode != 0:
+        unavailable(f"chattr +i does not work here: {made.stderr.strip()}")
+    try:
+        for operation in (lambda: store.count_call("1.0.0"), store.read_state, store.probe_write):
+            with pytest.raises(StoreUnavailable, match=r"webapp\.sqlite3-shm is not writable"):
+                operation()
+    finally:
+        subprocess.run(["chattr", "-i", str(shm)], check=True)
+    assert store.count_call("1.0.0").calls == 2
     store.close()

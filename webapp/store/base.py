@@ -1,4 +1,14 @@
-"""The store port: what the web app needs from its database, and the plain data it gets back."""
+"""The store port: what the web app needs from its database, and the plain data it gets back.
+
+What an answer means (each adapter's module says how it keeps it):
+- `count_call` returning: the call is durably stored, counted once, and the state returned is the one right
+  after its own increment.
+- `StoreUnavailable`: nothing was counted, with one exception an adapter names: MongoDB's answer lost on the
+  network after the server applied the write (the outcome is unknown to the app).
+- An adapter that can no longer vouch for what it already committed (SQLite: the log's sync failed after
+  the commit) answers nothing at all: it calls its `on_lost_durability` hook, which in the server stops the
+  process without answering, so no call it committed is ever answered as an error.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +60,9 @@ class Store(Protocol):
         """The current state, without counting."""
         ...
 
-    def ping(self) -> None:
-        """Returns when the store answers; raises StoreUnavailable otherwise."""
+    def probe_write(self) -> None:
+        """Makes one durable write through the same path as a count, to a health record that is never
+        counted; raises StoreUnavailable when it cannot (what `/health` asks when no call came lately)."""
         ...
 
     def close(self) -> None:

@@ -4,11 +4,15 @@ Atomicity: all counts live in one document, `counters/{_id: "calls"}`, as `by_ve
 `find_one_and_update` with `$inc` (upserting the document on the very first call), which MongoDB applies
 atomically to a single document and which answers with the document after the increment. Retryable writes
 (pymongo's default on replica sets such as Atlas) make a retried increment apply once, never twice.
+The health probe (`probe_write`) sets `health/{_id: "probe"}` with the same write concern: never counted.
 
 Version labels may contain `.` or `$`, which MongoDB field names cannot hold, so a label is stored under a
 percent-encoded key and decoded on the way out.
 
 Durability: writes use `w="majority", j=True`: the answer comes after the write is journaled on a majority.
+A `503` means the write failed or its answer did not come within the store timeout; in the second case
+MongoDB may have applied it (the answer was lost, not the write), so that call may be counted: the one `503`
+that can count (`base.py`).
 
 Outages: pymongo reconnects by itself; every operation is bounded by the store timeout (server selection,
 connect and socket), and any failure surfaces as StoreUnavailable.
@@ -35,6 +39,7 @@ T = TypeVar("T")
 
 DEFAULT_DATABASE = "deliverypipeline"
 COUNTERS_ID = "calls"
+HEALTH_PROBE_ID = "probe"
 DURABLE = WriteConcern(w="majority", j=True)
 
 Document = Mapping[str, Any]
@@ -62,6 +67,7 @@ class MongoStore:
     def __init__(self, database: Database[Document], close: Callable[[], None] = lambda: None) -> None:
         self._counters = database.get_collection("counters", write_concern=DURABLE)
         self._deploys = database.get_collection("deploys", write_concern=DURABLE)
+        self._health = database.get_collection("health", write_concern=DURABLE)
         self._database = database
         self._close = close
 
@@ -104,8 +110,13 @@ class MongoStore:
 
         return self._run("read the state", read)
 
-    def ping(self) -> None:
-        self._run("ping", lambda: self._database.command("ping"))
+    def probe_write(self) -> None:
+        self._run(
+            "write the health probe",
+            lambda: self._health.update_one(
+                {"_id": HEALTH_PROBE_ID}, {"$set": {"probed_at": datetime.now(UTC)}}, upsert=True
+            ),
+        )
 
     def close(self) -> None:
         self._close()
