@@ -2,7 +2,9 @@
 browsers stop asking and no 404 fills the log), and JSON for every error.
 
 Thin shell: it asks the store, hands the state to the pure view, and turns store outages into `503`.
-`/health` follows this process's writes (`health.py`).
+Before any route: a request with a body is refused with `413` (no route takes one; the server has not read
+it, `channel.py`), and a path that is not UTF-8 with `400` (Bottle would drop the bytes it cannot decode, and
+`/%ff` would count as `GET /`). `/health` follows this process's writes (`health.py`).
 """
 
 from __future__ import annotations
@@ -61,6 +63,17 @@ def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
             raise
         health.count_succeeded()
         return state
+
+    @app.hook("before_request")
+    def refuse_what_no_route_takes() -> None:
+        environ = bottle.request.environ
+        if environ.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ:
+            # The server has not read the body, and closes the connection after this answer (channel.py).
+            raise bottle.HTTPError(413, "no route takes a request body")
+        try:
+            environ["bottle.raw_path"].encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            raise bottle.HTTPError(400, "the path is not valid UTF-8") from None
 
     @app.get("/")
     def index() -> str:
