@@ -1,7 +1,7 @@
 """The connection class the server gives waitress: waitress's own, with three changes.
 
 1. Each request remembers when its first byte arrived, and the connection when it opened and whether it has
-   sent anything (`slow_clients.py` cuts off requests that take too long to arrive).
+   sent anything (`connection_policy.py` cuts off requests that take too long to arrive).
 2. While a worker thread serves a request, the connection does not tell the server's loop that it has output
    to send, unless that output is large. The worker thread sends its response itself (it does, with waitress's
    `send_bytes=1`) and wakes the loop when the socket would block, and again when it has finished. waitress's

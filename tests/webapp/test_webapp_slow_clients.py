@@ -8,14 +8,21 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from webapp_process import WebappProcess, request, start_webapp
+from webapp_process import REPO, WebappProcess, free_port, request, start_webapp
+
+from webapp.server import ServerLimits
+
+SERVE_SIZED = Path(__file__).with_name("serve_sized.py")
 
 pytestmark = pytest.mark.slow
 
@@ -183,3 +190,56 @@ def test_a_path_that_is_not_utf8_answers_400_and_is_not_counted(server: WebappPr
     assert answer.status == 400
     assert answer.json() == {"error": "the path is not valid UTF-8", "status": 400}
     assert request(server.port, "/").json()["calls"] == 1
+
+
+def test_at_the_connection_limit_the_idle_keep_alive_connections_waiting_longest_are_closed(
+    tmp_path: Path,
+) -> None:
+    """10 clients each send one request and keep their connection open, idle, as a load balancer does: they
+    hold every slot of WEB_CONNECTION_LIMIT=10. A new client is served at once, and the connection closed to
+    make room is the one idle longest (nginx's rule), not one of the newer."""
+    server = start_webapp(
+        tmp_path, sqlite_path=tmp_path / "webapp.sqlite3", processes=1, WEB_CONNECTION_LIMIT=10
+    )
+    idle = []
+    try:
+        for _ in range(10):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: w\r\n\r\n")
+            assert read_response(sock)[0].startswith(b"HTTP/1.1 200 ")
+            idle.append(sock)
+            time.sleep(0.02)  # apart in time: "oldest" is well defined
+        answer = request(server.port, "/", accept="application/json", timeout=10)
+        assert answer.status == 200
+        assert closed_by_peer(idle[0]), "the connection idle longest was kept"
+        assert not closed_by_peer(idle[-1], timeout=0.2), "the newest idle connection was closed"
+    finally:
+        for sock in idle:
+            sock.close()
+        server.kill()
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(tmp_path: Path) -> None:
+    """65 s by default, just above the load balancer's 60 s; 1 s here (`serve_sized.py`'s argument)."""
+    port = free_port()
+    served = subprocess.Popen(
+        [sys.executable, str(SERVE_SIZED), str(port), "1"],
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert served.stdout is not None and served.stdout.readline() == "ready\n"
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /3 HTTP/1.1\r\nHost: w\r\n\r\n")
+            assert read_response(sock)[1] == b"\x00\x01\x02"
+            assert not closed_by_peer(sock, timeout=0.5), "closed before the idle timeout"
+            assert closed_by_peer(sock, timeout=5), "kept past the idle timeout"
+    finally:
+        served.send_signal(signal.SIGTERM)
+        served.wait(20)
+
+
+def test_the_idle_timeout_defaults_to_just_above_the_load_balancers_60_s() -> None:
+    assert 60 < ServerLimits(threads=1, connection_limit=10, read_timeout_s=10).idle_timeout_s <= 75
