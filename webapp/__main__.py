@@ -21,7 +21,6 @@ from webapp.supervisor import Supervisor
 
 log = logging.getLogger("webapp")
 
-HOST = "0.0.0.0"
 BACKLOG = 1024
 # Open files a worker needs besides its client connections: SQLite's files per thread, the wake-up pipe,
 # the listening socket, standard streams, MongoDB's pool.
@@ -51,17 +50,19 @@ def main(argv: list[str] | None = None) -> int:
 def run(store: Store, config: Config, store_name: str) -> int:
     """Serves `store` as this instance until SIGTERM; the benchmark passes other stores."""
     first_start = Deploy(version=config.version, hostname=socket.gethostname(), deployed_at=datetime.now(UTC))
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     try:
-        listener = socket.create_server((HOST, config.port), backlog=BACKLOG)
+        listener = socket.create_server((config.host, config.port), family=family, backlog=BACKLOG)
     except OSError as error:
         reason = os.strerror(error.errno) if error.errno else error
-        print(f"error: PORT: cannot listen on {HOST}:{config.port}: {reason}", file=sys.stderr)
+        print(f"error: PORT: cannot listen on {host}:{config.port}: {reason}", file=sys.stderr)
         return 1
     log.info(
         "webapp %s on %s serves http://%s:%d from %d process(es) x %d threads, store: %s",
         config.version,
         first_start.hostname,
-        HOST,
+        host,
         config.port,
         config.processes,
         config.threads,
