@@ -55,7 +55,6 @@ class TestMongoStore(StoreContract):
             pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) if uri else mongomock.MongoClient()
         )
         self._client = client
-        self.exact_under_threads = bool(uri)
         store = MongoStore(client[name])
         yield store
         client.drop_database(name)
@@ -210,6 +209,106 @@ def test_mongo_store_uses_the_database_named_in_the_uri() -> None:
     store = MongoStore.connect(f"mongodb://127.0.0.1:{closed_port()}/", timeout_s=0.2)
     assert store._database.name == "deliverypipeline"
     store.close()
+
+
+class Recording:
+    """A collection that records the calls made to it, then makes them."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._collection, name)
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            with self.lock:
+                self.calls.append((name, args, kwargs))
+            return method(*args, **kwargs)
+
+        return recorded
+
+
+@pytest.fixture
+def mongo_store() -> Iterator[MongoStore]:
+    """On the MongoDB at MONGODB_URI when it is set, else on mongomock."""
+    uri = os.environ.get("MONGODB_URI")
+    client: Any = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) if uri else mongomock.MongoClient()
+    name = f"webapp_test_{uuid.uuid4().hex[:12]}"
+    yield MongoStore(client[name])
+    client.drop_database(name)
+    client.close()
+
+
+def test_mongo_writes_wait_for_a_journaled_majority(mongo_store: MongoStore) -> None:
+    """A 200 means stored: every collection the store writes asks for w=majority, j=true."""
+    for collection in (mongo_store._counters, mongo_store._deploys, mongo_store._health):
+        assert collection.write_concern.document == {"w": "majority", "j": True}, collection.name
+
+
+def test_mongo_concurrent_calls_are_counted_by_atomic_incs_only(mongo_store: MongoStore) -> None:
+    """Counting is MongoDB's $inc on one document, never a read-modify-write in Python: every write to the
+    counters is a find_one_and_update whose only operator is $inc, and their increments add up to the calls;
+    concurrent callers share writes (a batch is one $inc), and each still gets its own exact total."""
+    recording = Recording(mongo_store._counters)
+    mongo_store._counters = recording
+    threads, per_thread = 8, 25
+
+    def work(index: int) -> list[int]:
+        return [mongo_store.count_call(f"1.0.{index % 2}").calls for _ in range(per_thread)]
+
+    with ThreadPoolExecutor(threads) as pool:
+        seen = sorted(calls for result in pool.map(work, range(threads)) for calls in result)
+    total = threads * per_thread
+    assert seen == list(range(1, total + 1))
+    assert {name for name, _, _ in recording.calls} == {"find_one_and_update"}
+    incremented = 0
+    for _, (query, update), options in recording.calls:
+        assert query == {"_id": "calls"} and list(update) == ["$inc"]
+        assert options["upsert"] is True and options["return_document"] == pymongo.ReturnDocument.AFTER
+        incremented += sum(update["$inc"].values())
+    assert incremented == total
+    assert len(recording.calls) <= total
+    assert mongo_store.read_state().calls_by_version == {"1.0.0": total // 2, "1.0.1": total // 2}
+
+
+def test_mongo_writes_carry_the_write_concern_to_the_server() -> None:
+    """On the wire, against a real MongoDB (CircleCI's mongo:7): each write command's writeConcern."""
+    uri = os.environ.get("MONGODB_URI")
+    if not uri:
+        pytest.skip("needs a real MongoDB (MONGODB_URI, as on CircleCI): mongomock sends no commands")
+    from pymongo import monitoring
+
+    class Writes(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.concerns: dict[str, list[Any]] = {}
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            if event.command_name in ("findAndModify", "update", "insert"):
+                concern = event.command.get("writeConcern")
+                self.concerns.setdefault(event.command_name, []).append(concern)
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+            pass
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None:
+            pass
+
+    writes = Writes()
+    client: Any = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, event_listeners=[writes])
+    name = f"webapp_test_{uuid.uuid4().hex[:12]}"
+    try:
+        store = MongoStore(client[name])
+        store.count_call("1.0.0")
+        store.record_deploy(deploy("1.0.0"))
+        store.probe_write()
+    finally:
+        client.drop_database(name)
+        client.close()
+    assert set(writes.concerns) == {"findAndModify", "update"}
+    for concerns in writes.concerns.values():
+        assert concerns and all(c == {"w": "majority", "j": True} for c in concerns), writes.concerns
 
 
 @pytest.mark.parametrize("label", ["1.0.42", "$set", "%2E", "a%b.c$d", "plain"])

@@ -12,7 +12,8 @@ What an answer means (each adapter's module says how it keeps it):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -39,6 +40,23 @@ class State:
     @property
     def calls(self) -> int:
         return sum(self.calls_by_version.values())
+
+
+def each_callers_state(after: State, items: Sequence[str | None]) -> list[State | None]:
+    """The state each caller of a batch saw right after its own increment, from the state after the whole
+    batch (its increments applied at once, in order): the answers of a group commit. An item is the version
+    of a counted call, or None for a write that counts nothing (its answer is None)."""
+    calls = dict(after.calls_by_version)
+    for version, n in Counter(item for item in items if item is not None).items():
+        calls[version] -= n
+    answers: list[State | None] = []
+    for item in items:
+        if item is None:
+            answers.append(None)
+            continue
+        calls[item] += 1
+        answers.append(State(calls_by_version=dict(calls), deploys=after.deploys))
+    return answers
 
 
 class StoreUnavailable(Exception):

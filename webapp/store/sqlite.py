@@ -69,7 +69,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from webapp.store.base import MAX_DEPLOYS, Deploy, State, StoreUnavailable
+from webapp.store.base import MAX_DEPLOYS, Deploy, State, StoreUnavailable, each_callers_state
 from webapp.store.group_commit import GroupCommit, QueueTimeout
 from webapp.store.wal_sync import WalSync
 
@@ -225,19 +225,7 @@ class SqliteStore:
             return after
 
         after = self._run("count a call" if counts else "write the health probe", commit)
-        if after is None:
-            return [None] * len(items)
-        calls = dict(after.calls_by_version)
-        for version, n in counts.items():
-            calls[version] -= n
-        answers: list[State | None] = []
-        for item in items:
-            if item is None:
-                answers.append(None)
-                continue
-            calls[item] += 1
-            answers.append(State(calls_by_version=dict(calls), deploys=after.deploys))
-        return answers
+        return [None] * len(items) if after is None else each_callers_state(after, items)
 
     def _sync_log(self) -> None:
         """The committed batch reaches the disk before anyone is answered; if it cannot, the durability of
