@@ -10,6 +10,10 @@ to the environment that still runs 2.0.0; 5. 2.2.0 answers 5% of its users with 
 6. 3.0.0-broken cannot start: the deployment fails and production never notices; 7. the standby, left Red
 by it, is not ready to take production back, and `environments` says why. A summary table ends it.
 Users call production about 20 times a second throughout: the analysis judges their requests.
+
+Where people are: the demo's inbox (sandbox/network/inbox.py) stands in for GitHub and a chat webhook; the
+GitHub deployment statuses and chat messages of each deployment are shown as they arrive, and so is a
+dashboard link (`python -m controller.client dashboard`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 
 from moto_ext import ControlClient, Fault
 from sandbox.live.instances import REPO_ROOT, without_proxies
+from sandbox.network.inbox import Inbox
 from sandbox.pipeline_api import PipelineError, latest_deployment
 from sandbox.stack import Stack, StackInfo
 from sandbox.traffic import Background, Production, Tally
@@ -37,6 +42,8 @@ SECOND_TAG = "2.0.0"
 HELD_TAG = "2.1.0"
 ERRORING_TAG = "2.2.0"
 BROKEN_TAG = "3.0.0-broken"
+REPOSITORY = "acme/deliverypipeline"  # the GitHub repository the demo's deployments name (its inbox answers)
+INBOX_SETTLE_S = 3.0
 DEMO_TAGS = (SECOND_TAG, HELD_TAG, ERRORING_TAG, BROKEN_TAG)
 USERS_INTERVAL_S = 0.05  # production's users: about 20 requests a second
 INJECTED_ERROR = "errors-after-swap"  # how the front's 500s for that fault say what they are
@@ -54,7 +61,14 @@ class Row:
 
 
 class Demo:
-    def __init__(self, stack: Stack, *, keep: bool = False, out: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        *,
+        keep: bool = False,
+        out: Callable[[str], None] | None = None,
+        inbox: Inbox | None = None,
+    ) -> None:
         assert stack.info is not None, "start the stack first"
         self.info: StackInfo = stack.info
         self.stack = stack
@@ -65,6 +79,7 @@ class Demo:
         self.production = Production(self.names.cname(self.names.prod_prefix), self.info.cname_proxy)
         self.rows: list[Row] = []
         self._out = out or (lambda line: print(line, flush=True))
+        self.inbox = inbox
 
     def run(self) -> int:
         self._intro()
@@ -108,6 +123,9 @@ class Demo:
             f"  staging     http://{self.names.cname(self.names.staging_prefix)}  -> {staging} ({self.first})"
         )
         self._say(f"  (both CNAMEs resolve through the sandbox's front, {self.info.cname_proxy})")
+        if self.inbox is not None:
+            self._say(f"  GitHub's API and the chat webhook (the demo's inbox)  {self.inbox.url}")
+        self._dashboard_link()
 
     def _serve_first_version(self) -> None:
         self._say("")
@@ -157,6 +175,7 @@ class Demo:
             self._say("    Beanstalk's health stay Green; the controller's analysis of the load balancer's")
             self._say("    metrics after the swap is what notices)")
         command = ["deploy", "--image", self.image, "--tag", tag, *(["--hold"] if hold else [])]
+        command += ["--commit", _commit(tag), "--repository", REPOSITORY]
         command += ["--wait", "--timeout", str(CLIENT_TIMEOUT_S)]
         controls = ControlClient(self.info.aws_endpoint)
         started = time.monotonic()
@@ -174,6 +193,7 @@ class Demo:
         version = self._production_version()
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the deployment: {_traffic(tally)}")
+        self._show_inbox()
         if deployment and deployment.get("status") in ("failed", "rolled_back"):
             self._explain_failure(str(deployment["id"]))
         failures = [f for f in tally.failures if not (fault and INJECTED_ERROR in f)]
@@ -209,6 +229,7 @@ class Demo:
         version = self._production_version()
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the promotion: {_traffic(tally)}")
+        self._show_inbox()
         looked = seen is not None and seen.get("version") == HELD_TAG
         as_expected = looked and code == 0 and status == "succeeded" and version == HELD_TAG
         self.rows.append(
@@ -238,6 +259,7 @@ class Demo:
         status = self._status_now(deployment_id)
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the rollback: {_traffic(tally)}")
+        self._show_inbox()
         self.rows.append(
             Row(
                 f"roll back {deployment_id}",
@@ -289,7 +311,7 @@ class Demo:
         except PipelineError as error:
             self._say(f"   {error}")
             return
-        self._say(f"   why: {record.get('error')}")
+        self._say(f"   why: {record.get('digest') or record.get('error')}")
         for event in record.get("failure_events") or []:
             self._say(f"     Beanstalk event: {event}")
 
@@ -351,6 +373,27 @@ class Demo:
             f"aws elasticbeanstalk describe-environments --region {info.region}"
         )
 
+    # --- where people are ---------------------------------------------------------------------------
+
+    def _dashboard_link(self) -> None:
+        self._say("  the dashboard (a signed link, valid an hour):")
+        self._client(["dashboard"])
+
+    def _show_inbox(self) -> None:
+        """What GitHub and the chat were told about the step (an announcement may trail the client a bit)."""
+        if self.inbox is None:
+            return
+        lines: list[str] = []
+        deadline, quiet_since = time.monotonic() + INBOX_SETTLE_S, time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < 1.0:
+            arrived = self.inbox.take()
+            if arrived:
+                lines += arrived
+                quiet_since = time.monotonic()
+            time.sleep(0.1)
+        for line in lines:
+            self._say(f"   {line}")
+
     # --- details ------------------------------------------------------------------------------------
 
     def _client(self, arguments: list[str]) -> int:
@@ -403,6 +446,13 @@ class Demo:
 
     def _say(self, line: str) -> None:
         self._out(line)
+
+
+def _commit(tag: str) -> str:
+    """A commit SHA for each demo release (GitHub deployments name a commit)."""
+    import hashlib
+
+    return hashlib.sha1(tag.encode(), usedforsecurity=False).hexdigest()
 
 
 def _traffic(tally: Tally) -> str:

@@ -77,6 +77,12 @@ def to_document(d: Deployment) -> dict[str, Any]:
         "load_balancers": {name: dimension for name, dimension in d.load_balancers},
         "baseline": None if d.baseline is None else _baseline_document(d.baseline),
         "analysis_at": iso(d.analysis_at),
+        "repository": d.repository,
+        "controller_url": d.controller_url,
+        "digest": d.digest,
+        "announced": list(d.announced),
+        "github_deployment_id": d.github_deployment_id,
+        "warnings": list(d.warnings),
     }
 
 
@@ -121,6 +127,12 @@ def from_document(doc: dict[str, Any], record_version: int) -> Deployment:
         load_balancers=tuple(sorted((doc.get("load_balancers") or {}).items())),
         baseline=_baseline(doc.get("baseline")),
         analysis_at=parse_iso(doc.get("analysis_at")),
+        repository=doc.get("repository"),
+        controller_url=doc.get("controller_url"),
+        digest=doc.get("digest"),
+        announced=tuple(doc.get("announced") or ()),
+        github_deployment_id=doc.get("github_deployment_id"),
+        warnings=tuple(doc.get("warnings") or ()),
         record_version=record_version,
     )
 
@@ -193,6 +205,7 @@ def to_view(d: Deployment) -> dict[str, Any]:
         "tag": d.tag,
         "commit": d.commit,
         "build_url": d.build_url,
+        "repository": d.repository,
         "version_label": d.version_label,
         "promotion": d.promotion.value,
         "attempt": d.attempt,
@@ -213,7 +226,9 @@ def to_view(d: Deployment) -> dict[str, Any]:
             for s in d.steps
         ],
         "error": d.error,
+        "digest": d.digest,
         "failure_events": list(d.failure_events),
+        "warnings": list(d.warnings),
         "links": {"self": f"/deployments/{d.id}"},
     }
 

@@ -274,7 +274,7 @@ VERIFY_CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         {"step": (S.VERIFY, StepStatus.RUNNING), "next": RequeueAfter(60)},
     ),
     (
-        "no request in the first minute, 30 in the previous version's last hour -> too little traffic at once",
+        "no request in the first minute, 30 in the previous version's last hour -> too little traffic now",
         verifying(),
         serving(verifying(), 60, base={-3600.0: 0.1}, basereq={-3600.0: 30.0}),
         61,
