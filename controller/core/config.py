@@ -185,6 +185,8 @@ def _choice(env: Mapping[str, str], var: str, default: int, choices: tuple[int, 
         shown = ", ".join(str(c) for c in choices)
         raise ConfigError(f"{var}={raw!r} must be one of {shown} (seconds)")
     return int(raw)
+
+
 def _url(env: Mapping[str, str], var: str) -> str | None:
     value = env.get(var) or None
     if value is not None and (len(value) > 2048 or not _HTTP_URL.fullmatch(value)):

@@ -110,7 +110,6 @@ class Runtime:
                 self._secret = str(answer["Parameter"]["Value"])
         return self._secret
 
-
     def github_token(self) -> str | None:
         """GitHub's token: the Secrets Manager secret GITHUB_TOKEN_SECRET (read once), or GITHUB_TOKEN for
         local runs; None when neither is set. Never logged."""
