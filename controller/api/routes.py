@@ -288,7 +288,8 @@ def rollback_deployment(deployment_id: str) -> Response:
 
 
 def _rollback_options(body: bytes) -> dict[str, Any] | Response:
-    """`force` from a rollback's body (empty, `{}` or `{"force": true|false}`), else the 400."""
+    """`force` from a rollback's body (empty, `{}` or `{"force": true|false}`, with the client's
+    `request_id` that makes each signed request unique), else the 400."""
     if not body.strip():
         return {"force": False}
     try:
@@ -297,8 +298,9 @@ def _rollback_options(body: bytes) -> dict[str, Any] | Response:
         return _error(400, 'the body must be JSON: {} or {"force": true}')
     if (
         not isinstance(parsed, dict)
-        or set(parsed) - {"force"}
+        or set(parsed) - {"force", "request_id"}
         or not isinstance(parsed.get("force", False), bool)
+        or not isinstance(parsed.get("request_id", ""), str)
     ):
         return _error(400, 'the body must be {} or {"force": true} (force: a boolean)')
     return {"force": bool(parsed.get("force", False))}
