@@ -65,7 +65,7 @@ CONTROLLER_START_TIMEOUT_S = 60.0
 REALISTIC_CONTROLLER_WINDOWS = {"HEALTH_GRACE_S": "15", "SMOKE_WINDOW_S": "60", "VERIFY_WINDOW_S": "60"}
 # The load balancers publish their metrics every second (a compressed minute) in both modes, and the
 # controller reads them at that pace: its drain waits for 3 quiet periods (AWS: 2 quiet minutes), its analysis
-# judges from the first whole second after the swap. Its p99-latency check tolerates up to half a second
+# judges from the first whole second after the swap. Its p99-latency check tolerates up to a second
 # more than the previous version: the environments share this machine with everything else, whose hiccups
 # are no regression (on AWS the default 0.1 s stands).
 SANDBOX_METRICS_PERIOD_S = 1
@@ -73,7 +73,7 @@ SANDBOX_CONTROLLER_EVIDENCE = {
     "METRICS_PERIOD_S": str(SANDBOX_METRICS_PERIOD_S),
     "DRAIN_WINDOW_S": "3",
     "DRAIN_TIMEOUT_S": "120",
-    "ANALYSIS_CHECKS": '[{"name": "p99-latency", "floor_s": 0.5}]',
+    "ANALYSIS_CHECKS": '[{"name": "p99-latency", "floor_s": 1.0}]',
 }
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto accepts any
 CONTROLLER_LOG = "controller.log"  # in the run directory
