@@ -1,5 +1,6 @@
 """Fetch one kind of observation from AWS or HTTP (the shell's read side). Errors propagate to the tick,
-which classifies them (aws_errors)."""
+which classifies them (aws_errors). An HTTP check starts only when its timeout fits in the invocation's
+deadline (AWS calls ask it themselves, clients.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from controller.core.failure_events import EVENT_SKEW
 from controller.core.model import Deployment
 from controller.core.observation import EnvironmentView, EventView, HttpCheck, Need, Observed, VersionView
 from controller.core.steps.checks import SMOKE_PASSES, direct_url, public_url, smoke_url
-from controller.shell import aws_errors, bundle
+from controller.shell import aws_errors, bundle, deadline, http_check
 from controller.shell.runtime import Runtime
 
 MAX_EVENTS = 50
@@ -28,10 +29,13 @@ def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observe
         case Need.EVENTS:
             return dataclasses.replace(observed, events=events(d, rt))
         case Need.SMOKE:
+            deadline.require(SMOKE_PASSES * http_check.TIMEOUT_S, "the smoke test's round of checks")
             return dataclasses.replace(observed, smoke=smoke_round(d, rt))
         case Need.DIRECT:
+            deadline.require(http_check.TIMEOUT_S, "a check of the new environment")
             return dataclasses.replace(observed, direct=rt.http_get(direct_url(d)))
         case Need.PUBLIC:
+            deadline.require(http_check.TIMEOUT_S, "a check of the production name")
             return dataclasses.replace(observed, public=rt.http_get(public_url(d)))
 
 

@@ -11,7 +11,9 @@ a step that would need a second one goes back to the queue instead. The tick end
 
 Errors of AWS calls are classified once (aws_errors): a transient one (throttling, 5xx, timeout) sends
 the tick back to the queue with a growing delay; any other one fails the deployment with the error in its
-record and releases the lease. Nothing is left `running` with no tick scheduled to move it.
+record and releases the lease. Nothing is left `running` with no tick scheduled to move it. A tick that
+runs out of its budget (deadline.py) records what it has (the answer of an action it could not send
+included) and queues the next tick at once.
 
 Each message names its tick chain (`chain`): requeues continue the chain of the tick that sent them. When
 a queued deployment takes the lease, its record keeps that chain, and ticks of any other chain (a kick
@@ -33,8 +35,9 @@ from controller.core.actions import WRITE_AHEAD, AcquireLease, Action, ReleaseLe
 from controller.core.decision import DONE, ContinueNow, Decision, Done, Next, RequeueAfter
 from controller.core.model import Deployment, Status
 from controller.core.observation import Need, Observed
-from controller.shell import aws_errors, logline, observe, perform
-from controller.shell.aws_errors import AwsError
+from controller.shell import aws_errors, deadline, logline, observe, perform
+from controller.shell.aws_errors import AwsError, ErrorKind
+from controller.shell.deadline import OutOfTime
 from controller.shell.runtime import Runtime
 from controller.shell.store import LeaseChange, LeaseKind, LeaseLost, StaleRecord
 from controller.shell.tick_queue import TickMessage, new_chain
@@ -110,8 +113,14 @@ class _Tick:
 
     def _drive(self) -> Next:
         for _ in range(MAX_STEPS_PER_TICK):
+            if deadline.current().recording and self.observed.action_result is None:
+                return self._requeue(RequeueAfter(0))  # out of time: record, and the next tick goes on
             now = self.rt.clock()
-            if not self._observe_until_decidable():
+            try:
+                decidable = self._observe_until_decidable()
+            except OutOfTime:
+                return self._requeue(RequeueAfter(0))  # what was decided is saved; the next tick goes on
+            if not decidable:
                 return self._requeue(RequeueAfter(0))  # a second look of one kind: the next tick
             decision = reconcile.reconcile(self.d, self.observed, now, self.rt.config)
             if self.waking and _nothing_new(decision, self.saved):
@@ -212,6 +221,7 @@ class _Tick:
     def _requeue(self, after: RequeueAfter) -> Next:
         """Save, then queue the next tick of this chain. A queue that does not exist (or refuses us) can
         never move the deployment: it fails with that error."""
+        deadline.current().record()
         if not self._save(None):
             return DONE
         try:
@@ -224,6 +234,11 @@ class _Tick:
         return after
 
     def _after_error(self, error: AwsError) -> Next:
+        deadline.current().record()
+        if error.kind is ErrorKind.OUT_OF_TIME:  # no error of AWS's: the next tick goes on, uncounted
+            logline.emit("out_of_time", deployment_id=self.d.id, error=str(error))
+            self.rt.enqueue(self.d.id, 0, self.chain, self.retry)
+            return RequeueAfter(0)
         if not error.transient:
             return self._fail_with(error)
         if self.retry >= MAX_TRANSIENT_RETRIES:
