@@ -128,6 +128,8 @@ def wait(
             if status in FINISHED:
                 error = f": {view['error']}" if view.get("error") else ""
                 print(f"deployment {deployment_id} {status}{error}", file=out, flush=True)
+                for warning in view.get("warnings") or []:
+                    print(f"  warning: {warning}", file=out, flush=True)
                 return 0 if status == "succeeded" else 1
             print(f"deployment {deployment_id} {status}", file=out, flush=True)
             if status == HELD:
@@ -253,4 +255,3 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
         print(f"error: {error}", file=err)
         return 1
     return code
-

@@ -109,6 +109,7 @@ class Deployment:
     swap_requested_at: datetime | None = None
     swap_back: SwapBack | None = None
     chain: str | None = None  # the tick chain that drives this deployment since it took the lease
+    warnings: tuple[str, ...] = ()  # what went on without failing it, for people to look at
     record_version: int = 0
 
     @property

@@ -107,6 +107,8 @@ def _needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
         return (Need.ENVIRONMENTS, Need.EVENTS)
     if step.name is StepName.BAKE:
         return bake.needs(config)
+    if step.name is StepName.VERIFY:
+        return checks.verify_needs(d, observed, now, config)
     return _STEP_NEEDS[step.name]
 
 
@@ -117,7 +119,6 @@ _STEP_NEEDS: dict[StepName, tuple[Need, ...]] = {
     StepName.SMOKE_TEST: (Need.SMOKE,),
     StepName.PROMOTE: (),
     StepName.SWAP: (Need.ENVIRONMENTS,),
-    StepName.VERIFY: (Need.DIRECT, Need.PUBLIC),
 }
 
 

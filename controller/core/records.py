@@ -73,6 +73,7 @@ def to_document(d: Deployment) -> dict[str, Any]:
         "swap_requested_at": iso(d.swap_requested_at),
         "swap_back": _swap_back_document(d.swap_back),
         "chain": d.chain,
+        "warnings": list(d.warnings),
     }
 
 
@@ -114,6 +115,7 @@ def from_document(doc: dict[str, Any], record_version: int) -> Deployment:
         swap_requested_at=parse_iso(doc.get("swap_requested_at")),
         swap_back=_swap_back(doc.get("swap_back")),
         chain=doc.get("chain"),
+        warnings=tuple(doc.get("warnings") or ()),
         record_version=record_version,
     )
 
@@ -194,6 +196,7 @@ def to_view(d: Deployment) -> dict[str, Any]:
         ],
         "error": d.error,
         "failure_events": list(d.failure_events),
+        "warnings": list(d.warnings),
         "links": {"self": f"/deployments/{d.id}"},
     }
 

@@ -190,3 +190,14 @@ def test_an_unreachable_controller_is_a_clear_error(monkeypatch: pytest.MonkeyPa
     err = io.StringIO()
     assert client.main(["status", "d-1"], out=io.StringIO(), err=err) == 1
     assert "cannot reach http://127.0.0.1:9/api" in err.getvalue()
+
+
+def test_wait_prints_the_warnings_of_a_deployment_that_succeeded() -> None:
+    class Answers:
+        def call(self, method: str, path: str, body: object = None) -> tuple[int, dict[str, object]]:
+            view = {"status": "succeeded", "steps": [], "error": None, "warnings": ["DNS still lags"]}
+            return 200, view
+
+    out = io.StringIO()
+    assert client.wait(Answers(), "d-1", 5, 0.01, out) == 0  # type: ignore[arg-type]
+    assert out.getvalue().splitlines()[-1] == "  warning: DNS still lags"
