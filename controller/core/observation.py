@@ -16,6 +16,7 @@ class Need(StrEnum):
     VERSION = "version"
     ENVIRONMENTS = "environments"
     EVENTS = "events"
+    HISTORY = "history"  # what earlier deployments' updates took, per environment (newest first)
     SMOKE = "smoke"  # pre-production through its own CNAME: one round of consecutive checks
     DIRECT = "direct"  # the environment that should be production, through its EndpointURL (no DNS)
     PUBLIC = "public"  # the production name, through DNS (which may still lead to the other one)
@@ -78,6 +79,14 @@ class VersionView:
 
 
 @dataclass(frozen=True)
+class PastUpdate:
+    """How long an earlier deployment's update of an environment took (its record's `update_s`)."""
+
+    environment: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class HttpCheck:
     """Result of `GET <url>`: status and the JSON `version`, or the transport error."""
 
@@ -110,6 +119,7 @@ class Observed:
     version: VersionView | None = None
     environments: tuple[EnvironmentView, ...] | None = None
     events: tuple[EventView, ...] | None = None
+    history: tuple[PastUpdate, ...] | None = None
     smoke: tuple[HttpCheck, ...] | None = None  # a round: up to SMOKE_PASSES checks, ending at a failure
     direct: HttpCheck | None = None
     public: HttpCheck | None = None

@@ -109,12 +109,13 @@ def _needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
         return bake.needs(config)
     if step.name is StepName.VERIFY:
         return checks.verify_needs(d, observed, now, config)
+    if step.name is StepName.DEPLOY_PREPROD:
+        return preprod.deploy_needs(d, observed, now, config)
     return _STEP_NEEDS[step.name]
 
 
 _STEP_NEEDS: dict[StepName, tuple[Need, ...]] = {
     StepName.CREATE_VERSION: (Need.VERSION,),
-    StepName.DEPLOY_PREPROD: (Need.ENVIRONMENTS,),
     StepName.WAIT_READY: (Need.ENVIRONMENTS,),
     StepName.SMOKE_TEST: (Need.SMOKE,),
     StepName.PROMOTE: (),

@@ -10,12 +10,21 @@ from typing import Any
 from controller.core.decision import health_problem
 from controller.core.failure_events import EVENT_SKEW
 from controller.core.model import Deployment
-from controller.core.observation import EnvironmentView, EventView, HttpCheck, Need, Observed, VersionView
+from controller.core.observation import (
+    EnvironmentView,
+    EventView,
+    HttpCheck,
+    Need,
+    Observed,
+    PastUpdate,
+    VersionView,
+)
 from controller.core.steps.checks import SMOKE_PASSES, direct_url, public_url, smoke_url
 from controller.shell import aws_errors, bundle, deadline, http_check
 from controller.shell.runtime import Runtime
 
 MAX_EVENTS = 50
+HISTORY_RECORDS = 10
 
 
 def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observed:
@@ -28,6 +37,8 @@ def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observe
             return dataclasses.replace(observed, environments=environments(rt))
         case Need.EVENTS:
             return dataclasses.replace(observed, events=events(d, rt))
+        case Need.HISTORY:
+            return dataclasses.replace(observed, history=history(d, rt))
         case Need.SMOKE:
             deadline.require(SMOKE_PASSES * http_check.TIMEOUT_S, "the smoke test's round of checks")
             return dataclasses.replace(observed, smoke=smoke_round(d, rt))
@@ -75,6 +86,16 @@ def _image_of(version: dict[str, Any], rt: Runtime) -> str | None:
             return image
     description = version.get("Description")
     return description if isinstance(description, str) else None
+
+
+def history(d: Deployment, rt: Runtime) -> tuple[PastUpdate, ...]:
+    """What the updates of the application's last HISTORY_RECORDS deployments took (newest first): one
+    query of the records."""
+    return tuple(
+        PastUpdate(past.preprod_env, past.update_s)
+        for past in rt.store.recent(d.application, HISTORY_RECORDS)
+        if past.id != d.id and past.preprod_env is not None and past.update_s is not None
+    )
 
 
 def environments(rt: Runtime) -> tuple[EnvironmentView, ...]:
