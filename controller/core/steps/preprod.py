@@ -17,9 +17,10 @@ first time the controller sees it Ready on that version: instances still registe
 Failure events of the update fail it at once.
 
 Beanstalk announces what these waits wait for on EventBridge (the update ending, the environment launched,
-health changing), and the event wakes the deployment (wake.py); the waits themselves only schedule the
-safety poll for events that get lost: around the end that pre-production's past updates let expect
-(update_polls.py), else `safety_poll_s` apart. When the update lands, the record keeps how long it took.
+health changing), and the event wakes the deployment (`wake` in shell/tick.py); the waits themselves only
+schedule the safety poll for events that get lost: just after the end that pre-production's past updates let
+expect (update_polls.py), else `safety_poll_s` apart. When the update lands, the record keeps how long it
+took.
 """
 
 from __future__ import annotations
