@@ -224,7 +224,7 @@ def test_a_production_name_cached_past_the_verify_window_is_a_warning_not_a_swap
     production's CNAME, but resolvers keep leading the name to the previous environment. That is no
     failure: the deployment succeeds, and its record warns about DNS (issue 18, item 10)."""
     window = world.rt.config.verify_window_s
-    world.be.set_fault(beanstalk.Fault.DNS_LAG)
+    world.be.set_fault(moto_ext.Fault.DNS_LAG)
     world.be.set_timings(dns_ttl_s=window + 100)
 
     def users_call_production(world: World, _message: Any) -> None:
