@@ -13,6 +13,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, fields, replace
 
+from . import control_numbers
+
 
 class Fault(enum.Enum):
     TRANSIENT_RED = "transient-red"  # Ready on the new label, Red for `health_recovery_s`, then Green
@@ -61,9 +63,7 @@ class Timings:
         for name, value in values.items():
             if name not in known:
                 raise ValueError(f"unknown timing {name!r}; known timings: {', '.join(sorted(known))}")
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"timing {name} must be a number of seconds >= 0, got {value!r}")
-            changes[name] = float(value)
+            changes[name] = control_numbers.seconds(f"timing {name}", value)
         return replace(self, **changes)
 
 
