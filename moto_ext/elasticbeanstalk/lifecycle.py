@@ -39,9 +39,6 @@ class LifeCycle:
     _operations: list[Operation]
     _lock: threading.RLock
 
-    def read_bundle(self, bucket: str, key: str) -> bytes:  # the backend's, from moto's S3
-        raise NotImplementedError
-
     def settle(self) -> None:
         """Settle every operation that is due by the clock."""
         with self._lock:
@@ -234,9 +231,9 @@ class LifeCycle:
 
     # ----- deploy hooks -------------------------------------------------------------------------------
 
-    def _start_hook(self, operation: Operation, hook: DeployHook, env: Environment, label: str) -> None:
-        version = self.versions[(env.application_name, label)]
-        bundle = self.read_bundle(*version.source_bundle) if version.source_bundle else b""
+    def _start_hook(
+        self, operation: Operation, hook: DeployHook, env: Environment, label: str, bundle: bytes
+    ) -> None:
         request = DeployRequest(
             environment_name=env.environment_name,
             environment_id=env.environment_id,
