@@ -318,6 +318,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             env.date_updated = operation.started
             if version_label is not None:
                 env.version_label = version_label
+                env.deployment_id += 1
             self._write(
                 env, transitions.update_started(version_label), operation.started, operation.request_id
             )
@@ -397,6 +398,8 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             self._drop(operation)
             landing = transitions.update_aborted(operation.version_label, operation.previous_version_label)
             self._land(env, landing, self.clock(), request_ids.current())
+            if operation.version_label is not None and self.controls.active(Fault.MIXED_VERSIONS):
+                self.left_partway(env, operation.version_label, self.clock())
 
     def describe_events(self, query: EventQuery) -> list[Event]:
         with self._lock:
