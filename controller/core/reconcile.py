@@ -104,6 +104,8 @@ def _needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
     if step is None:
         return ()
     if step.name is StepName.WAIT_READY and preprod.events_needed(d, observed, now, config):
+        if preprod.instances_needed(d, observed):
+            return (Need.ENVIRONMENTS, Need.EVENTS, Need.INSTANCES)
         return (Need.ENVIRONMENTS, Need.EVENTS)
     if step.name is StepName.BAKE:
         return bake.needs(config)

@@ -14,6 +14,7 @@ from controller.core.observation import (
     EnvironmentView,
     EventView,
     HttpCheck,
+    InstanceView,
     Need,
     Observed,
     PastUpdate,
@@ -39,6 +40,9 @@ def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observe
             return dataclasses.replace(observed, events=events(d, rt))
         case Need.HISTORY:
             return dataclasses.replace(observed, history=history(d, rt))
+        case Need.INSTANCES:
+            assert d.preprod_env is not None
+            return dataclasses.replace(observed, instances=instances(d.preprod_env, rt))
         case Need.SMOKE:
             deadline.require(SMOKE_PASSES * http_check.TIMEOUT_S, "the smoke test's round of checks")
             return dataclasses.replace(observed, smoke=smoke_round(d, rt))
@@ -96,6 +100,26 @@ def history(d: Deployment, rt: Runtime) -> tuple[PastUpdate, ...]:
         for past in rt.store.recent(d.application, HISTORY_RECORDS)
         if past.id != d.id and past.preprod_env is not None and past.update_s is not None
     )
+
+
+def instances(environment: str, rt: Runtime) -> tuple[InstanceView, ...]:
+    """The environment's instances and the version each runs (DescribeInstancesHealth, enhanced health)."""
+    found: list[InstanceView] = []
+    query: dict[str, Any] = {"EnvironmentName": environment, "AttributeNames": ["Deployment"]}
+    while True:
+        answer = rt.eb.describe_instances_health(**query)
+        for instance in answer.get("InstanceHealthList", []):
+            deployment = instance.get("Deployment") or {}
+            found.append(
+                InstanceView(
+                    instance_id=instance.get("InstanceId", ""),
+                    version_label=deployment.get("VersionLabel"),
+                    deployment_status=deployment.get("Status"),
+                )
+            )
+        if not answer.get("NextToken"):
+            return tuple(found)
+        query["NextToken"] = answer["NextToken"]
 
 
 def environments(rt: Runtime) -> tuple[EnvironmentView, ...]:

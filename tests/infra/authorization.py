@@ -210,6 +210,9 @@ _RULES: dict[tuple[str, str], Callable[[Call], list[Request]]] = {
     ("elasticbeanstalk", "DescribeEnvironmentHealth"): _eb_environment_action(
         "DescribeEnvironmentHealth", "EnvironmentName"
     ),
+    ("elasticbeanstalk", "DescribeInstancesHealth"): _eb_environment_action(
+        "DescribeInstancesHealth", "EnvironmentName"
+    ),
     ("elasticbeanstalk", "UpdateEnvironment"): _eb_environment_action("UpdateEnvironment", "EnvironmentName"),
     ("elasticbeanstalk", "AbortEnvironmentUpdate"): _eb_environment_action(
         "AbortEnvironmentUpdate", "EnvironmentName"

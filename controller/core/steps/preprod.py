@@ -43,8 +43,10 @@ from controller.core.decision import (
     require,
     wait,
     wait_or_fail,
+    warn,
 )
 from controller.core.failure_events import EVENT_SKEW, matching_failures
+from controller.core.mixed_versions import mixed_versions
 from controller.core.model import Deployment, StepName
 from controller.core.observation import ActionOutcome, ActionResult, EnvironmentView, Need, Observed
 from controller.core.steps import update_polls
@@ -115,7 +117,8 @@ def wait_ready(d: Deployment, observed: Observed, now: datetime, config: Config)
     if observed.events is not None:
         failures = matching_failures(observed.events, d)
         if failures:
-            return _aborting(fail(d, now, f"{env.name} reported a failure: {failures[0]}", failures), env)
+            reason = f"{env.name} reported a failure: {failures[0]}"
+            return _aborting(fail(_not_clean(d, env, observed, now), now, reason, failures), env)
     waited = elapsed(d.deploy_requested_at, now)
     if env.busy:
         if waited > config.deploy_timeout_s:
@@ -127,7 +130,7 @@ def wait_ready(d: Deployment, observed: Observed, now: datetime, config: Config)
     if env.version_label != d.version_label:
         if not _untouched_since_request(env, d):
             return fail(
-                d,
+                _not_clean(d, env, observed, now),
                 now,
                 f"{env.name} is Ready on {env.version_label}, not {d.version_label}: "
                 "Beanstalk rolled the update back",
@@ -143,6 +146,19 @@ def wait_ready(d: Deployment, observed: Observed, now: datetime, config: Config)
             )
         return request_update(d, now, config)
     return _healthy(_timed(d, env, now), env, now, config)
+
+
+def instances_needed(d: Deployment, observed: Observed) -> bool:
+    """Pre-production's instances are read when the update settled without landing (failed, rolled back):
+    some instances may keep the new version (core.mixed_versions)."""
+    if observed.environments is None or d.deploy_requested_at is None:
+        return False
+    env = topology.find(observed.environments, d.preprod_env)
+    if env is None or env.busy or env.status != "Ready":
+        return False
+    failures = observed.events is not None and bool(matching_failures(observed.events, d))
+    rolled_back = env.version_label != d.version_label and not _untouched_since_request(env, d)
+    return failures or rolled_back
 
 
 def events_needed(d: Deployment, observed: Observed, now: datetime, config: Config) -> bool:
@@ -270,6 +286,15 @@ def _dns_may_lead_to(env: EnvironmentView, now: datetime, config: Config) -> int
         return 0
     left = config.dns_ttl_s - elapsed(env.date_updated, now)
     return max(0, min(config.dns_ttl_s, math.ceil(left)))
+
+
+def _not_clean(d: Deployment, env: EnvironmentView, observed: Observed, now: datetime) -> Deployment:
+    """The failing record, with a warning when the update left some of pre-production's instances on the
+    new version: it is no clean pre-production, nor a rollback target, until its next full deployment."""
+    mixed = None if observed.instances is None else mixed_versions(env, observed.instances)
+    if mixed is None:
+        return d
+    return warn(d, now, f"pre-production is not clean after this failed update: {mixed}")
 
 
 def _aborting(failed: Decision, env: EnvironmentView) -> Decision:
