@@ -4,7 +4,8 @@
   API_GATEWAY_LIMIT_S less a margin, keeping room for the one save a route may still owe (a refused
   rollback puts the deployment back).
 - `TICK`: `reconcile_tick` ends within its function's timeout (`lambda_timeout` in .chalice/config.json)
-  less a margin, keeping room to save the record and queue the next tick.
+  less a margin, keeping room to save the record and queue the next tick. Its notifications (announce.py)
+  get what the deadline leaves then, at most their own NOTIFY_BUDGET_S.
 
 The margins cover what runs between the checks (Python, logging, Lambda's own hand-over).
 tests/controller/test_controller_time_bounds.py holds these to the packaged template's timeouts.

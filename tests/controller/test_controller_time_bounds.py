@@ -241,3 +241,18 @@ def test_a_beanstalk_answering_just_before_the_read_timeout_cuts_ticks_short_and
         if e.environment_name == GREEN and e.message.startswith("Completed swapping")
     ]
     assert (len(started), len(swapped)) == (1, 1)
+
+
+def test_notifications_get_what_the_deadline_leaves_after_the_save_and_the_requeue() -> None:
+    """announce.py's deliveries (GitHub, chat) have NOTIFY_BUDGET_S, less when the tick's deadline leaves
+    less once the announcement's save and the next tick's queueing have their attempt each."""
+    from controller.shell import announce, deadline
+
+    assert announce.notify_budget_s() == announce.NOTIFY_BUDGET_S  # outside a handler: no deadline
+    now = [0.0]
+    with deadline.within(Budget("reconcile_tick", 56.0, 2 * clients.ATTEMPT_S), clock=lambda: now[0]):
+        assert announce.notify_budget_s() == announce.NOTIFY_BUDGET_S
+        now[0] = 56.0 - 2 * clients.ATTEMPT_S - 5.0
+        assert announce.notify_budget_s() == pytest.approx(5.0)
+        now[0] = 55.0
+        assert announce.notify_budget_s() == 0.0
