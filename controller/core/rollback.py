@@ -17,7 +17,7 @@ from controller.core.actions import ReleaseLease, SwapCNAMEs
 from controller.core.config import Config
 from controller.core.decision import Decision, RequeueAfter
 from controller.core.model import Deployment, Status, SwapBack, status_phrase
-from controller.core.observation import EnvironmentView, LeaseView
+from controller.core.observation import EnvironmentView, InstanceView, LeaseView
 from controller.core.standby import rollback_readiness
 
 
@@ -28,8 +28,12 @@ def decide_rollback(
     now: datetime,
     config: Config,
     force: bool = False,
+    previous_instances: tuple[InstanceView, ...] = (),
 ) -> Decision | str:
-    """Swap production back to the previous environment, or the reason it is refused."""
+    """Swap production back to the previous environment, or the reason it is refused. The previous
+    environment must be rollback_ready (core.standby; with `previous_instances`, its instances all run its
+    version: one a failed or aborted update left mixed is no rollback target until a full deployment),
+    unless `force`."""
     if d.status is not Status.SUCCEEDED:
         return f"deployment {d.id} {status_phrase(d.status)}; only a succeeded deployment can be rolled back"
     if lease.last_succeeded_id is None:
@@ -48,7 +52,7 @@ def decide_rollback(
     if owner is None or owner.name != current.name:
         return f"production CNAME is not on {current.name} any more"
     if not force:
-        readiness = rollback_readiness(previous, d, None, config)
+        readiness = rollback_readiness(previous, d, None, config, previous_instances)
         if not readiness.ready:
             force_it = '(send {"force": true} to roll back anyway)'
             return f"the standby is not rollback_ready: {readiness.why} {force_it}"

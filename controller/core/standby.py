@@ -2,20 +2,23 @@
 
 The standby is `rollback_ready` only when it is Ready, its health is within ACCEPTED_HEALTH, it runs the
 version production ran before (the previous version of the latest succeeded deployment, on the environment
-that deployment took production from), and no deployment is under way. Managed platform updates, scaling and
+that deployment took production from) on every instance (not left mixed by a failed or aborted update), and
+no deployment is under way. Managed platform updates, scaling and
 drift can break any of these silently; `why` says which one did. A rollback uses the same rule
 (`rollback_readiness`), unless the request says `"force": true`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from controller.core import topology
 from controller.core.config import Config
+from controller.core.mixed_versions import mixed_versions
 from controller.core.model import Deployment
-from controller.core.observation import EnvironmentView
+from controller.core.observation import EnvironmentView, InstanceView
 
 
 @dataclass(frozen=True)
@@ -25,16 +28,24 @@ class Readiness:
 
 
 def rollback_readiness(
-    standby: EnvironmentView | None, latest: Deployment | None, running: str | None, config: Config
+    standby: EnvironmentView | None,
+    latest: Deployment | None,
+    running: str | None,
+    config: Config,
+    instances: Sequence[InstanceView] = (),
 ) -> Readiness:
     """Whether `standby` can take production back from `latest` (the latest succeeded deployment) now;
-    `running`: the deployment holding the application's lease, if another one does. `why` gives every
-    reason it cannot, the standby's own state first."""
+    `running`: the deployment holding the application's lease, if another one does; `instances`: the
+    standby's, as its health shows them (one a failed or aborted update left on another version than the
+    environment names is no rollback target: core.mixed_versions). `why` gives every reason it cannot, the
+    standby's own state first."""
     if standby is None:
         expected = f" (expected {latest.prod_env})" if latest is not None else ""
         return Readiness(False, f"no standby environment{expected}")
+    mixed = mixed_versions(standby, instances)
     reasons = [
         *_state(standby, config),
+        *([f"{standby.name} is no rollback target: {mixed}"] if mixed is not None else []),
         *_version(standby, latest),
         *([f"deployment {running} is in progress"] if running is not None else []),
     ]
@@ -66,7 +77,11 @@ def _version(standby: EnvironmentView, latest: Deployment | None) -> list[str]:
 
 
 def environments_view(
-    environments: tuple[EnvironmentView, ...], latest: Deployment | None, running: str | None, config: Config
+    environments: tuple[EnvironmentView, ...],
+    latest: Deployment | None,
+    running: str | None,
+    config: Config,
+    standby_instances: Sequence[InstanceView] = (),
 ) -> dict[str, Any]:
     """The `GET /environments` body: production, and the standby with its readiness."""
     pair = topology.resolve(
@@ -76,7 +91,7 @@ def environments_view(
         production = topology.production_owner(environments, config.prod_cname_prefix, config.region)
         standby: dict[str, Any] = {**_described(None), "rollback_ready": False, "why": pair}
         return {"production": _described(production), "standby": standby, "latest_succeeded": _id(latest)}
-    readiness = rollback_readiness(pair.preproduction, latest, running, config)
+    readiness = rollback_readiness(pair.preproduction, latest, running, config, standby_instances)
     return {
         "production": _described(pair.production),
         "standby": {

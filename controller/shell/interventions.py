@@ -1,11 +1,12 @@
 """The requests about one deployment: `POST /deployments/{id}/rollback`, `.../promote` and `.../abort`.
 
-Rollback swaps production back, when that is still safe (core.rollback; `force` skips the standby's
-readiness). The decision is saved first, taking the application's lease and forgetting its
-`last_succeeded_id`, with a new tick chain; then the swap is requested once (single attempt), and a tick of
-that chain follows the deployment until production's name answers the previous version (steps.swap). A
-refusal puts everything back as it was: the deployment is succeeded again and still the one a rollback may
-undo. A tick that cannot be queued leaves the rollback unverified, said in its record.
+Rollback swaps production back, when that is still safe (core.rollback: the standby is rollback_ready,
+its instances all running its version, core.standby; `force` skips that). The decision is saved first,
+taking the application's lease and forgetting its `last_succeeded_id`, with a new tick chain; then the swap
+is requested once (single attempt), and a tick of that chain follows the deployment until production's name
+answers the previous version (steps.swap). A refusal puts everything back as it was: the deployment is
+succeeded again and still the one a rollback may undo. A tick that cannot be queued leaves the rollback
+unverified, said in its record.
 
 Promote and abort record what was asked, and have the deployment act on it now. The request is decided
 (core.steps.promotion) and saved, conditional on the record's version (a tick that saved meanwhile makes
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from controller.core.decision import RequeueAfter
-from controller.core.model import Deployment
+from controller.core.model import Deployment, Status
 from controller.core.observation import ActionOutcome
 from controller.core.rollback import decide_rollback, rollback_refused, rollback_unverified
 from controller.core.steps import promotion
@@ -51,8 +52,11 @@ def rollback(deployment_id: str, rt: Runtime, force: bool = False) -> Deployment
     if d is None:
         return Refused(404, f"no deployment {deployment_id}")
     now = rt.clock()
-    lease = rt.store.lease(d.application)
-    decision = decide_rollback(d, lease, observe.environments(rt), now, rt.config, force)
+    lease, environments = rt.store.lease(d.application), observe.environments(rt)
+    # Is its target clean? Read before deciding, so a refusal gives every reason (core.standby).
+    target = None if force or d.status is not Status.SUCCEEDED else d.prod_env
+    previous = () if target is None else observe.instances(target, rt)
+    decision = decide_rollback(d, lease, environments, now, rt.config, force, previous)
     if isinstance(decision, str):
         return Refused(409, decision)
     chain = new_chain()

@@ -14,6 +14,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, fields, replace
 
+from . import control_numbers
+
 
 class Fault(enum.Enum):
     TRANSIENT_RED = "transient-red"  # Ready on the new label, Red for `health_recovery_s`, then Green
@@ -27,6 +29,10 @@ class Fault(enum.Enum):
     FAILS_AFTER_SWAP = "fails-after-swap"  # the new version fails health once a swap gives it the other CNAME
     ERRORS_AFTER_SWAP = "errors-after-swap"  # ... answers a share of its users' requests 500, health good
     SLOW_DRAIN = "slow-drain"  # the sandbox: some callers keep the old environment `slow_drain_s` past a swap
+    # an operation's end goes out on EventBridge at once; DescribeEnvironments shows it `state_lag_s` later
+    EVENTS_BEFORE_STATE = "events-before-state"
+    # an update to a new version fails partway (an abort stops one partway): some instances keep the new one
+    MIXED_VERSIONS = "mixed-versions"
 
     @classmethod
     def named(cls, name: str) -> Fault:
@@ -39,6 +45,8 @@ class Fault(enum.Enum):
 
 
 ONE_SHOT = frozenset({Fault.BUSY, Fault.MUTATION_5XX})
+MIXED_FLEET = 5  # mixed-versions: the instances an environment runs ...
+MIXED_LEFT = 2  # ... and how many a partway update leaves on the new version
 MUTATING_OPERATIONS = frozenset({"UpdateEnvironment", "SwapEnvironmentCNAMEs"})
 THROTTLED_SHARE = 0.3  # `throttle`: the share of Describe* calls refused
 
@@ -58,6 +66,7 @@ class Timings:
     dns_ttl_s: float = 60.0  # dns-lag: the old target this long after a swap (the sandbox)
     slow_drain_s: float = 300.0  # slow-drain: some callers reach the old target this long after a swap
     metrics_period_s: float = 60.0  # a load balancer publishes its metrics once per period (ELB: a minute)
+    state_lag_s: float = 10.0  # events-before-state: DescribeEnvironments this long behind the events
 
     def with_values(self, values: dict[str, object]) -> Timings:
         """These timings with some replaced; ValueError names an unknown or negative one."""
@@ -66,9 +75,7 @@ class Timings:
         for name, value in values.items():
             if name not in known:
                 raise ValueError(f"unknown timing {name!r}; known timings: {', '.join(sorted(known))}")
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"timing {name} must be a number of seconds >= 0, got {value!r}")
-            changes[name] = float(value)
+            changes[name] = control_numbers.seconds(f"timing {name}", value)
         return replace(self, **changes)
 
 
@@ -84,4 +91,5 @@ REALISTIC = Timings(
     dns_ttl_s=3.0,
     slow_drain_s=8.0,
     metrics_period_s=1.0,
+    state_lag_s=1.0,
 )

@@ -314,6 +314,27 @@ def test_verify_with_the_analysis(deployment: Any, seen: Any, seconds: float, ex
         assert expect["detail"] in detail, detail
 
 
+def test_a_production_name_behind_when_the_window_ends_still_faces_the_analysis() -> None:
+    """DNS alone holding the production name on the previous version is no failure, but what the users who
+    did reach the new environment met is still judged: 5xx above the limit swaps back, the warning kept."""
+    d = verifying(baseline=BASELINE, analysis_at=at(240))
+    window = CONFIG.verify_window_s
+    checked = {"direct": health(), "public": health(200, "1.0.40")}
+    request = analysis_request(d, at(window), CONFIG)
+    assert request is not None
+
+    assert next_need(d, observed(**checked), at(window), CONFIG) is Need.ENVIRONMENTS
+    assert next_need(d, observed(**checked, environments=after_swap()), at(window), CONFIG) is Need.METRICS
+    assert next_need(d, observed(**checked, environments=before_swap()), at(window), CONFIG) is None
+    metrics = answered(request, req={0.0: 2000}, target5xx={0.0: 90}, latency={0.0: 0.1})
+    seen = observed(**checked, environments=after_swap(), metrics=metrics)
+    decision = reconcile(d, seen, at(window), CONFIG)
+
+    assert decision.deployment.swap_back is not None
+    assert "analysis failed: 5xx-rate 4.5% > 1.0% over 2,000 requests" in decision.deployment.swap_back.reason
+    assert len(decision.deployment.warnings) == 1 and "DNS" in decision.deployment.warnings[0]
+
+
 def test_the_first_answer_keeps_the_previous_versions_latency_in_the_record() -> None:
     d = verifying()
     decision = reconcile(d, serving(d, 60, req={0.0: 20}, **BASE), at(61), CONFIG)

@@ -160,7 +160,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
         "pre-production Ready -> update it",
         running_at(S.DEPLOY_PREPROD),
-        observed(environments=before_swap(green_label="1.0.40")),
+        observed(environments=before_swap(green_label="1.0.40"), history=()),
         1,
         {
             "step": (S.WAIT_READY, StepStatus.RUNNING),
@@ -171,7 +171,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
         "pre-production changed a moment ago (the drain judged its traffic) -> update it at once",
         running_at(S.DEPLOY_PREPROD),
-        observed(environments=changed_at(-10, before_swap(green_label="1.0.40"))),
+        observed(environments=changed_at(-10, before_swap(green_label="1.0.40")), history=()),
         0,
         {"step": (S.WAIT_READY, StepStatus.RUNNING), "actions": [act.UpdateEnvironment]},
     ),
@@ -216,7 +216,10 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
         "the legacy production name (no region) is production",
         running_at(S.DEPLOY_PREPROD),
-        observed(environments=(env("shop-blue", "shop.elasticbeanstalk.com"), env("shop-green", BLUE_CNAME))),
+        observed(
+            environments=(env("shop-blue", "shop.elasticbeanstalk.com"), env("shop-green", BLUE_CNAME)),
+            history=(),
+        ),
         1,
         {"actions": [act.UpdateEnvironment]},
     ),
@@ -234,7 +237,9 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
         "a worker environment (no CNAME) is never pre-production",
         running_at(S.DEPLOY_PREPROD),
-        observed(environments=(*before_swap(green_label="x"), env("shop-jobs", "", tier="Worker"))),
+        observed(
+            environments=(*before_swap(green_label="x"), env("shop-jobs", "", tier="Worker")), history=()
+        ),
         1,
         {"actions": [act.UpdateEnvironment]},
     ),
@@ -242,7 +247,8 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         "a terminated third environment does not count",
         running_at(S.DEPLOY_PREPROD),
         observed(
-            environments=(*before_swap(green_label="x"), env("old", "o.elasticbeanstalk.com", "Terminated"))
+            environments=(*before_swap(green_label="x"), env("old", "o.elasticbeanstalk.com", "Terminated")),
+            history=(),
         ),
         1,
         {"actions": [act.UpdateEnvironment]},

@@ -12,10 +12,11 @@ import pytest
 from followed_process import Progress, run_followed, sandbox_progress
 
 REPO = Path(__file__).resolve().parents[2]
-# Seed 117's five deployments: a rollback of a success under slow registration, a rollback racing a
-# notification under a persistent Red, a release whose users meet 500s (health stays good: the analysis
-# swaps it back), then a burst of two while some of production's callers linger on the old environment.
-SEED, DEPLOYMENTS = 117, 5
+# Seed 142's five deployments: a release that fails after the swap (health swaps it back), a burst of two
+# while some of production's callers linger on the old environment, a notification racing a rollback of the
+# last success with a release whose users meet 500s (health stays good: the analysis swaps it back), then one
+# whose events arrive before the state. Each round starts right after the last one's swap.
+SEED, DEPLOYMENTS = 142, 5
 KEYS = {
     "deployments",
     "outcomes",
@@ -47,13 +48,18 @@ def test_a_short_soak_holds_every_invariant(progress: Progress) -> None:
     assert summary["violations"] == [], soak.stderr[-3000:]
     assert soak.returncode == 0
     assert summary["deployments"] == DEPLOYMENTS == sum(summary["outcomes"].values())
-    assert summary["faults"] == {"slow-register": 1, "stays-red": 1, "errors-after-swap": 1, "slow-drain": 2}
+    assert summary["faults"] == {
+        "fails-after-swap": 1,
+        "slow-drain": 2,
+        "errors-after-swap": 1,
+        "events-before-state": 1,
+    }
     assert summary["counts_exact"] is True
-    assert summary["outcomes"]["rolled_back"] >= 2  # the rollback by request, the analysis' swap back
+    assert summary["outcomes"]["rolled_back"] >= 2  # the health check's swap back, the analysis'
     assert summary["prod_calls"] > 100
     assert summary["prod_failed_calls"] == summary["prod_injected_errors"] > 0  # the 500s it injected
-    assert summary["swaps"] >= 5  # a deployment and its rollback, the bad release and back, the burst's
-    assert "soak: round 4 (burst, fault slow-drain)" in soak.stderr  # progress on stderr
+    assert summary["swaps"] >= 6  # two bad releases and back, the burst's last, the last round's
+    assert "soak: round 2 (burst, fault slow-drain)" in soak.stderr  # progress on stderr
 
 
 def test_the_soak_refuses_a_bad_count_before_starting_anything() -> None:

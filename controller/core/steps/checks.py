@@ -7,10 +7,14 @@ register) is tried again after `smoke_interval_s`, not fatal.
 
 Verify: the new environment itself (its EndpointURL, no DNS involved) and the production name (through DNS,
 which may still lead to the previous environment for a while after the swap) both answer the new version
-within VERIFY_WINDOW_S. The production name answering the previous version is DNS lag and is waited out;
-the new environment failing VERIFY_DIRECT_FAILURES checks in a row, or the window ending, is a failure in
-production: the controller swaps back. Once both answer, the metric analysis (steps.analysis) judges what
-production's users met; a failed check swaps back too.
+within VERIFY_WINDOW_S. The production name answering the previous version is DNS lag and is waited out.
+When the window ends that way (the new environment answering the new version directly, and
+DescribeEnvironments showing production's CNAME on it), resolvers still hold the old target: that is no
+evidence of a failure, so the deployment succeeds with a warning in its record. The new environment failing
+VERIFY_DIRECT_FAILURES checks in a row, or the window ending with anything else wrong, is a failure in
+production: the controller swaps back. Once production serves the new version (or the window ends that
+way), the metric analysis (steps.analysis) judges what production's users met; a failed check swaps back
+too.
 """
 
 from __future__ import annotations
@@ -19,11 +23,22 @@ import dataclasses
 import math
 from datetime import datetime, timedelta
 
+from controller.core import topology
 from controller.core.analysis.window import first_window_end
 from controller.core.config import Config
-from controller.core.decision import Decision, advance, elapsed, fail, health_problem, note, require, wait
+from controller.core.decision import (
+    Decision,
+    advance,
+    elapsed,
+    fail,
+    health_problem,
+    note,
+    require,
+    wait,
+    warn,
+)
 from controller.core.model import Deployment, StepName
-from controller.core.observation import Need, Observed
+from controller.core.observation import HttpCheck, Need, Observed
 from controller.core.steps import analysis
 from controller.core.steps.swap import start_swap_back
 
@@ -65,16 +80,21 @@ def smoke_test(d: Deployment, observed: Observed, now: datetime, config: Config)
 
 
 def verify_needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> tuple[Need, ...]:
-    """The HTTP checks; once both pass, what the analysis needs."""
+    """The HTTP checks; once the window has ended with only the production name behind (it answers another
+    version), where DescribeEnvironments puts production's CNAME; once production serves the new version,
+    what the analysis needs."""
     http = (Need.DIRECT, Need.PUBLIC)
-    if observed.direct is None or observed.public is None or not analysis.enabled(config):
+    if observed.direct is None or observed.public is None:
         return http
+    if _name_behind(d, observed, now, config):
+        behind = (*http, Need.ENVIRONMENTS)
+        if not _owns_production(d, observed, config):
+            return behind
+        return behind + _analysis_needs(d, observed, now, config)
     label = d.version_label
     if health_problem(observed.direct, label) or health_problem(observed.public, label):
         return http
-    if not analysis.measurable(d, now, config):
-        return http
-    return http + analysis.needs(d, observed, now, config)
+    return http + _analysis_needs(d, observed, now, config)
 
 
 def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
@@ -88,6 +108,10 @@ def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
         if not analysis.enabled(config):
             return advance(answered, now, StepName.VERIFY, serving)
         return _analyse(answered, observed, now, config, serving)
+    if _name_behind(d, observed, now, config):
+        require(observed.environments, Need.ENVIRONMENTS)
+        if _owns_production(d, observed, config):
+            return _verified_despite_dns(d, direct, public, observed, now, config)
     failures = d.verify_failures + 1 if direct_problem is not None else 0
     counted = dataclasses.replace(d, verify_failures=failures, updated_at=now)
     if direct_problem is not None and failures >= VERIFY_DIRECT_FAILURES:
@@ -133,3 +157,50 @@ def _analyse(d: Deployment, observed: Observed, now: datetime, config: Config, s
         detail += f"; too little traffic to judge within VERIFY_WINDOW_S={config.verify_window_s} s"
         return advance(judged.deployment, now, StepName.VERIFY, detail)
     return wait(note(judged.deployment, now, StepName.VERIFY, f"{detail}; measuring again in {look} s"), look)
+
+
+def _name_behind(d: Deployment, observed: Observed, now: datetime, config: Config) -> bool:
+    """The window has ended; the new environment answers the new version directly, and the production
+    name answers, but another version: resolvers still lead it to the previous environment."""
+    direct, public = observed.direct, observed.public
+    return (
+        direct is not None
+        and public is not None
+        and elapsed(d.step(StepName.VERIFY).started_at, now) >= config.verify_window_s
+        and health_problem(direct, d.version_label) is None
+        and public.status == 200
+        and public.version not in (None, d.version_label)
+    )
+
+
+def _verified_despite_dns(
+    d: Deployment, direct: HttpCheck, public: HttpCheck, observed: Observed, now: datetime, config: Config
+) -> Decision:
+    warning = (
+        f"verify: when VERIFY_WINDOW_S={config.verify_window_s} s ended, the production name "
+        f"({public.url}) still answered {public.version} from the previous environment, while "
+        f"{d.preprod_env} answered {d.version_label} directly ({direct.url}) and DescribeEnvironments showed "
+        f"production's CNAME on it: DNS resolvers still cache the old target and follow within their TTL"
+    )
+    detail = (
+        f"{d.preprod_env} ({direct.url}) answers {d.version_label} and owns production's CNAME; "
+        f"the production name still led to {public.version} (DNS)"
+    )
+    warned = warn(dataclasses.replace(d, verify_failures=0), now, warning)
+    if not analysis.enabled(config):
+        return advance(warned, now, StepName.VERIFY, detail)
+    return _analyse(warned, observed, now, config, detail)
+
+
+def _owns_production(d: Deployment, observed: Observed, config: Config) -> bool:
+    """DescribeEnvironments puts production's CNAME on the new environment."""
+    if observed.environments is None:
+        return False
+    owner = topology.production_owner(observed.environments, config.prod_cname_prefix, config.region)
+    return owner is not None and owner.name == d.preprod_env
+
+
+def _analysis_needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> tuple[Need, ...]:
+    if not analysis.enabled(config) or not analysis.measurable(d, now, config):
+        return ()
+    return analysis.needs(d, observed, now, config)
