@@ -127,6 +127,7 @@ docker-engine:
 
 ## The controller's Lambda zip and SAM template for STAGE (offline): $(PACKAGE_DIR)/{deployment.zip,sam.json}.
 package: $(STAMP)
+	@$(PY) scripts/chalice-stage.py "$(STAGE)"
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package \
 	    --stage $(STAGE) --merge-template .chalice/resources.json $(PACKAGE_DIR)
 
@@ -143,27 +144,24 @@ provision:
 
 ## AWS: the controller through CloudFormation (never `chalice deploy`): package, upload the code to the
 ## provisioning stack's artifact bucket, deploy the stack. Re-running changes nothing; the API URL (output
-## EndpointURL) stays the same.
-deploy-controller: package
-	@bucket=$$($(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --output text \
-	    --query "Stacks[0].Outputs[?OutputKey=='ArtifactBucketName'].OutputValue") && \
-	test -n "$$bucket" || { echo "error: no stack $(INFRA_STACK) with output ArtifactBucketName; run make provision" >&2; exit 1; } && \
+## EndpointURL) stays the same. It stops before packaging when the provisioning stack has no bucket yet.
+deploy-controller:
+	@bucket=$$(AWS="$(AWS)" scripts/stack-output.sh $(INFRA_STACK) ArtifactBucketName) && \
+	$(MAKE) --no-print-directory package STAGE=$(STAGE) && \
 	$(AWS) cloudformation package --template-file $(PACKAGE_DIR)/sam.json --s3-bucket "$$bucket" \
 	    --s3-prefix controller --output-template-file $(PACKAGE_DIR)/packaged.yaml
 	$(AWS) cloudformation deploy --stack-name $(CONTROLLER_STACK) --template-file $(PACKAGE_DIR)/packaged.yaml \
 	    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
 	    --parameter-overrides Stage=$(STAGE) InfraStack=$(INFRA_STACK) \
 	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY))
-	$(AWS) cloudformation describe-stacks --stack-name $(CONTROLLER_STACK) --output text \
-	    --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue"
+	@AWS="$(AWS)" scripts/stack-output.sh $(CONTROLLER_STACK) EndpointURL
 
 ## CircleCI: the deliverypipeline-deploy context's PIPELINE_URL and PIPELINE_SECRET, from the stacks
 ## (CircleCI's CLI, `circleci setup` done; CIRCLECI_ORG_ID from Organization Settings -> Overview).
 circleci-context:
 	@test -n "$(CIRCLECI_ORG_ID)" || { echo "error: CIRCLECI_ORG_ID is not set (Organization Settings -> Overview)" >&2; exit 1; }
 	-circleci context create --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy
-	$(AWS) cloudformation describe-stacks --stack-name $(CONTROLLER_STACK) --output text \
-	    --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue" \
+	url=$$(AWS="$(AWS)" scripts/stack-output.sh $(CONTROLLER_STACK) EndpointURL) && printf '%s' "$$url" \
 	    | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_URL
 	$(AWS) secretsmanager get-secret-value --secret-id $(INFRA_STACK)/signing-secret --query SecretString \
 	    --output text | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_SECRET

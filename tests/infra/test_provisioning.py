@@ -102,8 +102,8 @@ def test_the_controller_runs_with_what_the_stack_gave_its_functions(provisioned:
     assert env["PROD_CNAME_PREFIX"] == NAMES.prod_prefix
     assert env["ARTIFACT_BUCKET"] == infra["ArtifactBucketName"]
     assert env["SIGNING_SECRET_PARAM"] == f"/aws/reference/secretsmanager/{NAMES.application}/signing-secret"
-    assert env["DEPLOYMENTS_TABLE"] == "deliverypipeline-dev-deployments"
-    assert env["RECONCILE_QUEUE"] == "deliverypipeline-dev-reconcile"
+    assert env["DEPLOYMENTS_TABLE"] == f"{NAMES.controller_stack}-deployments"
+    assert env["RECONCILE_QUEUE"] == f"{NAMES.controller_stack}-reconcile"
     # the secret Secrets Manager generated, readable the way the controller reads it (SSM's reference)
     assert len(result.signing_secret) == 64 and result.signing_secret.isalnum()
     ssm = boto3.client(
@@ -212,6 +212,24 @@ def test_a_cname_already_taken_is_refused_with_the_services_message(provisioned:
         ProvisionError, match=r"stack another refused: DNS name .*deliverypipeline-prod.* not available"
     ):
         deploy_stack(clients.cloudformation, "another", INFRA_TEMPLATE.read_text(), parameters)
+
+
+def test_a_second_pipeline_provisions_beside_the_first_in_the_same_account(
+    provisioned: Any, tmp_path: Path
+) -> None:
+    """Every name the stacks give (table, queues, functions, rule, secret, environments) derives from the
+    stack names, so another INFRA_STACK is another pipeline, not a collision with the first."""
+    clients, first = provisioned
+    other = Names(application="shop")
+
+    second = provision(clients, other, FIRST, tmp_path)
+
+    for stack in (other.infra_stack, other.controller_stack):
+        described = clients.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+        assert described["StackStatus"] == "CREATE_COMPLETE"
+    for name in ("DEPLOYMENTS_TABLE", "RECONCILE_QUEUE", "ARTIFACT_BUCKET", "SIGNING_SECRET_PARAM"):
+        assert second.function_environment[name] != first.function_environment[name], name
+    assert second.function_environment["EB_APPLICATION"] == "shop"
 
 
 @pytest.mark.slow
