@@ -27,7 +27,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from sandbox import beanstalk, cloudformation
+from sandbox import awslambda, beanstalk, cloudformation
 
 HOST = "127.0.0.1"
 
@@ -40,6 +40,7 @@ def start(port: int = 0) -> tuple[str, Callable[[], None]]:
     process, not per server: `stop` resets it, so the emulated account dies with its server, as it does
     when `python -m sandbox.aws` exits, and the next server in this process starts from an empty account.
     """
+    awslambda.install()
     beanstalk.install()
     cloudformation.install()
     app = DomainDispatcherApplication(create_backend_app)

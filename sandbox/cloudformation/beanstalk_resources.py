@@ -158,3 +158,13 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
             description=properties.get("Description"),
         )
         return cls(account_id, region_name, resource_name, env.endpoint_url)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        """Terminated, and waited for as CloudFormation waits (the application can only go after it)."""
+        backend = _backend(account_id, region_name)
+        if backend.describe_environments(environment_names=[resource_name], include_deleted=False):
+            backend.terminate_environment(None, resource_name, force=True)
+            backend.advance(resource_name)

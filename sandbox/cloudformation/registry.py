@@ -11,8 +11,8 @@ _installed: list[bool] = []
 
 
 def install() -> None:
-    """Make moto's CloudFormation know this package's resource types and the serverless transform, and
-    report a stack complete once its slower resources are."""
+    """Make moto's CloudFormation know this package's resource types and the serverless transform, report a
+    stack complete once its slower resources are, and roll a failed create back as CloudFormation does."""
     with _lock:
         if _installed:
             return
@@ -22,6 +22,7 @@ def install() -> None:
             beanstalk_resources,
             queue_policy_resources,
             readiness,
+            rollback,
             secret_resources,
             serverless_transform,
         )
@@ -31,4 +32,5 @@ def install() -> None:
             cached.cache_clear()
         serverless_transform.install()
         readiness.install()
+        rollback.install()
         _installed.append(True)

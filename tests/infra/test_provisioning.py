@@ -204,14 +204,18 @@ def test_the_policies_cloudformation_made_are_the_ones_the_iam_check_evaluates(p
     assert compared >= 10
 
 
-def test_a_cname_already_taken_is_refused_with_the_services_message(provisioned: Any) -> None:
+def test_a_cname_already_taken_rolls_the_stack_back_with_the_services_message(provisioned: Any) -> None:
+    """As on AWS, CreateStack succeeds and the stack fails: ROLLBACK_COMPLETE, nothing of it left running."""
     clients, _ = provisioned
     parameters = {"ApplicationName": "another", "ProductionCnamePrefix": NAMES.prod_prefix}
 
-    with pytest.raises(
-        ProvisionError, match=r"stack another refused: DNS name .*deliverypipeline-prod.* not available"
-    ):
+    refused = r"stack another is ROLLBACK_COMPLETE: .*DNS name \(deliverypipeline-prod\..*\) is not available"
+    with pytest.raises(ProvisionError, match=refused):
         deploy_stack(clients.cloudformation, "another", INFRA_TEMPLATE.read_text(), parameters)
+
+    assert clients.elasticbeanstalk.describe_applications(ApplicationNames=["another"])["Applications"] == []
+    live = clients.elasticbeanstalk.describe_environments(IncludeDeleted=False)["Environments"]
+    assert {env["ApplicationName"] for env in live} == {NAMES.application}
 
 
 def test_a_second_pipeline_provisions_beside_the_first_in_the_same_account(
