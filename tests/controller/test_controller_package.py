@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -97,6 +98,7 @@ def test_vendor_mirrors_every_controller_module_by_symlink() -> None:
 def test_make_package_stops_at_a_stage_the_chalice_config_lacks() -> None:
     """`chalice package --stage typo` packages with the top-level settings alone; `make package` refuses."""
     package_dir = ROOT / "build" / "package-typo"
+    shutil.rmtree(package_dir, ignore_errors=True)
     result = subprocess.run(
         ["make", "--no-print-directory", "package", "STAGE=typo"],
         cwd=ROOT,
