@@ -35,6 +35,7 @@ from controller.core.model import Deployment, Status
 from controller.core.observation import Need, Observed
 from controller.shell import aws_errors, logline, observe, perform
 from controller.shell.aws_errors import AwsError
+from controller.shell.beanstalk_events import BeanstalkEvent
 from controller.shell.runtime import Runtime
 from controller.shell.store import LeaseChange, LeaseKind, LeaseLost, StaleRecord
 from controller.shell.tick_queue import TickMessage, new_chain
@@ -67,20 +68,49 @@ def run(message: TickMessage, rt: Runtime) -> Next:
     return _Tick(saved, rt, chain, message.retry).run()
 
 
-def wake(deployment_id: str, environment: str, rt: Runtime) -> Next:
-    """Beanstalk announced news about `environment`: the deployment looks now instead of at its next poll.
+def wake(event: BeanstalkEvent, rt: Runtime) -> Next:
+    """Beanstalk announced news about one of this application's environments: the deployment holding the
+    application's lease (an event names no deployment) looks now instead of at its next poll.
 
     The wake is a tick of its own chain. When the deployment decides nothing new (the news changed nothing
     it waits for), the wake ends there, saving and scheduling nothing: the chain that drives the
     deployment carries on. When it moves the deployment on, the wake's chain takes over with its first
     save (the record names the driving chain) and the old chain's pending message ends where it arrives.
-    Duplicated or late events are harmless: the deployment has moved on, or there is nothing new."""
-    saved = rt.store.get(deployment_id)
-    if saved is None or not reconcile.woken_by(saved, environment):
-        reason = "unknown deployment" if saved is None else "not waiting for news of this environment"
-        logline.emit("wake_ignored", deployment_id=deployment_id, environment=environment, reason=reason)
+    Duplicated or late events are harmless: the deployment has moved on, or there is nothing new. Polling
+    remains the safety net, so an event that cannot be handled (a lease that cannot be read) is dropped,
+    not retried."""
+    if event.application != rt.config.eb_application or not event.is_news:
+        return _wake_ignored(event, f"not news for {rt.config.eb_application}")
+    try:
+        holder = rt.store.lease(event.application).holder
+        if holder is None:
+            return _wake_ignored(event, "no deployment is running")
+        logline.emit(
+            "wake", deployment_id=holder, environment=event.environment, status=event.status, id=event.id
+        )
+        saved = rt.store.get(holder)
+        if saved is None or not reconcile.woken_by(saved, event.environment):
+            reason = "unknown deployment" if saved is None else "not waiting for news of this environment"
+            return _wake_ignored(event, reason, deployment_id=holder)
+        return _Tick(saved, rt, new_chain(), 0, wakes=True).run()
+    except Exception as error:
+        classified = aws_errors.classify(error)
+        if classified is None:
+            raise
+        logline.emit("wake_failed", id=event.id, error=str(classified))
         return DONE
-    return _Tick(saved, rt, new_chain(), 0, wakes=True).run()
+
+
+def _wake_ignored(event: BeanstalkEvent, reason: str, **fields: str) -> Next:
+    logline.emit(
+        "wake_ignored",
+        environment=event.environment,
+        status=event.status,
+        id=event.id,
+        reason=reason,
+        **fields,
+    )
+    return DONE
 
 
 class _Tick:

@@ -17,8 +17,8 @@ first time the controller sees it Ready on that version: instances still registe
 Failure events of the update fail it at once.
 
 Beanstalk announces what these waits wait for on EventBridge (the update ending, the environment launched,
-health changing), and the event wakes the deployment (wake.py); the waits themselves only schedule the
-safety poll, `safety_poll_s` apart, for events that get lost.
+health changing), and the event wakes the deployment (`wake` in shell/tick.py); the waits themselves only
+schedule the safety poll, `safety_poll_s` apart, for events that get lost.
 """
 
 from __future__ import annotations
