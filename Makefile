@@ -25,6 +25,7 @@ CONTROLLER_STACK ?= $(INFRA_STACK)-controller
 CNAME_PREFIX  ?=
 MONGODB_URI_PARAMETER ?=
 REGISTRY_AUTH_KEY ?=
+API_GATEWAY_LOGGING ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
 .PHONY: help venv lint-venv clients moto-tests demo up soak run test lint lint-templates lint-iam typecheck pytest \
@@ -188,7 +189,8 @@ provision:
 	    --parameter-overrides ApplicationName=$(INFRA_STACK) \
 	    $(if $(CNAME_PREFIX),ProductionCnamePrefix=$(CNAME_PREFIX)) \
 	    $(if $(MONGODB_URI_PARAMETER),MongoDbUriParameter=$(MONGODB_URI_PARAMETER)) \
-	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY))
+	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY)) \
+	    $(if $(API_GATEWAY_LOGGING),ConfigureApiGatewayLogging=$(API_GATEWAY_LOGGING))
 	$(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --query "Stacks[0].Outputs" --output table
 
 ## AWS: the controller's stack (CloudFormation, never chalice deploy); prints its URL.
