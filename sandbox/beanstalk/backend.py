@@ -27,6 +27,7 @@ from .lifecycle import LifeCycle
 from .models import ApplicationVersion, Environment, Operation, full_cname, random_id
 
 DELETED_VISIBLE_FOR = timedelta(hours=1)  # DescribeEnvironments lists terminated environments this long
+SUPERSEDED_USABLE_FOR = timedelta(days=30)  # a superseded platform version the account ran this recently
 
 
 def utc_now() -> datetime:
@@ -217,6 +218,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             app = self.application(application_name)
             name = validation.environment_name(environment_name)
             stack, arn = validation.platform(solution_stack_name, platform_arn, self.region_name)
+            self._require_available(stack, solution_stack_name, platform_arn)
             chosen_tier = validation.tier(tier)
             if name in app.environments:
                 raise errors.environment_exists(name)
@@ -491,6 +493,20 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         if not self.cname_available(cname):
             raise errors.cname_unavailable(cname)
         return cname
+
+    def _require_available(self, stack: str, named_stack: str | None, named_arn: str | None) -> None:
+        """A superseded platform version only for an account that ran it in the last 30 days (platforms)."""
+        platform = platforms.from_solution_stack(stack) if stack else None
+        if platform is None or not platforms.superseded(platform, self.controls.released_platforms):
+            return
+        since = self.clock() - SUPERSEDED_USABLE_FOR
+        ran = [env for env in self._live_environments() if env.solution_stack_name == stack] + [
+            env
+            for env in self.deleted_environments
+            if env.solution_stack_name == stack and env.date_updated >= since
+        ]
+        if not ran:
+            raise errors.no_solution_stack(named_stack) if named_stack else errors.no_platform(str(named_arn))
 
     def _require_ready(self, env: Environment) -> None:
         if env.status != "Ready":

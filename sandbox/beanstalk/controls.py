@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import platforms
 from .deploy import DeployHook, Outcome
 from .eventbridge import Delivery
 from .faults import ONE_SHOT, THROTTLED_SHARE, Fault, Timings
@@ -37,6 +38,7 @@ class Controls:
     settling_health: str | None = None  # Yellow/Red for `health_recovery_s` after each update (--realistic)
     every_deployment: set[Fault] = field(default_factory=set)  # one-shot faults re-armed per deployment
     delivery: Delivery = field(default_factory=Delivery)  # of the events sent to EventBridge
+    released_platforms: platforms.Released = field(default_factory=dict)  # versions out since the catalogue
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def active(self, fault: Fault) -> bool:
@@ -74,6 +76,7 @@ class Controls:
                 "settling_health": self.settling_health,
                 "every_deployment": sorted(fault.value for fault in self.every_deployment),
                 "event_delivery": self.delivery.describe(),
+                "released_platforms": sorted(p.solution_stack for p in self.released_platforms.values()),
             }
 
 
@@ -165,6 +168,14 @@ class ControlSurface:
     ) -> None:
         """EventBridge delivery is best effort: drop or duplicate that share of events, send all late."""
         self.controls.delivery = Delivery.chosen(drop, duplicate, delay_s, seed)
+
+    def release_platform_version(self, solution_stack: str) -> None:
+        """AWS released this platform version: it becomes its branch's latest, the one before superseded
+        (listed no more, refused for new environments the account has not run it in for 30 days)."""
+        platform = platforms.from_solution_stack(solution_stack)
+        if platform is None:
+            raise ValueError(f"not a platform the emulation knows: {solution_stack!r}")
+        self.controls.released_platforms[(platform.os, platform.runtime)] = platform
 
     def set_version_quota(self, quota: int) -> None:
         if quota < 0:

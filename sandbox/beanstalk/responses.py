@@ -122,8 +122,15 @@ class BeanstalkResponse(EBResponse):
 
     # ----- platforms and configuration ---------------------------------------------------------------
 
+    def list_available_solution_stacks(self) -> ActionResult:
+        """The latest version of each platform branch only: superseded ones are no longer offered."""
+        stacks = platforms.available_solution_stacks(self.backend.controls.released_platforms)
+        details = [{"SolutionStackName": stack, "PermittedFileTypes": ["zip"]} for stack in stacks]
+        return ActionResult({"SolutionStacks": stacks, "SolutionStackDetails": details})
+
     def list_platform_versions(self) -> ActionResult:
-        found = self._filtered(lambda filters: platforms.list_versions(filters, self.region))
+        released = self.backend.controls.released_platforms
+        found = self._filtered(lambda filters: platforms.list_versions(filters, self.region, released))
         shown, token = self._page(found)
         return ActionResult(_with_token({"PlatformSummaryList": list(shown)}, token))
 
