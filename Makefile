@@ -26,6 +26,7 @@ CNAME_PREFIX  ?=
 MONGODB_URI_PARAMETER ?=
 REGISTRY_AUTH_KEY ?=
 API_GATEWAY_LOGGING ?=
+SOLUTION_STACK ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
 .PHONY: help venv lint-venv clients moto-tests demo up soak run test lint lint-templates lint-iam typecheck pytest \
@@ -183,10 +184,13 @@ package: $(STAMP)
 
 ## AWS: the provisioning stack (infra/pipeline.yaml); CNAME_PREFIX the first time.
 # MONGODB_URI_PARAMETER names the SSM SecureString holding the MongoDB URI. Re-running changes nothing.
+# The first run takes the newest Docker platform Beanstalk offers (scripts/solution-stack.sh);
+# SOLUTION_STACK="64bit Amazon Linux 2023 vX.Y.Z running Docker" chooses one.
 provision:
+	@platform=$$(AWS="$(AWS)" scripts/solution-stack.sh $(INFRA_STACK) "$(SOLUTION_STACK)") && \
 	$(AWS) cloudformation deploy --stack-name $(INFRA_STACK) --template-file infra/pipeline.yaml \
 	    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-	    --parameter-overrides ApplicationName=$(INFRA_STACK) \
+	    --parameter-overrides ApplicationName=$(INFRA_STACK) $${platform:+"SolutionStackName=$$platform"} \
 	    $(if $(CNAME_PREFIX),ProductionCnamePrefix=$(CNAME_PREFIX)) \
 	    $(if $(MONGODB_URI_PARAMETER),MongoDbUriParameter=$(MONGODB_URI_PARAMETER)) \
 	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY)) \

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ from sandbox.dockerrun import ImageRef, build_bundle
 ROOT = Path(__file__).resolve().parent.parent
 INFRA_TEMPLATE = ROOT / "infra" / "pipeline.yaml"
 MERGE_TEMPLATE = ROOT / ".chalice" / "resources.json"
-SOLUTION_STACK = "64bit Amazon Linux 2023 v4.3.0 running Docker"
+PLATFORM_OS = "Amazon Linux 2023"  # the branch `make provision` takes the newest Docker version of
 CONTROLLER_STAGE = "dev"
 STACK_TIMEOUT_S = 60.0
 PACKAGE_TIMEOUT_S = 120.0
@@ -116,7 +117,7 @@ def _deploy(clients: Any, names: Names, first: ImageRef, packaging: Packaging) -
             "ApplicationName": names.application,
             "ProductionCnamePrefix": names.prod_prefix,
             "StagingCnamePrefix": names.staging_prefix,
-            "SolutionStackName": SOLUTION_STACK,
+            "SolutionStackName": newest_docker_stack(clients.elasticbeanstalk),
             "InitialVersionBucket": names.packages_bucket,
             "InitialVersionKey": first_key,
         },
@@ -135,6 +136,20 @@ def _deploy(clients: Any, names: Names, first: ImageRef, packaging: Packaging) -
     secret = clients.secretsmanager.get_secret_value(SecretId=infra["SigningSecretArn"])["SecretString"]
     leave_the_queue_to_the_poller(clients.sqs, environment["RECONCILE_QUEUE"], names.region)
     return Provisioned(environment, str(secret), (names.infra_stack, names.controller_stack))
+
+
+def newest_docker_stack(eb: Any, os_name: str = PLATFORM_OS) -> str:
+    """The newest `64bit <os> vX.Y.Z running Docker` Beanstalk offers, as `make provision` takes it
+    (scripts/solution-stack.sh): older versions are refused for new environments."""
+    pattern = re.compile(rf"^64bit {re.escape(os_name)} v(\d+)\.(\d+)\.(\d+) running Docker$")
+    offered = [
+        (tuple(int(part) for part in found.groups()), stack)
+        for stack in eb.list_available_solution_stacks()["SolutionStacks"]
+        if (found := pattern.match(stack))
+    ]
+    if not offered:
+        raise ProvisionError(f"Beanstalk offers no '64bit {os_name} v... running Docker' platform")
+    return max(offered)[1]
 
 
 def deploy_stack(cfn: Any, name: str, body: str, parameters: dict[str, str]) -> None:

@@ -21,6 +21,7 @@ from sandbox.provision import (
     ProvisionError,
     deploy_stack,
     finish_packaging,
+    newest_docker_stack,
     start_packaging,
 )
 from tests.infra.authorization import ACCOUNT
@@ -44,7 +45,7 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimpleNa
         clients = SimpleNamespace(
             **{
                 name: session.client(name, endpoint_url=endpoint)
-                for name in ("s3", "cloudformation", "dynamodb")
+                for name in ("s3", "cloudformation", "dynamodb", "elasticbeanstalk")
             },
             awslambda=session.client("lambda", endpoint_url=endpoint),
         )
@@ -61,6 +62,7 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimpleNa
                 "ProductionCnamePrefix": NAMES.prod_prefix,
                 "InitialVersionBucket": NAMES.packages_bucket,
                 "InitialVersionKey": "initial.zip",
+                "SolutionStackName": newest_docker_stack(clients.elasticbeanstalk),
             },
         )
         template = finish_packaging(packaging, clients.s3, NAMES.packages_bucket)

@@ -21,7 +21,15 @@ import pytest
 
 from sandbox import aws, beanstalk
 from sandbox.dockerrun import ImageRef
-from sandbox.provision import INFRA_TEMPLATE, Names, Provisioned, ProvisionError, deploy_stack, provision
+from sandbox.provision import (
+    INFRA_TEMPLATE,
+    Names,
+    Provisioned,
+    ProvisionError,
+    deploy_stack,
+    newest_docker_stack,
+    provision,
+)
 from tests.infra.authorization import ACCOUNT, PARTITION
 from tests.infra.function_policies import UNRESOLVED, bindings, function_policies, resolve
 
@@ -91,6 +99,19 @@ def test_blue_serves_production_and_green_staging_on_the_first_version(provision
         assert env["Status"] == "Ready"
         assert env["VersionLabel"] == initial
         assert env["SolutionStackName"].endswith("running Docker")
+
+
+def test_the_environments_run_the_newest_docker_platform_beanstalk_offers(provisioned: Any) -> None:
+    """As `make provision` chooses it: a pinned version ages and is refused for new environments."""
+    clients, _ = provisioned
+    offered = clients.elasticbeanstalk.list_available_solution_stacks()["SolutionStacks"]
+    docker = [
+        s for s in offered if s.startswith("64bit Amazon Linux 2023 v") and s.endswith(" running Docker")
+    ]
+    described = clients.elasticbeanstalk.describe_environments(ApplicationName=NAMES.application)
+
+    assert docker == ["64bit Amazon Linux 2023 v4.6.0 running Docker"]
+    assert {env["SolutionStackName"] for env in described["Environments"]} == set(docker)
 
 
 def test_the_controller_runs_with_what_the_stack_gave_its_functions(provisioned: Any) -> None:
@@ -207,7 +228,11 @@ def test_the_policies_cloudformation_made_are_the_ones_the_iam_check_evaluates(p
 def test_a_cname_already_taken_rolls_the_stack_back_with_the_services_message(provisioned: Any) -> None:
     """As on AWS, CreateStack succeeds and the stack fails: ROLLBACK_COMPLETE, nothing of it left running."""
     clients, _ = provisioned
-    parameters = {"ApplicationName": "another", "ProductionCnamePrefix": NAMES.prod_prefix}
+    parameters = {
+        "ApplicationName": "another",
+        "ProductionCnamePrefix": NAMES.prod_prefix,
+        "SolutionStackName": newest_docker_stack(clients.elasticbeanstalk),
+    }
 
     refused = r"stack another is ROLLBACK_COMPLETE: .*DNS name \(deliverypipeline-prod\..*\) is not available"
     with pytest.raises(ProvisionError, match=refused):
