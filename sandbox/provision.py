@@ -149,7 +149,7 @@ def newest_docker_stack(eb: Any, os_name: str = PLATFORM_OS) -> str:
     ]
     if not offered:
         raise ProvisionError(f"Beanstalk offers no '64bit {os_name} v... running Docker' platform")
-    return max(offered)[1]
+    return str(max(offered)[1])
 
 
 def deploy_stack(cfn: Any, name: str, body: str, parameters: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from moto.utilities.utils import get_partition
 
 from . import errors, eventbridge, platforms, request_ids, resources, transitions, validation
 from . import events as texts
+from . import option_settings as option_settings_
 from .controls import Controls, ControlSurface
 from .deploy import Outcome
 from .events import Event, EventQuery
@@ -211,6 +212,8 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         description: str | None,
         platform_arn: str | None = None,
         tier: dict[str, str] | None = None,
+        option_settings: option_settings_.Settings | None = None,
+        operations_role: str | None = None,
     ) -> Environment:
         """Launching/Grey at once, Ready/Green after the launch time on the emulation's clock."""
         with self._lock:
@@ -236,6 +239,8 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 version_label=version_label,
                 description=description,
                 now=self.clock(),
+                option_settings=option_settings,
+                operations_role=operations_role,
             )
             app.environments[name] = cast(Any, env)  # moto's own type is too narrow
             self._write(
@@ -291,8 +296,9 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         environment_name: str | None,
         version_label: str | None,
         description: str | None,
+        option_settings: option_settings_.Settings | None = None,
     ) -> Environment:
-        """Starts deploying `version_label` (or a configuration-only update)."""
+        """Starts deploying `version_label` and/or applying option settings (a configuration update)."""
         with self._lock:
             env = self.environment(environment_id, environment_name)
             if self.controls.take(Fault.BUSY):
@@ -311,6 +317,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 previous_version_label=env.version_label,
                 environments=[env],
                 hooked=hook is not None and version_label is not None,
+                option_settings=option_settings or None,
             )
             self._drop_health_changes(env)
             self._start(operation)

@@ -153,6 +153,8 @@ class LifeCycle:
             self._start(operation)  # stuck: in progress until aborted
             return
         env = operation.environments[0]
+        if operation.option_settings and outcome is not Outcome.RED:
+            env.option_settings.update(operation.option_settings)
         self._land(env, landing, at, operation.request_id)
         if landing.version_label == operation.version_label and operation.version_label is not None:
             env.deployed_at = at

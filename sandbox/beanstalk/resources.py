@@ -95,7 +95,10 @@ def environment_resources(env: Environment) -> dict[str, Any]:
 
 def configuration_settings(env: Environment) -> dict[str, Any]:
     """DescribeConfigurationSettings' ConfigurationSettingsDescription of an environment."""
-    settings = _WEB_SETTINGS if env.is_web else _WEB_SETTINGS[3:]
+    defaults = _WEB_SETTINGS if env.is_web else _WEB_SETTINGS[3:]
+    applied = {(namespace, option): value for namespace, option, value in defaults}
+    applied.update(env.option_settings)
+    settings = [(namespace, option, value) for (namespace, option), value in applied.items()]
     return {
         "SolutionStackName": env.solution_stack_name,
         "PlatformArn": env.platform_arn,

@@ -23,7 +23,7 @@ from moto.elasticbeanstalk.models import eb_backends
 from moto.elasticbeanstalk.responses import EBResponse
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
-from . import errors, platforms, request_ids
+from . import errors, option_settings, platforms, request_ids
 from .backend import BeanstalkBackend
 from .events import EventQuery
 from .faults import MUTATING_OPERATIONS, Fault
@@ -187,6 +187,8 @@ class BeanstalkResponse(EBResponse):
             description=self._get_param("Description"),
             platform_arn=self._get_param("PlatformArn"),
             tier=self._get_param("Tier"),
+            option_settings=option_settings.from_request(self._get_param("OptionSettings")),
+            operations_role=self._get_param("OperationsRole"),
         )
         return ActionResult(env.describe())
 
@@ -213,6 +215,7 @@ class BeanstalkResponse(EBResponse):
             environment_name=self._get_param("EnvironmentName"),
             version_label=self._get_param("VersionLabel"),
             description=self._get_param("Description"),
+            option_settings=option_settings.from_request(self._get_param("OptionSettings")),
         )
         return ActionResult(env.describe())
 

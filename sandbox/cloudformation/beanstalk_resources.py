@@ -5,7 +5,8 @@ ConfigurationTemplate is its name, of an ApplicationVersion its label (generated
 has no label property: `<stack>-<logical id>-<random>`); Environment's attributes are EndpointURL (the load
 balancer's DNS name). An Environment resource is complete when the environment is Ready: until then the
 stack stays CREATE_IN_PROGRESS. A configuration template is kept with its settings for the environments
-created from it (the emulation applies no option settings). Updates of these resources are not emulated.
+created from it: an environment gets the template's option settings, outranked by its own. Updates of these
+resources are not emulated.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from moto.cloudformation.utils import random_suffix
 from moto.core.common_models import CloudFormationModel
 
 from sandbox import beanstalk
+from sandbox.beanstalk import option_settings
 
 from .resource_type import ResourceType
 
@@ -144,10 +146,12 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
         properties = cloudformation_json["Properties"]
         application = properties["ApplicationName"]
         stack = properties.get("SolutionStackName")
-        if stack is None and "TemplateName" in properties:
-            stack = _templates[
-                (account_id, region_name, application, properties["TemplateName"])
-            ].solution_stack
+        settings: dict[tuple[str, str], str] = {}
+        if "TemplateName" in properties:
+            template = _templates[(account_id, region_name, application, properties["TemplateName"])]
+            stack = stack or template.solution_stack
+            settings.update(option_settings.from_request(template.settings))
+        settings.update(option_settings.from_request(properties.get("OptionSettings", [])))  # they outrank
         env = _backend(account_id, region_name).create_environment(
             application_name=application,
             environment_name=resource_name,
@@ -156,6 +160,8 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
             cname_prefix=properties.get("CNAMEPrefix"),
             version_label=properties.get("VersionLabel"),
             description=properties.get("Description"),
+            option_settings=settings,
+            operations_role=properties.get("OperationsRole"),
         )
         return cls(account_id, region_name, resource_name, env.endpoint_url)
 
