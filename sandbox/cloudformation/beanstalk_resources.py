@@ -150,8 +150,9 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
         if "TemplateName" in properties:
             template = _templates[(account_id, region_name, application, properties["TemplateName"])]
             stack = stack or template.solution_stack
-            settings.update(option_settings.from_request(template.settings))
-        settings.update(option_settings.from_request(properties.get("OptionSettings", [])))  # they outrank
+            settings.update(option_settings.from_request(_present(template.settings)))
+        own = _present(properties.get("OptionSettings", []))
+        settings.update(option_settings.from_request(own))  # they outrank the template's
         env = _backend(account_id, region_name).create_environment(
             application_name=application,
             environment_name=resource_name,
@@ -174,3 +175,9 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
         if backend.describe_environments(environment_names=[resource_name], include_deleted=False):
             backend.terminate_environment(None, resource_name, force=True)
             backend.advance(resource_name)
+
+
+def _present(items: list[Any]) -> list[Any]:
+    """A list with the elements `!Ref AWS::NoValue` removed, as CloudFormation removes them (moto leaves
+    None in their place)."""
+    return [item for item in items if item is not None]

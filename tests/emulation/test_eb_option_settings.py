@@ -144,3 +144,33 @@ def test_cloudformation_gives_an_environment_its_templates_settings_outranked_by
     settings = _settings(aws, "blue-env")
     assert settings[(policy, "DeploymentPolicy")] == "Immutable"
     assert settings[(policy, "Timeout")] == "900"
+
+
+def test_cloudformation_drops_an_option_setting_that_is_no_value(aws: Aws) -> None:
+    """`!If [Cond, {...}, !Ref AWS::NoValue]` in a list removes the element, as on AWS."""
+    template = {
+        "Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+        "Resources": {
+            "Blue": {
+                "Type": "AWS::ElasticBeanstalk::Environment",
+                "Properties": {
+                    "ApplicationName": APP,
+                    "EnvironmentName": "blue-env",
+                    "SolutionStackName": STACK,
+                    "OptionSettings": [
+                        {
+                            "Fn::If": [
+                                "Never",
+                                {"Namespace": SECRETS, "OptionName": "MONGODB_URI", "Value": PARAMETER_ARN},
+                                {"Ref": "AWS::NoValue"},
+                            ]
+                        }
+                    ],
+                },
+            }
+        },
+    }
+
+    aws.client("cloudformation").create_stack(StackName="app", TemplateBody=json.dumps(template))
+
+    assert (SECRETS, "MONGODB_URI") not in _settings(aws, "blue-env")
