@@ -27,6 +27,9 @@ MONGODB_URI_PARAMETER ?=
 REGISTRY_AUTH_KEY ?=
 API_GATEWAY_LOGGING ?=
 SOLUTION_STACK ?=
+VPC_ID        ?=
+SUBNETS       ?=
+LB_SUBNETS    ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
 .PHONY: help venv lint-venv clients moto-tests demo up soak run test lint lint-templates lint-iam typecheck pytest \
@@ -185,7 +188,8 @@ package: $(STAMP)
 ## AWS: the provisioning stack (infra/pipeline.yaml); CNAME_PREFIX the first time.
 # MONGODB_URI_PARAMETER names the SSM SecureString holding the MongoDB URI. Re-running changes nothing.
 # The first run takes the newest Docker platform Beanstalk offers (scripts/solution-stack.sh);
-# SOLUTION_STACK="64bit Amazon Linux 2023 vX.Y.Z running Docker" chooses one.
+# SOLUTION_STACK="64bit Amazon Linux 2023 vX.Y.Z running Docker" chooses one. Without VPC_ID (and
+# SUBNETS, LB_SUBNETS: comma-separated subnet ids) the environments run in the region's default VPC.
 provision:
 	@platform=$$(AWS="$(AWS)" scripts/solution-stack.sh $(INFRA_STACK) "$(SOLUTION_STACK)") && \
 	$(AWS) cloudformation deploy --stack-name $(INFRA_STACK) --template-file infra/pipeline.yaml \
@@ -194,7 +198,8 @@ provision:
 	    $(if $(CNAME_PREFIX),ProductionCnamePrefix=$(CNAME_PREFIX)) \
 	    $(if $(MONGODB_URI_PARAMETER),MongoDbUriParameter=$(MONGODB_URI_PARAMETER)) \
 	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY)) \
-	    $(if $(API_GATEWAY_LOGGING),ConfigureApiGatewayLogging=$(API_GATEWAY_LOGGING))
+	    $(if $(API_GATEWAY_LOGGING),ConfigureApiGatewayLogging=$(API_GATEWAY_LOGGING)) \
+	    $(if $(VPC_ID),VpcId=$(VPC_ID) InstanceSubnets=$(SUBNETS)) $(if $(LB_SUBNETS),LoadBalancerSubnets=$(LB_SUBNETS))
 	$(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --query "Stacks[0].Outputs" --output table
 
 ## AWS: the controller's stack (CloudFormation, never chalice deploy); prints its URL.

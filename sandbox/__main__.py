@@ -1,11 +1,11 @@
 """The sandbox's command line (contract §3).
 
-    python -m sandbox demo [--keep] [--docker]   # the guided blue/green demonstration
-    python -m sandbox up [--docker]              # everything up, one JSON line on stdout, until a signal
-        [--realistic]                            # AWS's timings and transient behaviours, compressed
-        [--fault NAME ...]                       # force a rough edge of real Beanstalk on every deployment
-    python -m sandbox soak [--deployments N]     # many deployments against `up --realistic`, random faults,
-        [--seed S]                               # invariants checked after each; one JSON line last
+python -m sandbox demo [--keep] [--docker]   # the guided blue/green demonstration
+python -m sandbox up [--docker]              # everything up, one JSON line on stdout, until a signal
+    [--realistic]                            # AWS's timings and transient behaviours, compressed
+    [--fault NAME ...]                       # force a rough edge of real Beanstalk on every deployment
+python -m sandbox soak [--deployments N]     # many deployments against `up --realistic`, random faults,
+    [--seed S]                               # invariants checked after each; one JSON line last
 """
 
 from __future__ import annotations

@@ -114,6 +114,52 @@ def test_the_environments_run_the_newest_docker_platform_beanstalk_offers(provis
     assert {env["SolutionStackName"] for env in described["Environments"]} == set(docker)
 
 
+def _settings(clients: SimpleNamespace, application: str, environment: str) -> dict[tuple[str, str], str]:
+    described = clients.elasticbeanstalk.describe_configuration_settings(
+        ApplicationName=application, EnvironmentName=environment
+    )
+    return {
+        (o["Namespace"], o["OptionName"]): o.get("Value", "")
+        for o in described["ConfigurationSettings"][0]["OptionSettings"]
+    }
+
+
+def test_without_a_mongodb_uri_or_a_vpc_no_such_option_reaches_the_environments(provisioned: Any) -> None:
+    """Beanstalk refuses an environment secret without a value; the default VPC needs no option."""
+    clients, _ = provisioned
+    for environment in (NAMES.blue, NAMES.green):
+        namespaces = {namespace for namespace, _ in _settings(clients, NAMES.application, environment)}
+        assert "aws:elasticbeanstalk:application:environmentsecrets" not in namespaces
+        assert "aws:ec2:vpc" not in namespaces
+
+
+def test_a_mongodb_uri_and_a_vpc_of_ones_own_reach_both_environments(provisioned: Any) -> None:
+    clients, _ = provisioned
+    parameters = {
+        "ApplicationName": "atlas",
+        "ProductionCnamePrefix": "atlas-prod",
+        "SolutionStackName": newest_docker_stack(clients.elasticbeanstalk),
+        "MongoDbUriParameter": "/atlas/mongodb-uri",
+        "VpcId": "vpc-0a1b2c3d",
+        "InstanceSubnets": "subnet-0a1,subnet-0b2",
+        "ConfigureApiGatewayLogging": "false",
+    }
+
+    deploy_stack(clients.cloudformation, "atlas", INFRA_TEMPLATE.read_text(), parameters)
+
+    for environment in ("atlas-blue", "atlas-green"):
+        settings = _settings(clients, "atlas", environment)
+        assert settings[("aws:elasticbeanstalk:application:environmentsecrets", "MONGODB_URI")] == (
+            f"arn:aws:ssm:{NAMES.region}:{ACCOUNT}:parameter/atlas/mongodb-uri"
+        )
+        assert settings[("aws:ec2:vpc", "VPCId")] == "vpc-0a1b2c3d"
+        assert (
+            settings[("aws:ec2:vpc", "Subnets")]
+            == settings[("aws:ec2:vpc", "ELBSubnets")]
+            == ("subnet-0a1,subnet-0b2")
+        )
+
+
 def test_the_controller_runs_with_what_the_stack_gave_its_functions(provisioned: Any) -> None:
     clients, result = provisioned
     env = result.function_environment
@@ -240,7 +286,7 @@ def test_a_cname_already_taken_rolls_the_stack_back_with_the_services_message(pr
 
     assert clients.elasticbeanstalk.describe_applications(ApplicationNames=["another"])["Applications"] == []
     live = clients.elasticbeanstalk.describe_environments(IncludeDeleted=False)["Environments"]
-    assert {env["ApplicationName"] for env in live} == {NAMES.application}
+    assert "another" not in {env["ApplicationName"] for env in live}
 
 
 def test_a_second_pipeline_provisions_beside_the_first_in_the_same_account(
