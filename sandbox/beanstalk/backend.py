@@ -322,7 +322,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             self._drop_health_changes(env)
             self._start(operation)
             env.status = "Updating"
-            env.health = "Grey"
+            env.health, env.health_cause = "Grey", None
             env.abortable_operation_in_progress = True
             env.date_updated = operation.started
             if version_label is not None:

@@ -100,6 +100,9 @@ class ControlSurface:
     def settle(self) -> None:  # the life cycle's (LifeCycle comes first in the backend)
         raise NotImplementedError
 
+    def judge_requests(self) -> None:  # the life cycle's: health monitoring looks at requests again
+        raise NotImplementedError
+
     def move_clock(self, seconds: float) -> datetime:
         """Move the emulation's clock forward by `seconds` and settle what is due; answers the new now."""
         if seconds < 0:
@@ -131,6 +134,8 @@ class ControlSurface:
                 self.controls.every_deployment.add(fault)
             if fault is Fault.THROTTLE:
                 self.controls.throttle = throttle(THROTTLED_SHARE, THROTTLE_FAULT_OPERATIONS, seed=None)
+        if fault is Fault.SCANNER_4XX:
+            self.judge_requests()
 
     def clear_faults(self, *names: str | Fault) -> None:
         """Switch those faults off (all of them when none is named)."""
@@ -141,6 +146,8 @@ class ControlSurface:
             self.controls.every_deployment -= gone
             if Fault.THROTTLE in gone:
                 self.controls.throttle = None
+        if Fault.SCANNER_4XX in gone:
+            self.judge_requests()
 
     def set_timings(self, **seconds: float) -> None:
         """Replace some timings (`launch_s`, `update_s`, ...); ValueError names a bad one."""

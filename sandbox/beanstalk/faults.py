@@ -22,6 +22,8 @@ class Fault(enum.Enum):
     VERSION_QUOTA = "version-quota"  # the application version quota is reached: the next version is refused
     THROTTLE = "throttle"  # a share of Describe* calls answer Throttling
     FAILS_AFTER_SWAP = "fails-after-swap"  # the new version fails health once a swap gives it the other CNAME
+    SCANNER_4XX = "scanner-4xx"  # the internet's scanners: 404s on both environments; health Yellow unless
+    # the environment's enhanced health rules ignore HTTP 4xx (health_rules.py)
 
     @classmethod
     def named(cls, name: str) -> Fault:

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from moto.elasticbeanstalk.models import Application
 
-from . import eventbridge, request_ids, transitions
+from . import eventbridge, health_rules, request_ids, transitions
 from . import events as texts
 from .controls import Controls
 from .deploy import DeployHook, DeployRequest, Outcome, answer
@@ -136,6 +136,30 @@ class LifeCycle:
         env.health = "Green"
         env.date_updated = at
         self._write(env, transitions.launched(env.environment_name), at, operation.request_id)
+        self._judge_requests(env, at)
+
+    def _judge_requests(self, env: Environment, at: datetime) -> None:
+        """Enhanced health's rules on requests (health_rules.py): a Ready, Green environment whose requests
+        degrade it turns Yellow with the cause; one Yellow only for that cause turns Green once they don't."""
+        if env.status != "Ready":
+            return
+        cause = health_rules.degraded_by_requests(env, self.controls.active(Fault.SCANNER_4XX))
+        if cause is not None and env.health == "Green":
+            self._write(env, (transitions.health_changed("Green", "Yellow", cause),), at, None)
+            env.health, env.health_cause = "Yellow", cause
+        elif cause is None and env.health == "Yellow" and env.health_cause is not None:
+            self._write(env, (transitions.health_changed("Yellow", "Green"),), at, None)
+            env.health, env.health_cause = "Green", None
+
+    def judge_requests(self) -> None:
+        """Look at every environment's requests again (a fault about them was switched on or off)."""
+        with self._lock:
+            now = self.clock()
+            for app in self.applications.values():
+                for env in list(app.environments.values()):
+                    if isinstance(env, Environment):
+                        self._judge_requests(env, now)
+            self._deliver(now)
 
     def _complete_update(self, operation: Operation, at: datetime) -> None:
         outcome, failure = operation.outcome, None
@@ -161,6 +185,7 @@ class LifeCycle:
             env.failing = False
         if unhealthy is not None and landing.health == unhealthy and recovers:
             self._change_health_later(env, "Green", self.controls.timings.health_recovery_s, at)
+        self._judge_requests(env, at)
 
     def _health_after_update(self) -> tuple[str | None, bool]:
         """(the color health monitoring finds after a successful update, whether it recovers)."""
@@ -208,10 +233,14 @@ class LifeCycle:
     def _complete_health_change(self, operation: Operation, at: datetime) -> None:
         env = operation.environments[0]
         assert operation.health is not None
-        if env.status != "Ready" or env.health == operation.health:
+        target, cause = operation.health, None
+        if target == "Green":  # recovered, unless its requests still degrade it
+            cause = health_rules.degraded_by_requests(env, self.controls.active(Fault.SCANNER_4XX))
+            target = "Yellow" if cause else "Green"
+        if env.status != "Ready" or env.health == target:
             return
-        note = transitions.health_changed(env.health, operation.health)
-        env.health = operation.health
+        note = transitions.health_changed(env.health, target, cause)
+        env.health, env.health_cause = target, cause
         self._write(env, (note,), at, None)
 
     def _change_health_later(self, env: Environment, color: str, after_s: float, at: datetime) -> None:
@@ -229,6 +258,7 @@ class LifeCycle:
     ) -> None:
         env.status = "Ready"
         env.health = landing.health
+        env.health_cause = None
         env.version_label = landing.version_label
         env.abortable_operation_in_progress = False
         env.date_updated = at

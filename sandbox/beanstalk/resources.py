@@ -33,7 +33,7 @@ def environment_health(env: Environment, now: datetime, attributes: set[str]) ->
         "Status": env.status,
         "Color": env.health,
         "HealthStatus": env.health_status,
-        "Causes": causes(env.status, env.health),
+        "Causes": [env.health_cause] if env.health_cause else causes(env.status, env.health),
         "ApplicationMetrics": {"Duration": 10, "RequestCount": 0},
         "InstancesHealth": _instance_counts(env),
         "RefreshedAt": now,
