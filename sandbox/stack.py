@@ -45,6 +45,7 @@ from sandbox.instances import (
 )
 from sandbox.ports import LOOPBACK, free_port
 from sandbox.provision import Names, ProvisionError, provision
+from sandbox.scanners import Scanners
 
 ACCOUNT_ID = beanstalk.DEFAULT_ACCOUNT_ID
 PROCESS_IMAGE = "docker.io/acme/deliverypipeline"  # any reference: process mode runs this checkout
@@ -173,6 +174,11 @@ class Stack:
             env_name: self._front(_fixed_environment(env_name, environments, failing))
             for env_name in names.environments
         }
+        scanners = Scanners(
+            lambda: backend.controls.active(beanstalk.Fault.SCANNER_4XX), [f.url for f in env_fronts.values()]
+        )
+        scanners.start()
+        self._stops.append(("scanners", scanners.stop))
 
         controller_url = self._start_controller(
             endpoint, names, {**provisioned.function_environment, **self._windows(backend)}, proxy.url
