@@ -20,6 +20,7 @@ import boto3
 import pytest
 
 from sandbox import aws, beanstalk
+from sandbox.beanstalk.option_settings import counts_4xx
 from sandbox.dockerrun import ImageRef
 from sandbox.provision import (
     INFRA_TEMPLATE,
@@ -131,6 +132,14 @@ def test_without_a_mongodb_uri_or_a_vpc_no_such_option_reaches_the_environments(
         namespaces = {namespace for namespace, _ in _settings(clients, NAMES.application, environment)}
         assert "aws:elasticbeanstalk:application:environmentsecrets" not in namespaces
         assert "aws:ec2:vpc" not in namespaces
+
+
+def test_both_environments_ignore_http_4xx_in_their_health(provisioned: Any) -> None:
+    """Scanners' 404s on the public URLs must not turn health Yellow (tests/sandbox: scanner-4xx)."""
+    clients, _ = provisioned
+    for environment in (NAMES.blue, NAMES.green):
+        settings = _settings(clients, NAMES.application, environment)
+        assert counts_4xx(settings) == {"ApplicationRequests4xx": False, "ELBRequests4xx": False}
 
 
 def test_a_mongodb_uri_and_a_vpc_of_ones_own_reach_both_environments(provisioned: Any) -> None:

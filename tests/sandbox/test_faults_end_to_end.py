@@ -48,6 +48,7 @@ SURVIVED = [
     Fault.DNS_LAG,
     Fault.BUSY,
     Fault.THROTTLE,
+    Fault.SCANNER_4XX,
 ]
 
 
