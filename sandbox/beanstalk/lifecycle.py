@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from moto.elasticbeanstalk.models import Application
 
-from . import eventbridge, health_rules, request_ids, transitions
+from . import eventbridge, health_rules, option_settings, request_ids, service_roles, transitions
 from . import events as texts
 from .controls import Controls
 from .deploy import DeployHook, DeployRequest, Outcome, answer
@@ -137,18 +137,37 @@ class LifeCycle:
         env.date_updated = at
         self._write(env, transitions.launched(env.environment_name), at, operation.request_id)
         self._judge_requests(env, at)
+        managed = env.option_settings.get((option_settings.MANAGED_ACTIONS, "ManagedActionsEnabled"), "false")
+        role = env.option_settings.get((option_settings.MANAGED_ACTIONS, "ServiceRoleForManagedUpdates"))
+        if managed.lower() == "true" and not (role and service_roles.assumable(role, self.account_id)):
+            self._write(
+                env, (transitions.Note(texts.NO_MANAGED_UPDATES_ROLE, "WARN", monitor=True),), at, None
+            )
+
+    def _monitored(self, env: Environment) -> tuple[str, str] | None:
+        """What health monitoring finds wrong with a Ready environment beyond its deployments: (color, cause)
+        - a service role it cannot assume (Severe, service_roles.py), else requests that degrade it
+        (Warning, health_rules.py) - or None."""
+        role = env.option_settings.get((option_settings.ENVIRONMENT, "ServiceRole"))
+        if role and not service_roles.assumable(role, self.account_id):
+            return "Red", service_roles.unassumable(role, self.account_id)
+        cause = health_rules.degraded_by_requests(env, self.controls.active(Fault.SCANNER_4XX))
+        return ("Yellow", cause) if cause else None
 
     def _judge_requests(self, env: Environment, at: datetime) -> None:
-        """Enhanced health's rules on requests (health_rules.py): a Ready, Green environment whose requests
-        degrade it turns Yellow with the cause; one Yellow only for that cause turns Green once they don't."""
+        """Health monitoring looks at a Ready environment (`_monitored`): it turns Red or Yellow with the
+        cause, and back to Green once the cause that made it so is gone."""
         if env.status != "Ready":
             return
-        cause = health_rules.degraded_by_requests(env, self.controls.active(Fault.SCANNER_4XX))
-        if cause is not None and env.health == "Green":
-            self._write(env, (transitions.health_changed("Green", "Yellow", cause),), at, None)
-            env.health, env.health_cause = "Yellow", cause
-        elif cause is None and env.health == "Yellow" and env.health_cause is not None:
-            self._write(env, (transitions.health_changed("Yellow", "Green"),), at, None)
+        found = self._monitored(env)
+        if found is not None:
+            color, cause = found
+            worse = env.health == "Green" or (color == "Red" and env.health != "Red")
+            if worse or (env.health == color and env.health_cause is None and color != "Green"):
+                self._write(env, (transitions.health_changed(env.health, color, cause),), at, None)
+                env.health, env.health_cause = color, cause
+        elif env.health in ("Yellow", "Red") and env.health_cause is not None:
+            self._write(env, (transitions.health_changed(env.health, "Green"),), at, None)
             env.health, env.health_cause = "Green", None
 
     def judge_requests(self) -> None:
@@ -234,9 +253,8 @@ class LifeCycle:
         env = operation.environments[0]
         assert operation.health is not None
         target, cause = operation.health, None
-        if target == "Green":  # recovered, unless its requests still degrade it
-            cause = health_rules.degraded_by_requests(env, self.controls.active(Fault.SCANNER_4XX))
-            target = "Yellow" if cause else "Green"
+        if target == "Green" and (found := self._monitored(env)) is not None:  # still something wrong
+            target, cause = found
         if env.status != "Ready" or env.health == target:
             return
         note = transitions.health_changed(env.health, target, cause)
