@@ -125,6 +125,32 @@ def _settings(clients: SimpleNamespace, application: str, environment: str) -> d
     }
 
 
+def test_beanstalk_assumes_the_service_role_and_has_one_for_managed_updates(provisioned: Any) -> None:
+    """Health stays Green only while Beanstalk can assume the service role (its trust must not demand
+    keys Beanstalk does not send); managed updates run as the role ServiceRoleForManagedUpdates names."""
+    clients, _ = provisioned
+    role = next(
+        r["PhysicalResourceId"]
+        for r in clients.cloudformation.list_stack_resources(StackName=NAMES.infra_stack)[
+            "StackResourceSummaries"
+        ]
+        if r["LogicalResourceId"] == "ServiceRole"
+    )
+    arn = clients.iam.get_role(RoleName=role)["Role"]["Arn"]
+    for environment in (NAMES.blue, NAMES.green):
+        health = clients.elasticbeanstalk.describe_environment_health(
+            EnvironmentName=environment, AttributeNames=["Color", "Causes"]
+        )
+        settings = _settings(clients, NAMES.application, environment)
+        warnings = clients.elasticbeanstalk.describe_events(EnvironmentName=environment, Severity="WARN")[
+            "Events"
+        ]
+        assert (health["Color"], health["Causes"]) == ("Green", [])
+        assert settings[("aws:elasticbeanstalk:managedactions", "ServiceRoleForManagedUpdates")] == arn
+        assert settings[("aws:elasticbeanstalk:environment", "ServiceRole")] == arn
+        assert [w["Message"] for w in warnings] == []
+
+
 def test_without_a_mongodb_uri_or_a_vpc_no_such_option_reaches_the_environments(provisioned: Any) -> None:
     """Beanstalk refuses an environment secret without a value; the default VPC needs no option."""
     clients, _ = provisioned
