@@ -14,14 +14,27 @@ from typing import Any, cast
 
 import moto.elasticbeanstalk.urls
 from moto.elasticbeanstalk.models import Application, EBBackend, eb_backends
+from moto.iam.models import iam_backends
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from . import errors, eventbridge, platforms, request_ids, resources, transitions, validation
+from . import (
+    callers,
+    downstream,
+    errors,
+    eventbridge,
+    iam_judge,
+    platforms,
+    request_ids,
+    resources,
+    service_roles,
+    transitions,
+    validation,
+)
 from . import events as texts
 from . import option_settings as option_settings_
 from .controls import Controls, ControlSurface
-from .deploy import Outcome
+from .deploy import DeployResult, Outcome
 from .events import Event, EventQuery
 from .faults import Fault
 from .lifecycle import LifeCycle
@@ -297,8 +310,10 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         version_label: str | None,
         description: str | None,
         option_settings: option_settings_.Settings | None = None,
+        caller: callers.Caller | None = None,
     ) -> Environment:
-        """Starts deploying `version_label` and/or applying option settings (a configuration update)."""
+        """Starts deploying `version_label` and/or applying option settings (a configuration update).
+        With caller permissions on, what Beanstalk does downstream is judged first (`_refused_downstream`)."""
         with self._lock:
             env = self.environment(environment_id, environment_name)
             if self.controls.take(Fault.BUSY):
@@ -306,9 +321,10 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             self._require_ready(env)
             if version_label is not None and (env.application_name, version_label) not in self.versions:
                 raise errors.no_version(version_label)
+            refused = self._refused_downstream(env, version_label, bool(option_settings), caller)
             if description is not None:
                 env.description = description
-            hook = self.controls.hooks.get(env.environment_name)
+            hook = None if refused else self.controls.hooks.get(env.environment_name)
             operation = self._operation(
                 "update",
                 self.controls.timings.update_s,
@@ -318,6 +334,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 environments=[env],
                 hooked=hook is not None and version_label is not None,
                 option_settings=option_settings or None,
+                hook_result=DeployResult(Outcome.RED, refused) if refused else None,
             )
             self._drop_health_changes(env)
             self._start(operation)
@@ -500,6 +517,53 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         if not self.cname_available(cname):
             raise errors.cname_unavailable(cname)
         return cname
+
+    def _refused_downstream(
+        self,
+        env: Environment,
+        version_label: str | None,
+        settings_change: bool,
+        caller: callers.Caller | None,
+    ) -> str | None:
+        """With caller permissions on: Beanstalk acts downstream as the environment's operations role, else
+        as the caller (downstream.py). A refusal of what it does at once is InsufficientPrivileges; of what it
+        does later, the reason the update will fail with. None: nothing is refused (or nobody is judged - the
+        root, or checks off)."""
+        if not self.controls.caller_permissions:
+            return None
+        if env.operations_role:
+            identity = (
+                f"arn:aws:sts::{self.account_id}:assumed-role/{env.operations_role.rsplit('/', 1)[-1]}/"
+            )
+            identity += "ElasticBeanstalk"
+            policies = service_roles.policies(env.operations_role, self.account_id)
+        elif caller is not None:
+            identity, policies = caller.arn, list(caller.policies)
+        else:
+            return None
+        bundle = b""
+        if version_label is not None:
+            version = self.versions[(env.application_name, version_label)]
+            bundle = self.read_bundle(*version.source_bundle) if version.source_bundle else b""
+        configuration = settings_change or downstream.carries_configuration(bundle)
+        for request in downstream.of_update(env, configuration, self._instance_role(env)):
+            if iam_judge.allows(policies, request.action, request.resource, request.context):
+                continue
+            if request.at_once:
+                raise errors.InsufficientPrivileges(request.action)
+            return downstream.refusal(identity, request)
+        return None
+
+    def _instance_role(self, env: Environment) -> str:
+        """The role of the environment's instance profile (what a configuration update passes to EC2)."""
+        profile = env.option_settings.get(
+            ("aws:autoscaling:launchconfiguration", "IamInstanceProfile"), "aws-elasticbeanstalk-ec2-role"
+        )
+        try:
+            found = iam_backends[self.account_id]["aws"].get_instance_profile(profile.rsplit("/", 1)[-1])
+            return str(found.roles[0].arn)
+        except Exception:  # no such profile in moto's IAM: the role named like it, as the console makes it
+            return f"arn:aws:iam::{self.account_id}:role/{profile.rsplit('/', 1)[-1]}"
 
     def _require_available(self, stack: str, named_stack: str | None, named_arn: str | None) -> None:
         """A superseded platform version only for an account that ran it in the last 30 days (platforms)."""

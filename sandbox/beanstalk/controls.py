@@ -39,6 +39,7 @@ class Controls:
     every_deployment: set[Fault] = field(default_factory=set)  # one-shot faults re-armed per deployment
     delivery: Delivery = field(default_factory=Delivery)  # of the events sent to EventBridge
     released_platforms: platforms.Released = field(default_factory=dict)  # versions out since the catalogue
+    caller_permissions: bool = False  # UpdateEnvironment judges what it does downstream (downstream.py)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def active(self, fault: Fault) -> bool:
@@ -77,6 +78,7 @@ class Controls:
                 "every_deployment": sorted(fault.value for fault in self.every_deployment),
                 "event_delivery": self.delivery.describe(),
                 "released_platforms": sorted(p.solution_stack for p in self.released_platforms.values()),
+                "caller_permissions": self.caller_permissions,
             }
 
 
@@ -183,6 +185,11 @@ class ControlSurface:
         if platform is None:
             raise ValueError(f"not a platform the emulation knows: {solution_stack!r}")
         self.controls.released_platforms[(platform.os, platform.runtime)] = platform
+
+    def set_caller_permissions(self, on: bool) -> None:
+        """IAM checks on: UpdateEnvironment's downstream calls are judged against the operations role, or
+        the caller's own policies when the environment has none (downstream.py)."""
+        self.controls.caller_permissions = on
 
     def set_version_quota(self, quota: int) -> None:
         if quota < 0:

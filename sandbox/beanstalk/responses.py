@@ -23,7 +23,7 @@ from moto.elasticbeanstalk.models import eb_backends
 from moto.elasticbeanstalk.responses import EBResponse
 from moto.utilities.aws_headers import gen_amzn_requestid_long
 
-from . import errors, option_settings, platforms, request_ids
+from . import callers, errors, option_settings, platforms, request_ids
 from .backend import BeanstalkBackend
 from .events import EventQuery
 from .faults import MUTATING_OPERATIONS, Fault
@@ -216,6 +216,7 @@ class BeanstalkResponse(EBResponse):
             version_label=self._get_param("VersionLabel"),
             description=self._get_param("Description"),
             option_settings=option_settings.from_request(self._get_param("OptionSettings")),
+            caller=callers.identify(self.headers, self.current_account),
         )
         return ActionResult(env.describe())
 
