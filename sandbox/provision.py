@@ -92,6 +92,7 @@ class Provisioned:
     function_environment: dict[str, str]  # the controller's Lambda functions' environment variables
     signing_secret: str
     stacks: tuple[str, ...]
+    reconcile_role: str = ""  # the ARN of the role the stack gave the reconcile function
 
 
 def provision(clients: Any, names: Names, first: ImageRef, work_dir: Path) -> Provisioned:
@@ -135,7 +136,12 @@ def _deploy(clients: Any, names: Names, first: ImageRef, packaging: Packaging) -
     infra = stack_outputs(clients.cloudformation, names.infra_stack)
     secret = clients.secretsmanager.get_secret_value(SecretId=infra["SigningSecretArn"])["SecretString"]
     leave_the_queue_to_the_poller(clients.sqs, environment["RECONCILE_QUEUE"], names.region)
-    return Provisioned(environment, str(secret), (names.infra_stack, names.controller_stack))
+    reconcile = clients.awslambda.get_function_configuration(
+        FunctionName=f"{names.controller_stack}-reconcile"
+    )
+    return Provisioned(
+        environment, str(secret), (names.infra_stack, names.controller_stack), str(reconcile["Role"])
+    )
 
 
 def newest_docker_stack(eb: Any, os_name: str = PLATFORM_OS) -> str:

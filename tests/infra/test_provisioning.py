@@ -43,7 +43,16 @@ def _session(endpoint: str) -> SimpleNamespace:
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=NAMES.region
     )
-    services = ("s3", "sqs", "elasticbeanstalk", "cloudformation", "secretsmanager", "iam", "apigateway")
+    services = (
+        "s3",
+        "sqs",
+        "elasticbeanstalk",
+        "cloudformation",
+        "secretsmanager",
+        "iam",
+        "apigateway",
+        "sts",
+    )
     clients = {service: session.client(service, endpoint_url=endpoint) for service in services}
     return SimpleNamespace(**clients, awslambda=session.client("lambda", endpoint_url=endpoint))
 
@@ -149,6 +158,38 @@ def test_beanstalk_assumes_the_service_role_and_has_one_for_managed_updates(prov
         assert settings[("aws:elasticbeanstalk:managedactions", "ServiceRoleForManagedUpdates")] == arn
         assert settings[("aws:elasticbeanstalk:environment", "ServiceRole")] == arn
         assert [w["Message"] for w in warnings] == []
+
+
+def test_the_reconcile_role_deploys_even_a_configuration_update_through_the_operations_role(
+    provisioned: Any,
+) -> None:
+    """With IAM checks on, Beanstalk's downstream calls are judged: the environments' operations role
+    holds all of them (a configuration update's too), so the reconcile function needs none."""
+    clients, result = provisioned
+    backend = beanstalk.backend(region=NAMES.region)
+    credentials = clients.sts.assume_role(RoleArn=result.reconcile_role, RoleSessionName="reconcile")[
+        "Credentials"
+    ]
+    reconcile = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=NAMES.region,
+    ).client("elasticbeanstalk", endpoint_url=clients.s3.meta.endpoint_url)
+    timeout = {"Namespace": "aws:elasticbeanstalk:command", "OptionName": "Timeout", "Value": "900"}
+    backend.set_caller_permissions(True)
+    try:
+        reconcile.update_environment(EnvironmentName=NAMES.green, OptionSettings=[timeout])
+        backend.advance(NAMES.green)
+    finally:
+        backend.set_caller_permissions(False)
+
+    errors = clients.elasticbeanstalk.describe_events(EnvironmentName=NAMES.green, Severity="ERROR")["Events"]
+    assert [e["Message"] for e in errors] == []
+    assert (
+        _settings(clients, NAMES.application, NAMES.green)[("aws:elasticbeanstalk:command", "Timeout")]
+        == "900"
+    )
 
 
 def test_without_a_mongodb_uri_or_a_vpc_no_such_option_reaches_the_environments(provisioned: Any) -> None:
