@@ -1,7 +1,8 @@
 """The AWS emulation as a server: moto's server with the Elastic Beanstalk and CloudFormation extensions,
 on loopback only.
 
-    python -m sandbox.aws [--port N]      # prints "ready http://127.0.0.1:N", runs until SIGINT/SIGTERM
+    python -m sandbox.aws [--port N] [--pace aws|compressed]
+                                          # prints "ready http://127.0.0.1:N", runs until SIGINT/SIGTERM
 
 In-process (hooks stay plain Python callables, the backend is shared with the caller):
 
@@ -66,9 +67,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Emulated AWS (moto + Elastic Beanstalk deployment API) on 127.0.0.1.",
     )
     parser.add_argument("--port", type=int, default=0, help="TCP port (default 0: pick a free one)")
+    parser.add_argument(
+        "--pace",
+        choices=sorted(beanstalk.PACES),
+        default="aws",
+        help="how long Beanstalk's operations take. aws (default): AWS's orders of magnitude - an "
+        "environment launches in 300 s, an update settles in 120 s, a swap in 20 s, a termination in 240 s. "
+        "compressed: the same shape in seconds - launch 3 s, update 2 s, swap 1.5 s, termination 1 s "
+        "(what `python -m sandbox up --realistic` runs). POST /moto-api/beanstalk/timings changes them later",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be within 0..65535, got {args.port}")
+    beanstalk.set_default_timings(beanstalk.PACES[args.pace])
 
     stopping = threading.Event()
 

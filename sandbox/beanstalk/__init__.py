@@ -19,15 +19,18 @@ and under `mock_aws` alike.
 
 from . import control_api
 from .backend import BeanstalkBackend
+from .controls import set_default_timings
 from .deploy import DeployHook, DeployRequest, DeployResult, Outcome
 from .events import Event
-from .faults import REALISTIC, Fault, Timings
+from .faults import AWS_PACE, PACES, REALISTIC, Fault, Timings
 from .registry import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, backend
 from .registry import install as _install_backend
 
 __all__ = [
+    "AWS_PACE",
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_REGION",
+    "PACES",
     "REALISTIC",
     "BeanstalkBackend",
     "DeployHook",
@@ -39,6 +42,7 @@ __all__ = [
     "Timings",
     "backend",
     "install",
+    "set_default_timings",
 ]
 
 

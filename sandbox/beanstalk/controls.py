@@ -24,6 +24,15 @@ from .faults import ONE_SHOT, THROTTLED_SHARE, Fault, Timings
 from .throttling import THROTTLED_BY_DEFAULT, Throttle, throttle
 
 DEFAULT_VERSION_QUOTA = 1000  # AWS's default quota of application versions per account and region
+_default_timings = [Timings()]  # what every backend starts with (also after moto's reset)
+
+
+def set_default_timings(timings: Timings) -> None:
+    """The timings every backend starts with from now on (`python -m sandbox.aws --pace`); a backend that
+    exists already keeps its own."""
+    _default_timings[0] = timings
+
+
 THROTTLE_FAULT_OPERATIONS = (*THROTTLED_BY_DEFAULT, "DescribeEnvironmentHealth", "DescribeInstancesHealth")
 
 
@@ -32,7 +41,7 @@ class Controls:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     hooks: dict[str, DeployHook] = field(default_factory=dict)
     faults: set[Fault] = field(default_factory=set)
-    timings: Timings = field(default_factory=Timings)
+    timings: Timings = field(default_factory=lambda: _default_timings[0])
     version_quota: int = DEFAULT_VERSION_QUOTA
     throttle: Throttle | None = None
     settling_health: str | None = None  # Yellow/Red for `health_recovery_s` after each update (--realistic)
