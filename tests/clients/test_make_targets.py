@@ -59,9 +59,7 @@ def _solution_stack(clients: Clients, *args: str) -> subprocess.CompletedProcess
 
 def test_provision_takes_the_newest_docker_platform_for_a_new_stack(clients: Clients) -> None:
     newest = _solution_stack(clients, "not-yet")
-    clients.control(
-        "POST", "platform-releases", {"solution_stack": "64bit Amazon Linux 2023 v4.10.1 running Docker"}
-    )
+    clients.controls.release_platform_version("64bit Amazon Linux 2023 v4.10.1 running Docker")
     after_a_release = _solution_stack(clients, "not-yet")
 
     assert (newest.returncode, newest.stdout) == (0, STACK + "\n")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox import awslambda
+from moto_ext import awslambda
 
 from .harness import ACCOUNT, REGION, Aws
 

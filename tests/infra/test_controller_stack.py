@@ -13,8 +13,9 @@ from typing import Any
 import boto3
 import pytest
 
-from sandbox import aws, awslambda, beanstalk
-from sandbox.dockerrun import ImageRef, build_bundle
+import moto_ext
+from moto_ext import awslambda
+from sandbox.live.dockerrun import ImageRef, build_bundle
 from sandbox.provision import (
     INFRA_TEMPLATE,
     Names,
@@ -35,9 +36,9 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimpleNa
     """A new account (Lambda concurrency limit 10) with the provisioning stack, and the controller's
     packaged template."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    endpoint, stop = aws.start(port=0)
+    endpoint, stop = moto_ext.start_server(port=0)
     try:
-        beanstalk.backend(region=NAMES.region).set_timings(launch_s=0)
+        moto_ext.backend(region=NAMES.region).set_timings(launch_s=0)
         awslambda.set_concurrency_limit(NEW_ACCOUNT_LIMIT, ACCOUNT, NAMES.region)
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=NAMES.region

@@ -19,9 +19,9 @@ from typing import Any
 import boto3
 import pytest
 
-from sandbox import aws, beanstalk
-from sandbox.beanstalk.option_settings import counts_4xx
-from sandbox.dockerrun import ImageRef
+import moto_ext
+from moto_ext.elasticbeanstalk.settings.options import counts_4xx
+from sandbox.live.dockerrun import ImageRef
 from sandbox.provision import (
     INFRA_TEMPLATE,
     Names,
@@ -60,9 +60,9 @@ def _session(endpoint: str) -> SimpleNamespace:
 @pytest.fixture(scope="module")
 def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimpleNamespace, Provisioned]]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    endpoint, stop = aws.start(port=0)
+    endpoint, stop = moto_ext.start_server(port=0)
     # As the plain sandbox does: the environments launch at once (the emulation's default is minutes).
-    beanstalk.backend(region=NAMES.region).set_timings(launch_s=0)
+    moto_ext.backend(region=NAMES.region).set_timings(launch_s=0)
     clients = _session(endpoint)
     try:
         yield clients, provision(clients, NAMES, FIRST, tmp_path_factory.mktemp("provision"))
@@ -166,7 +166,7 @@ def test_the_reconcile_role_deploys_even_a_configuration_update_through_the_oper
     """With IAM checks on, Beanstalk's downstream calls are judged: the environments' operations role
     holds all of them (a configuration update's too), so the reconcile function needs none."""
     clients, result = provisioned
-    backend = beanstalk.backend(region=NAMES.region)
+    backend = moto_ext.backend(region=NAMES.region)
     credentials = clients.sts.assume_role(RoleArn=result.reconcile_role, RoleSessionName="reconcile")[
         "Credentials"
     ]
@@ -183,6 +183,9 @@ def test_the_reconcile_role_deploys_even_a_configuration_update_through_the_oper
         backend.advance(NAMES.green)
     finally:
         backend.set_caller_permissions(False)
+        _drain(
+            clients.sqs, result.function_environment["RECONCILE_QUEUE"]
+        )  # this update's news: no other test's
 
     errors = clients.elasticbeanstalk.describe_events(EnvironmentName=NAMES.green, Severity="ERROR")["Events"]
     assert [e["Message"] for e in errors] == []
@@ -297,7 +300,7 @@ def test_beanstalks_events_reach_the_reconcile_queue_through_the_stacks_rule(pro
     green = NAMES.green
     running = clients.elasticbeanstalk.describe_environments(EnvironmentNames=[green])["Environments"][0]
     clients.elasticbeanstalk.update_environment(EnvironmentName=green, VersionLabel=running["VersionLabel"])
-    beanstalk.backend(region=NAMES.region).advance()
+    moto_ext.backend(region=NAMES.region).advance()
     bodies = [
         json.loads(m["Body"])
         for m in clients.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
@@ -414,6 +417,14 @@ def test_sandbox_up_shows_its_stacks_through_the_emulated_cloudformation_api() -
 
     assert stacks == {NAMES.infra_stack: "CREATE_COMPLETE", NAMES.controller_stack: "CREATE_COMPLETE"}
     assert environments == set(info["environments"]) == {NAMES.blue, NAMES.green}
+
+
+def _drain(sqs: Any, queue_name: str) -> None:
+    """Receive and delete every message on the queue (PurgeQueue may run once a minute only)."""
+    queue = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
 
 def _outputs(cfn: Any, stack: str) -> dict[str, str]:
