@@ -20,6 +20,7 @@ def install() -> None:
         from . import (
             apigateway_resources,
             beanstalk_resources,
+            permissions,
             queue_policy_resources,
             readiness,
             rollback,
@@ -32,5 +33,6 @@ def install() -> None:
             cached.cache_clear()
         serverless_transform.install()
         readiness.install()
+        permissions.install()  # first: rollback wraps its judgement, so a refused resource rolls back
         rollback.install()
         _installed.append(True)

@@ -64,10 +64,11 @@ def reason_for(error: Exception, resource_type: str, physical_name: str | None) 
     if "already exist" in message.lower() and physical_name:
         return f"Resource of type '{resource_type}' with identifier '{physical_name}' already exists."
     service = resource_type.split("::")[1] if resource_type.count("::") == 2 else "CloudFormation"
-    status = int(getattr(error, "code", 400)) if str(getattr(error, "code", "")).isdigit() else 400
+    status = int(getattr(error, "status_code", 400))
+    handler_code = str(getattr(error, "handler_error_code", "InvalidRequest"))
     return (
         f'Resource handler returned message: "{message} (Service: {service}, Status Code: {status}, '
-        f'Request ID: {uuid.uuid4()})" (RequestToken: {uuid.uuid4()}, HandlerErrorCode: InvalidRequest)'
+        f'Request ID: {uuid.uuid4()})" (RequestToken: {uuid.uuid4()}, HandlerErrorCode: {handler_code})'
     )
 
 

@@ -103,6 +103,8 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
 def _statements(document: Any) -> list[dict[str, Any]]:
     if hasattr(document, "versions"):  # moto's ManagedPolicy: its default version's document
         document = next(v.document for v in document.versions if v.is_default)
+    if isinstance(document, dict) and "policy_document" in document:  # moto's user or group inline policy
+        document = document["policy_document"]
     if isinstance(document, str):
         document = _parsed(document)
     statements = document.get("Statement", []) if isinstance(document, dict) else []
