@@ -20,6 +20,7 @@ def install() -> None:
         from . import (
             apigateway_resources,
             beanstalk_resources,
+            change_sets,
             permissions,
             queue_policy_resources,
             readiness,
@@ -33,6 +34,7 @@ def install() -> None:
             cached.cache_clear()
         serverless_transform.install()
         readiness.install()
-        permissions.install()  # first: rollback wraps its judgement, so a refused resource rolls back
+        change_sets.install()
+        permissions.install()  # before rollback, which wraps both: a refused resource rolls back
         rollback.install()
         _installed.append(True)

@@ -157,3 +157,21 @@ def test_a_change_set_that_creates_a_stack_rolls_back_too(taken: Aws) -> None:
     assert _status(taken, "shop") == "ROLLBACK_COMPLETE"
     assert KEPT not in _tables(taken)
     assert cfn.list_exports()["Exports"] == []
+
+
+def test_a_stack_a_change_set_creates_answers_its_outputs_and_exports_them(aws: Aws) -> None:
+    """What `aws cloudformation deploy` creates is read back by `describe-stacks` and imported by others."""
+    cfn = aws.client("cloudformation")
+    change_set = cfn.create_change_set(
+        StackName="shop",
+        ChangeSetName="first",
+        ChangeSetType="CREATE",
+        TemplateBody=_template("Delete", collide=False),
+    )
+
+    cfn.execute_change_set(ChangeSetName=change_set["Id"])
+
+    stack = cfn.describe_stacks(StackName="shop")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["Outputs"] == [{"OutputKey": "Table", "OutputValue": KEPT, "ExportName": "fixed-table"}]
+    assert [(e["Name"], e["Value"]) for e in cfn.list_exports()["Exports"]] == [("fixed-table", KEPT)]
