@@ -1,22 +1,39 @@
-"""A stack a change set creates or updates answers its outputs and publishes its exports, as any stack does.
+"""A stack a change set creates imports other stacks' exports, answers its outputs and publishes its own
+exports, as any stack does.
 
-moto builds a stack's outputs when the stack object is made - for a change set, before it has a template -
-and never again, so a stack made by `aws cloudformation deploy` (CreateChangeSet, ExecuteChangeSet) showed
-no outputs and exported nothing that another stack could import. Here an executed change set gives its
-stack the change set's template: description, outputs, exports.
+moto makes a change set's new stack without the account's exports (Fn::ImportValue finds nothing) and builds
+its outputs before it has a template, never again: a stack made by `aws cloudformation deploy`
+(CreateChangeSet, ExecuteChangeSet) could import nothing, showed no outputs and exported nothing. Here a new
+stack sees the account's exports, and an executed change set gives its stack the change set's template:
+description, outputs, exports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from moto.cloudformation.models import CloudFormationBackend
 
 
 def install() -> None:
+    CloudFormationBackend.create_change_set = _seeing_exports(  # type: ignore[method-assign]
+        CloudFormationBackend.create_change_set
+    )
     CloudFormationBackend.execute_change_set = _with_outputs(  # type: ignore[method-assign]
         CloudFormationBackend.execute_change_set
     )
+
+
+def _seeing_exports(original: Callable[..., tuple[str, str]]) -> Callable[..., tuple[str, str]]:
+    def create_change_set(self: CloudFormationBackend, *args: Any, **kwargs: Any) -> tuple[str, str]:
+        change_set_id, stack_id = original(self, *args, **kwargs)
+        stack = self.stacks[stack_id]
+        stack.cross_stack_resources = self.exports  # the live dict: exports made later are seen too
+        stack.resource_map.cross_stack_resources = self.exports
+        return change_set_id, stack_id
+
+    return create_change_set
 
 
 def _with_outputs(original: Callable[..., None]) -> Callable[..., None]:
