@@ -208,11 +208,12 @@ provision:
 # provisioning stack is missing or has no bucket yet (scripts/stack-output.sh says which and what to do).
 deploy-controller:
 	@bucket=$$(AWS="$(AWS)" scripts/stack-output.sh $(INFRA_STACK) ArtifactBucketName) && \
+	role=$$(AWS="$(AWS)" scripts/stack-output.sh $(INFRA_STACK) ControllerDeployRoleArn) && \
 	$(MAKE) --no-print-directory package STAGE=$(STAGE) && \
 	$(AWS) cloudformation package --template-file $(PACKAGE_DIR)/sam.json --s3-bucket "$$bucket" \
-	    --s3-prefix controller --output-template-file $(PACKAGE_DIR)/packaged.yaml
+	    --s3-prefix controller --output-template-file $(PACKAGE_DIR)/packaged.yaml && \
 	$(AWS) cloudformation deploy --stack-name $(CONTROLLER_STACK) --template-file $(PACKAGE_DIR)/packaged.yaml \
-	    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+	    --role-arn "$$role" --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
 	    --parameter-overrides Stage=$(STAGE) InfraStack=$(INFRA_STACK) \
 	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY))
 	@AWS="$(AWS)" scripts/stack-output.sh $(CONTROLLER_STACK) EndpointURL

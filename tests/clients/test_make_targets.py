@@ -77,3 +77,74 @@ def test_provision_keeps_an_existing_stacks_platform_unless_one_is_named(clients
 
     assert (kept.returncode, kept.stdout) == (0, "")
     assert named.stdout == chosen + "\n"
+
+
+def test_ci_deploys_the_controller_with_nothing_but_the_policy_the_provisioning_stack_gives_it(
+    clients: Clients,
+) -> None:
+    """IAM checks on: CloudFormation creates the controller's stack as ControllerDeployRole (--role-arn), so
+    CI's own permissions - CiDeployPolicy, attached to its IAM user - are CloudFormation on its stacks, the
+    serverless transform, passing that role and uploading the code."""
+    clients.controls.set_timings(launch_s=0)
+    admin = clients.env()
+    provisioned = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "provision",
+            "INFRA_STACK=shop",
+            "CNAME_PREFIX=shop-prod",
+            f"AWS={AWS_CLI}",
+        ],
+        cwd=REPO,
+        env=admin,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert provisioned.returncode == 0, provisioned.stderr
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in clients.aws_json("cloudformation", "describe-stacks", "--stack-name", "shop")["Stacks"][0][
+            "Outputs"
+        ]
+    }
+    clients.aws_json("iam", "create-user", "--user-name", "ci")
+    clients.aws_json(
+        "iam", "attach-user-policy", "--user-name", "ci", "--policy-arn", outputs["CiDeployPolicyArn"]
+    )
+    key = clients.aws_json("iam", "create-access-key", "--user-name", "ci")["AccessKey"]
+    clients.controls.set_caller_permissions(True)
+
+    deployed = subprocess.run(
+        ["make", "--no-print-directory", "deploy-controller", "INFRA_STACK=shop", f"AWS={AWS_CLI}"],
+        cwd=REPO,
+        env={
+            **admin,
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert deployed.returncode == 0, deployed.stderr[-1000:] + "\n".join(
+        _failures(clients, "shop-controller")
+    )
+    stack = clients.aws_json("cloudformation", "describe-stacks", "--stack-name", "shop-controller")[
+        "Stacks"
+    ][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["RoleARN"] == outputs["ControllerDeployRoleArn"]
+    endpoint = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "EndpointURL")
+    assert deployed.stdout.strip().endswith(endpoint)
+
+
+def _failures(clients: Clients, stack: str) -> list[str]:
+    events = clients.aws_json("cloudformation", "describe-stack-events", "--stack-name", stack)["StackEvents"]
+    return [
+        f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}"
+        for e in events
+        if "FAILED" in e["ResourceStatus"]
+    ]
