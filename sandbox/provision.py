@@ -75,7 +75,8 @@ class Names:
 
     @property
     def packages_bucket(self) -> str:
-        """Where `aws cloudformation package` would upload the controller's code (and the first bundle)."""
+        """Where the first bundle waits for the provisioning stack (which makes the artifact bucket, where
+        the controller's code then goes, as `make deploy-controller` uploads it)."""
         return f"{self.application}-packages"
 
     def cname(self, prefix: str) -> str:
@@ -123,12 +124,14 @@ def _deploy(clients: Any, names: Names, first: ImageRef, packaging: Packaging) -
             "InitialVersionKey": first_key,
         },
     )
-    template = finish_packaging(packaging, clients.s3, names.packages_bucket)
+    artifacts = stack_outputs(clients.cloudformation, names.infra_stack)["ArtifactBucketName"]
+    template = finish_packaging(packaging, clients.s3, artifacts)  # as make deploy-controller uploads it
     deploy_stack(
         clients.cloudformation,
         names.controller_stack,
         json.dumps(template),
         {"Stage": CONTROLLER_STAGE, "InfraStack": names.infra_stack},
+        role_arn=stack_outputs(clients.cloudformation, names.infra_stack)["ControllerDeployRoleArn"],
     )
     outputs = stack_outputs(clients.cloudformation, names.controller_stack)
     function = clients.awslambda.get_function_configuration(FunctionName=outputs["APIHandlerName"])
@@ -158,14 +161,18 @@ def newest_docker_stack(eb: Any, os_name: str = PLATFORM_OS) -> str:
     return str(max(offered)[1])
 
 
-def deploy_stack(cfn: Any, name: str, body: str, parameters: dict[str, str]) -> None:
-    """CreateStack, then wait for CREATE_COMPLETE like `aws cloudformation deploy` (ProvisionError else)."""
+def deploy_stack(
+    cfn: Any, name: str, body: str, parameters: dict[str, str], role_arn: str | None = None
+) -> None:
+    """CreateStack, then wait for CREATE_COMPLETE like `aws cloudformation deploy` (ProvisionError else);
+    `role_arn`: CloudFormation's service role (--role-arn), whose permissions create the resources."""
     try:
         cfn.create_stack(
             StackName=name,
             TemplateBody=body,
             Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
             Capabilities=CAPABILITIES,
+            **({"RoleARN": role_arn} if role_arn else {}),
         )
     except ClientError as error:
         raise ProvisionError(f"stack {name} refused: {error.response['Error']['Message']}") from None

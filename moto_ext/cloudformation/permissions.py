@@ -7,7 +7,8 @@ that role's permissions; without one, with the caller's own
 needs `iam:PassRole` on it, and a template using the serverless transform needs `cloudformation:
 CreateChangeSet` on `arn:aws:cloudformation:<region>:aws:transform/Serverless-2016-10-31`
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/transform-aws-serverless.html). A caller
-moto's IAM does not know (its "testing" keys) is the account's root and is never judged.
+moto's IAM does not know (its "testing" keys) is the account's root: never judged itself, but a stack it
+deploys with a service role is still created with that role's permissions.
 
 What each resource type needs is listed below for the types this project's templates use, with the
 resource its name gives; a type not listed is not judged. A refusal fails the resource as CloudFormation's
@@ -34,6 +35,7 @@ from moto_ext.elasticbeanstalk import backend as beanstalk_backend
 from moto_ext.elasticbeanstalk.iam import callers, judge, roles
 
 SERVERLESS_TRANSFORM = "Serverless-2016-10-31"
+_checked: contextvars.ContextVar[bool] = contextvars.ContextVar("cfn_checked", default=False)
 _caller: contextvars.ContextVar[callers.Caller | None] = contextvars.ContextVar("cfn_caller", default=None)
 
 
@@ -79,14 +81,14 @@ def install() -> None:
 @contextmanager
 def _serving(response: CloudFormationResponse) -> Iterator[None]:
     """The request's caller is known to what the request creates."""
-    caller = None
-    if _checks_on(response.current_account, response.region):
-        caller = callers.identify(response.headers, response.current_account)
-    token = _caller.set(caller)
+    checked = _checks_on(response.current_account, response.region)
+    caller = callers.identify(response.headers, response.current_account) if checked else None
+    checked_token, caller_token = _checked.set(checked), _caller.set(caller)
     try:
         yield
     finally:
-        _caller.reset(token)
+        _caller.reset(caller_token)
+        _checked.reset(checked_token)
 
 
 def _judged_first(action: Callable[[CloudFormationResponse], Any]) -> Callable[[CloudFormationResponse], Any]:
@@ -145,11 +147,11 @@ def _judging(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _actor(stack_id: str, account_id: str, region: str) -> Actor | None:
-    """Whose permissions create the stack's resources: its service role's, else the caller's (None: the
-    root, or checks off)."""
-    caller = _caller.get()
-    if caller is None:
+    """Whose permissions create the stack's resources: its service role's (whoever called), else the
+    caller's (None: the root, or checks off)."""
+    if not _checked.get():
         return None
+    caller = _caller.get()
     stack = cloudformation_backends[account_id][region].stacks.get(stack_id)
     role = getattr(stack, "role_arn", None)
     if role:
@@ -158,7 +160,7 @@ def _actor(stack_id: str, account_id: str, region: str) -> Actor | None:
             f"arn:aws:sts::{account_id}:assumed-role/{name}/AWSCloudFormation",
             tuple(roles.policies(role, account_id)),
         )
-    return Actor(caller.arn, caller.policies)
+    return None if caller is None else Actor(caller.arn, caller.policies)
 
 
 Need = tuple[str, str, dict[str, str]]
