@@ -90,7 +90,7 @@ def test_both_stacks_complete_with_the_environments_among_their_resources(provis
         INFRA_TEMPLATE.read_text()
     ), "GetTemplate answers the template as submitted"
     controller = cfn.describe_stacks(StackName=NAMES.controller_stack)["Stacks"][0]
-    assert controller["RoleARN"] == _outputs(cfn, NAMES.infra_stack)["ControllerDeployRoleArn"]  # as make does
+    assert controller["RoleARN"] == _outputs(cfn, NAMES.infra_stack)["ControllerDeployRoleArn"]  # as make
 
 
 def test_blue_serves_production_and_green_staging_on_the_first_version(provisioned: Any) -> None:
