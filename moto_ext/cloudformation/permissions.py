@@ -213,6 +213,9 @@ def _function(n: _Names) -> list[Need]:
         needs.append(("s3:GetObject", f"arn:aws:s3:::{code['S3Bucket']}/{code.get('S3Key', '')}", {}))
     if n.properties.get("ReservedConcurrentExecutions") is not None:
         needs.append(("lambda:PutFunctionConcurrency", function, {}))
+    # Each layer version, another account's public one too: "permission to call the GetLayerVersion API on
+    # the layer version" (https://docs.aws.amazon.com/lambda/latest/dg/adding-layers.html).
+    needs.extend(("lambda:GetLayerVersion", str(layer), {}) for layer in n.properties.get("Layers") or [])
     return needs
 
 

@@ -161,6 +161,52 @@ def test_the_serverless_transform_needs_create_change_set_on_its_own_arn(checked
     )
 
 
+POWERTOOLS = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python311-x86_64:27"
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_a_function_with_a_layer_needs_get_layer_version_on_that_layer_version(
+    checked: Aws, allowed: bool
+) -> None:
+    """https://docs.aws.amazon.com/lambda/latest/dg/adding-layers.html: "Make sure that you have permission to
+    call the GetLayerVersion API on the layer version" - for a public layer too, in the identity's policy."""
+    iam = checked.client("iam")
+    role = _service_role(checked)
+    statements = [
+        _allow(["lambda:CreateFunction", "lambda:GetFunction"]),
+        _allow(["iam:PassRole"], role),
+    ]
+    if allowed:
+        statements.append(_allow(["lambda:GetLayerVersion"], POWERTOOLS.rsplit(":", 1)[0] + ":*"))
+    iam.put_role_policy(RoleName="deployer", PolicyName="functions", PolicyDocument=_document(*statements))
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "FunctionName": "app-worker",
+            "Runtime": "python3.11",
+            "Handler": "index.handler",
+            "Role": role,
+            "Code": {"ZipFile": "def handler(event, context):\n    return None\n"},
+            "Layers": [POWERTOOLS],
+        },
+    }
+
+    checked.client("cloudformation").create_stack(
+        StackName="app", TemplateBody=json.dumps({"Resources": {"Worker": function}}), RoleARN=role
+    )
+
+    if allowed:
+        assert _status(checked) == "CREATE_COMPLETE"
+        return
+    assert _status(checked) == "ROLLBACK_COMPLETE"
+    [reason] = _failed(checked)
+    assert (
+        "User: arn:aws:sts::123456789012:assumed-role/deployer/AWSCloudFormation is not authorized to "
+        f"perform: lambda:GetLayerVersion on resource: {POWERTOOLS} because no identity-based policy allows "
+        "the lambda:GetLayerVersion action (Service: Lambda, Status Code: 403, "
+    ) in reason
+
+
 def test_without_iam_checks_or_as_the_root_nothing_is_judged(aws: Aws) -> None:
     ci = _user(aws, _allow(["cloudformation:*"]))
     ci.create_stack(StackName="app", TemplateBody=json.dumps(TABLE))
