@@ -304,15 +304,21 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         caller: callers.Caller | None = None,
     ) -> Environment:
         """Starts deploying `version_label` and/or applying option settings (a configuration update).
-        With caller permissions on, what Beanstalk does downstream is judged first (`_refused_downstream`)."""
+        Everything that can refuse the request is checked before anything changes: the version's bundle (AWS
+        refuses a version it cannot download) and, with caller permissions on, what Beanstalk does
+        downstream (`_refused_downstream`: at once, or the reason the update will fail with)."""
         with self._lock:
             env = self.environment(environment_id, environment_name)
             if self.controls.take(Fault.BUSY):
                 raise exceptions.not_ready(env.environment_name)  # a managed update holds it
             self._require_ready(env)
-            if version_label is not None and (env.application_name, version_label) not in self.versions:
-                raise exceptions.no_version(version_label)
-            refused = self._refused_downstream(env, version_label, bool(option_settings), caller)
+            bundle = None
+            if version_label is not None:
+                version = self.versions.get((env.application_name, version_label))
+                if version is None:
+                    raise exceptions.no_version(version_label)
+                bundle = self.read_bundle(*version.source_bundle) if version.source_bundle else b""
+            refused = self._refused_downstream(env, bundle, bool(option_settings), caller)
             if description is not None:
                 env.description = description
             hook = None if refused else self.controls.hooks.get(env.environment_name)
@@ -335,11 +341,12 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             env.date_updated = operation.started
             if version_label is not None:
                 env.version_label = version_label
+                env.deployment_id += 1
             self._write(
                 env, transitions.update_started(version_label), operation.started, operation.request_id
             )
-            if hook is not None and version_label is not None:
-                self._start_hook(operation, hook, env, version_label)
+            if hook is not None and version_label is not None and bundle is not None:
+                self._start_hook(operation, hook, env, version_label, bundle)
             return env
 
     def swap_environment_cnames(
@@ -414,6 +421,8 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             self._drop(operation)
             landing = transitions.update_aborted(operation.version_label, operation.previous_version_label)
             self._land(env, landing, self.clock(), request_ids.current())
+            if operation.version_label is not None and self.controls.active(Fault.MIXED_VERSIONS):
+                self.left_partway(env, operation.version_label, self.clock())
 
     def describe_events(self, query: EventQuery) -> list[Event]:
         with self._lock:
@@ -515,7 +524,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
     def _refused_downstream(
         self,
         env: Environment,
-        version_label: str | None,
+        bundle: bytes | None,
         settings_change: bool,
         caller: callers.Caller | None,
     ) -> str | None:
@@ -535,11 +544,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             identity, policies = caller.arn, list(caller.policies)
         else:
             return None
-        bundle = b""
-        if version_label is not None:
-            version = self.versions[(env.application_name, version_label)]
-            bundle = self.read_bundle(*version.source_bundle) if version.source_bundle else b""
-        configuration = settings_change or downstream.carries_configuration(bundle)
+        configuration = settings_change or downstream.carries_configuration(bundle or b"")
         for request in downstream.of_update(env, configuration, self._instance_role(env)):
             if judge.allows(policies, request.action, request.resource, request.context):
                 continue
