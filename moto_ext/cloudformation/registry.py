@@ -11,8 +11,8 @@ _installed: list[bool] = []
 
 
 def install() -> None:
-    """Make moto's CloudFormation know this package's resource types and the serverless transform, and
-    report a stack complete once its slower resources are."""
+    """Make moto's CloudFormation know this package's resource types and the serverless transform, report a
+    stack complete once its slower resources are, and roll a failed create back as CloudFormation does."""
     with _lock:
         if _installed:
             return
@@ -20,8 +20,11 @@ def install() -> None:
         from . import (
             apigateway_resources,
             beanstalk_resources,
+            change_sets,
+            permissions,
             queue_policy_resources,
             readiness,
+            rollback,
             secret_resources,
             serverless_transform,
         )
@@ -31,4 +34,7 @@ def install() -> None:
             cached.cache_clear()
         serverless_transform.install()
         readiness.install()
+        change_sets.install()
+        permissions.install()  # before rollback, which wraps both: a refused resource rolls back
+        rollback.install()
         _installed.append(True)

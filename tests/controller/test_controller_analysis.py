@@ -274,9 +274,17 @@ VERIFY_CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         {"step": (S.VERIFY, StepStatus.RUNNING), "next": RequeueAfter(60)},
     ),
     (
-        "no request in the first minute, 30 in the previous version's last hour -> too little traffic now",
+        "no request in the first minute, 30 in the previous version's last hour -> measures again (users may "
+        "still be following the swap)",
         verifying(),
         serving(verifying(), 60, base={-3600.0: 0.1}, basereq={-3600.0: 30.0}),
+        61,
+        {"step": (S.VERIFY, StepStatus.RUNNING), "next": RequeueAfter(60)},
+    ),
+    (
+        "no request in the first minute, none in the previous version's last hour -> too little traffic now",
+        verifying(),
+        serving(verifying(), 60),
         61,
         {"step": (S.VERIFY, StepStatus.SUCCEEDED), "detail": "too little traffic to judge"},
     ),

@@ -7,9 +7,10 @@ swaps production back; a check with too little traffic is written in the record,
 Verify measures as soon as one whole metrics period has passed since the swap, then again when the traffic
 seen so far says the minimum request count will have been reached, until every check has judged: the
 deployment goes on at once when they pass. When the traffic cannot reach the minimum within VERIFY_WINDOW_S
-(judged from two whole periods at least, so a period whose metrics are late never decides alone), verify
-ends there, with "too little traffic to judge" in its detail. The bake measures once per metrics period (or
-per POLL_INTERVAL_S, whichever is longer) and once more when it ends.
+(judged once users have had DNS_TTL_S to follow the swap and a whole period more, two at least, so a period
+whose metrics are late never decides alone; at once when the previous version had no request in its last
+hour), verify ends there, with "too little traffic to judge" in its detail. The bake measures once per metrics
+period (or per POLL_INTERVAL_S, whichever is longer) and once more when it ends.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from datetime import datetime, timedelta
 from controller.core.analysis.checks import alarm_names, measures_traffic
 from controller.core.analysis.verdict import CheckResult, Measured, Outcome, failures, judge, summary
 from controller.core.analysis.window import (
-    BASELINE_S,
     analysis_request,
     analysis_start,
     first_window_end,
@@ -101,16 +101,17 @@ def judge_now(d: Deployment, observed: Observed, now: datetime, config: Config) 
 
 def next_look(judged: Judged, now: datetime, window_end: datetime, config: Config) -> int | None:
     """Seconds until the traffic seen so far will have reached every check's minimum (its datapoints
-    published); None when it cannot within the window. Two whole periods at least are seen before giving
-    up on the window's own traffic; before that, a window without a request gives up at once when the
-    previous version's last hour had too few requests to reach the minimum in the time left."""
+    published); None when it cannot within the window. The window's own traffic decides only once users
+    have had time to follow the swap (DNS_TTL_S) and a whole period more has been seen (two at least, so a
+    period whose metrics are late never decides alone); before that, a window without a request gives up at
+    once only when the previous version served no request at all in its last hour (there are no users)."""
     period = config.metrics_period_s
     if now >= window_end or judged.end is None:
         return None
     served, left = judged.measured.served, (window_end - judged.end).total_seconds()
-    if judged.seconds < 2 * period:
+    if judged.seconds < _patience_s(config):
         baseline = judged.measured.baseline
-        if served == 0 and baseline is not None and baseline.requests * left / BASELINE_S < judged.short_of:
+        if served == 0 and baseline is not None and baseline.requests == 0:
             return None
         return max(1, min(math.ceil((window_end - now).total_seconds()), period))
     if served == 0:
@@ -119,6 +120,12 @@ def next_look(judged: Judged, now: datetime, window_end: datetime, config: Confi
     if needed > left:
         return None
     return max(period, math.ceil((judged.end + timedelta(seconds=needed) - now).total_seconds()))
+
+
+def _patience_s(config: Config) -> int:
+    """How much of the window is seen before its own traffic says the minimum cannot be reached."""
+    period = config.metrics_period_s
+    return max(2 * period, config.dns_ttl_s + period)
 
 
 def due_in_bake(d: Deployment, now: datetime, waited: float, config: Config) -> bool:
