@@ -1,5 +1,8 @@
-# deliverypipeline — every entry point a developer or CI uses.
+# deliverypipeline — every entry point a developer or CI uses. `make` alone (or `make help`) lists them:
+# the one-line `## ` comment above a target is its help text.
 # `make demo` and `make test` each build the virtualenv (.venv) from the pinned requirements first.
+
+.DEFAULT_GOAL := help
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,7 +17,7 @@ CLIENT_STAMPS := .venv-awscli/.installed .venv-ebcli/.installed
 MOTO_VERSION := $(shell sed -n 's/^moto\[server\]==//p' requirements-dev.txt)
 MOTO_TESTS   := .artifacts/moto-$(MOTO_VERSION)/tests
 
-# On AWS (README "Run it on AWS"): the provisioning stack, the controller's stack and its Chalice stage.
+# On AWS (docs/aws.md): the provisioning stack, the controller's stack and its Chalice stage.
 AWS           ?= aws
 STAGE         ?= prod
 INFRA_STACK   ?= deliverypipeline
@@ -24,32 +27,45 @@ MONGODB_URI_PARAMETER ?=
 REGISTRY_AUTH_KEY ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
-.PHONY: venv lint-venv clients moto-tests demo up soak run test lint lint-templates lint-iam typecheck pytest \
-        bench bench-webapp bench-controller docker-engine package provision deploy-controller \
-        circleci-context clean
+.PHONY: help venv lint-venv clients moto-tests demo up soak run test lint lint-templates lint-iam typecheck pytest \
+        docs docs-check docs-serve bench bench-webapp bench-controller docker-engine package provision \
+        deploy-controller circleci-context clean
 
+## This list (also what a bare `make` prints).
+help:
+	@echo "deliverypipeline: make TARGET [VARIABLE=value ...]"
+	@echo "  the two commands: make demo (a blue/green deployment on this machine), make test (every test)"
+	@echo "  docs: README.md, then docs/ (make docs builds the site into build/site)"
+	@echo
+	@awk '/^## / { doc = substr($$0, 4); next } \
+	      /^[a-z][a-z0-9_-]*:/ && doc != "" { split($$0, target, ":"); printf "  %-18s %s\n", target[1], doc } \
+	      /^# / || /^[A-Z_]+ *[:?]?=/ { next } \
+	      { doc = "" }' $(firstword $(MAKEFILE_LIST))
+
+# Set-up progress goes to stderr: stdout stays the command's own (`make up`: one JSON line, even the first time).
 $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	    echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
-	@echo "installing the pinned requirements into $(VENV) (about a minute the first time)..."
-	@$(PY) -m pip install -qq --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt
+	@echo "installing the pinned requirements into $(VENV) (about a minute the first time)..." >&2
+	@$(PY) -m pip install -qq --disable-pip-version-check --upgrade pip >&2
+	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt >&2
 	@touch $(STAMP)
-	@echo "$(VENV) is ready"
+	@echo "$(VENV) is ready" >&2
 
+## .venv from the pinned requirements-dev.txt (demo and test make it themselves).
 venv: $(STAMP)
 
 .venv-%/.installed: requirements-%.txt
 	@test -x .venv-$*/bin/pip || $(PYTHON) -m venv .venv-$* || { rm -rf .venv-$*; \
 	    echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
-	@echo "installing requirements-$*.txt into .venv-$* ..."
+	@echo "installing requirements-$*.txt into .venv-$* ..." >&2
 	@.venv-$*/bin/python -m pip install -qq --disable-pip-version-check -r requirements-$*.txt
 	@touch $@
 
-## checkov and parliament.
+## checkov and parliament in .venv-lint (their pins clash with ours).
 lint-venv: $(LINT_STAMP)
 
-## The real clients the emulation answers to (AWS CLI, EB CLI), each in its own virtualenv.
+## The real AWS CLI and EB CLI (the emulation's judges), each in its own virtualenv.
 clients: $(CLIENT_STAMPS)
 
 $(MOTO_TESTS)/.ready: requirements-dev.txt | $(STAMP)
@@ -63,20 +79,20 @@ $(MOTO_TESTS)/.ready: requirements-dev.txt | $(STAMP)
 	    moto-$(MOTO_VERSION)/tests/test_resourcegroupstaggingapi
 	@touch $@
 
-## moto's own Elastic Beanstalk tests with the extension loaded (run by make test, in both modes).
+## Fetch moto's own Elastic Beanstalk tests (make test runs them against the emulation).
 moto-tests: $(MOTO_TESTS)/.ready
 
-## The main job: the whole loop on one machine (no AWS account, no MongoDB server).
+## The main job: a blue/green deployment on this machine (no AWS, Docker Hub, MongoDB).
 demo: $(STAMP)
 	$(PY) -m sandbox demo
 
-## Everything up and running until Ctrl-C; prints one JSON line with the URLs.
+## Everything up until Ctrl-C; stdout is one JSON line with the URLs.
 up: $(STAMP)
-	$(PY) -m sandbox up
+	@$(PY) -m sandbox up
 
-## The soak: SOAK_DEPLOYMENTS deployments against `sandbox up --realistic` under random faults, with
-## concurrent notifications, rollbacks and production traffic; invariants checked after each round (about
-## 13 s a deployment). SEED=S replays a run's plan. make test runs a short one (tests/sandbox/test_soak.py).
+## SOAK_DEPLOYMENTS (50) deployments under random faults; SEED=S replays a run.
+# Against `sandbox up --realistic`, with concurrent notifications, rollbacks and production traffic;
+# invariants checked after each round. make test runs a short one (tests/sandbox/test_soak.py).
 SOAK_DEPLOYMENTS ?= 50
 soak: $(STAMP)
 	$(PY) -m sandbox soak --deployments $(SOAK_DEPLOYMENTS) $(if $(SEED),--seed $(SEED))
@@ -85,16 +101,18 @@ soak: $(STAMP)
 run: $(STAMP)
 	$(PY) -m webapp
 
-## Every test: lint, types, then the suite.
+## Every test: lint (and the strict docs build), typecheck, then pytest.
+# One part at a time: make pytest PYTEST_ARGS=tests/controller (docs/testing.md).
 test: lint typecheck pytest
 
-lint: $(STAMP) lint-templates lint-iam
+## ruff, lint-imports, hadolint, lint-templates, lint-iam and docs-check.
+lint: $(STAMP) lint-templates lint-iam docs-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(VENV)/bin/hadolint Dockerfile
 
-## cfn-lint and checkov on the provisioning template and the controller's packaged template (findings are
-## fixed or skipped with the reason in the resource's Metadata).
+## cfn-lint and checkov on the provisioning template and the controller's packaged template.
+# Findings are fixed or skipped with the reason in the resource's Metadata.
 lint-templates: $(STAMP) $(LINT_STAMP) package
 	$(VENV)/bin/cfn-lint infra/*.yaml $(PACKAGE_DIR)/sam.json
 	$(LINT_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
@@ -106,18 +124,49 @@ lint-iam: $(STAMP) $(LINT_STAMP)
 	$(LINT_VENV)/bin/parliament --directory build/policies --include_policy_extension .json \
 	    --minimum_severity LOW --config .chalice/parliament.yaml
 
+## mypy (strict; its configuration is in pyproject.toml).
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+## The suite alone; one part: make pytest PYTEST_ARGS='tests/controller -q'.
 pytest: $(STAMP) $(CLIENT_STAMPS) $(MOTO_TESTS)/.ready
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## Benchmarks (figures printed side by side; never asserted in tests).
+# The docs site (mkdocs.yml, docs/). Parts of it come from the code at build time, into build/docs (never
+# committed): the HTTP API's OpenAPI document, which `chalice package` puts in the packaged template, and
+# the import contracts from pyproject.toml. The code reference is mkdocstrings, from the docstrings.
+DOCS_GENERATED := build/docs/http-api.md build/docs/import-contracts.md
+# (NO_MKDOCS_2_WARNING: the Material theme's end-of-life banner, printed on every build.)
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+
+build/docs/http-api.md: $(STAMP) package scripts/openapi_reference.py
+	$(PY) scripts/openapi_reference.py $(PACKAGE_DIR)/sam.json build/docs
+
+build/docs/import-contracts.md: $(STAMP) pyproject.toml scripts/import_contracts.py
+	$(PY) scripts/import_contracts.py pyproject.toml $@
+
+## The docs site into build/site (open build/site/index.html).
+docs: $(STAMP) $(DOCS_GENERATED)
+	$(MKDOCS) build --site-dir build/site
+
+## The docs site, strictly: a broken link, anchor or page fails (make test).
+# Never with --quiet: it hides the warnings --strict counts, and the build passes whatever they say.
+docs-check: $(STAMP) $(DOCS_GENERATED)
+	$(MKDOCS) build --strict --site-dir build/site
+
+## The docs site with live reload on http://127.0.0.1:8000 (DOCS_ADDR=host:port).
+DOCS_ADDR ?= 127.0.0.1:8000
+docs-serve: $(STAMP) $(DOCS_GENERATED)
+	$(MKDOCS) serve --dev-addr $(DOCS_ADDR)
+
+## Both benchmarks (figures printed side by side; never asserted in tests).
 bench: bench-webapp bench-controller
 
+## Counted GET / per second: the durable store against the in-process ceiling (needs wrk).
 bench-webapp: $(STAMP)
 	$(PY) -m bench.webapp
 
+## Lead time and AWS calls with and without Beanstalk's events; cold import, zip size.
 bench-controller: $(STAMP)
 	$(PY) -m bench.controller
 
@@ -125,13 +174,13 @@ bench-controller: $(STAMP)
 docker-engine:
 	bash scripts/docker-engine.sh
 
-## The controller's Lambda zip and SAM template for STAGE (offline): $(PACKAGE_DIR)/{deployment.zip,sam.json}.
+## The controller's Lambda zip and SAM template for STAGE (offline), in build/package-STAGE.
 package: $(STAMP)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package \
 	    --stage $(STAGE) --merge-template .chalice/resources.json $(PACKAGE_DIR)
 
-## AWS: the provisioning stack (infra/pipeline.yaml). CNAME_PREFIX is required the first time;
-## MONGODB_URI_PARAMETER names the SSM SecureString holding the MongoDB URI. Re-running changes nothing.
+## AWS: the provisioning stack (infra/pipeline.yaml); CNAME_PREFIX the first time.
+# MONGODB_URI_PARAMETER names the SSM SecureString holding the MongoDB URI. Re-running changes nothing.
 provision:
 	$(AWS) cloudformation deploy --stack-name $(INFRA_STACK) --template-file infra/pipeline.yaml \
 	    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
@@ -141,9 +190,9 @@ provision:
 	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY))
 	$(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --query "Stacks[0].Outputs" --output table
 
-## AWS: the controller through CloudFormation (never `chalice deploy`): package, upload the code to the
-## provisioning stack's artifact bucket, deploy the stack. Re-running changes nothing; the API URL (output
-## EndpointURL) stays the same.
+## AWS: the controller's stack (CloudFormation, never chalice deploy); prints its URL.
+# Package, upload the code to the provisioning stack's artifact bucket, deploy the stack. Re-running
+# changes nothing; the API URL (output EndpointURL) stays the same.
 deploy-controller: package
 	@bucket=$$($(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --output text \
 	    --query "Stacks[0].Outputs[?OutputKey=='ArtifactBucketName'].OutputValue") && \
@@ -157,8 +206,8 @@ deploy-controller: package
 	$(AWS) cloudformation describe-stacks --stack-name $(CONTROLLER_STACK) --output text \
 	    --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue"
 
-## CircleCI: the deliverypipeline-deploy context's PIPELINE_URL and PIPELINE_SECRET, from the stacks
-## (CircleCI's CLI, `circleci setup` done; CIRCLECI_ORG_ID from Organization Settings -> Overview).
+## CircleCI: PIPELINE_URL and PIPELINE_SECRET into the deliverypipeline-deploy context.
+# CircleCI's CLI, `circleci setup` done; CIRCLECI_ORG_ID from Organization Settings -> Overview.
 circleci-context:
 	@test -n "$(CIRCLECI_ORG_ID)" || { echo "error: CIRCLECI_ORG_ID is not set (Organization Settings -> Overview)" >&2; exit 1; }
 	-circleci context create --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy
@@ -168,5 +217,6 @@ circleci-context:
 	$(AWS) secretsmanager get-secret-value --secret-id $(INFRA_STACK)/signing-secret --query SecretString \
 	    --output text | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_SECRET
 
+## Remove the virtualenvs, build/, .artifacts and the tools' caches.
 clean:
 	rm -rf $(VENV) .venv-lint .venv-awscli .venv-ebcli .venv-deploy .artifacts build .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Chalice, Request, Response, SQSEvent
@@ -36,8 +37,24 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     )
 
 
-def _error(status: int, message: str) -> Response:
-    return _json(status, {"error": message, "status": status})
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return _json(status, {"error": message, "status": status}, headers)
+
+
+@app.middleware("http")
+def _errors_in_one_shape(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Every error this API answers is `{"error": "...", "status": N}`, including those Chalice answers
+    itself before any view runs, in its own `{"Code", "Message"}` shape: `415` for a Content-Type a route
+    does not accept (Chalice checks a route's `content_types` first), `405` for a method it lacks."""
+    response = get_response(request)
+    body = response.body
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    message = str(body["Message"])
+    if response.status_code == 415:
+        message = f"Content-Type must be application/json, not {request.headers.get('content-type')!r}"
+    headers = {k: str(v) for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    return _error(response.status_code, message, headers)
 
 
 def _request() -> Request:
@@ -122,11 +139,19 @@ def _unknown(deployment_id: str) -> Response:
 
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
+    """The controller answers: 200 {"status": "ok"}, without a signature."""
     return {"status": "ok"}
 
 
 @app.route("/deployments", methods=["POST"], content_types=["application/json"])
 def create_deployment() -> Response:
+    """A pushed image to deploy: 202 and Location for a new deployment, 200 with the one it already has.
+
+    Body: {"image", "tag", "commit"?, "build_url"?, "promotion"?: "auto" | "manual", "redeploy"?: true}.
+    The same image and tag posted again answer their latest deployment (200), even a failed one; with
+    "redeploy" a new attempt once that one has finished (202). 400, 401, 413 and 415 start nothing and call
+    no AWS API.
+    """
     body = _signed_body()
     if isinstance(body, Response):
         return body
@@ -197,6 +222,10 @@ def _unscheduled(d: Any, error: Exception) -> Response:
 
 @app.route("/deployments", methods=["GET"])
 def list_deployments() -> Response:
+    """Recent deployments of the application, newest first: {"deployments": [...]}.
+
+    Query: limit, 1 to 100 (default 20).
+    """
     denied = _signed_body()
     if isinstance(denied, Response):
         return denied
@@ -217,6 +246,7 @@ def list_deployments() -> Response:
 
 @app.route("/deployments/{deployment_id}", methods=["GET"])
 def get_deployment(deployment_id: str) -> Response:
+    """One deployment with its steps, status and error; 404 if unknown."""
     denied = _signed_body()
     if isinstance(denied, Response):
         return denied

@@ -1,9 +1,10 @@
 """The CI client: `python -m controller.client deploy|status|list|rollback|promote|abort` (standard library
-only).
+only, so a CI job runs it with no install).
 
 Reads PIPELINE_URL (the controller's base URL, stage included, e.g. https://abc.execute-api.../api) and
 PIPELINE_SECRET (the shared signing secret) from the environment. Exit codes: 0 success, 1 the deployment
-failed / timed out / the request was refused, 2 usage or configuration error.
+failed / timed out / the request was refused, 2 usage or configuration error, 130 interrupted (Ctrl-C: the
+deployment goes on without the client).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 import urllib.error
@@ -24,17 +26,40 @@ from controller.client import signing
 FINISHED = {"succeeded", "failed", "superseded", "rolled_back"}
 HELD = "awaiting_promotion"
 REQUEST_TIMEOUT_S = 30
+COMMAND = "python -m controller.client"
+EXAMPLE_URL = "https://<api-id>.execute-api.<region>.amazonaws.com/api"
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+
+DESCRIPTION = """\
+Tell the deploy controller about a pushed image, follow its blue/green deployment, and act on
+deployments (promote, abort, roll back). Standard library only, so a CI job runs it with no install.
+
+environment:
+  PIPELINE_URL     the controller's base URL, stage included: the controller stack's EndpointURL,
+                   e.g. https://<api-id>.execute-api.<region>.amazonaws.com/api
+  PIPELINE_SECRET  the shared signing secret
+
+exit codes: 0 success; 1 the deployment failed, timed out or the request was refused; 2 usage or
+configuration error; 130 interrupted (Ctrl-C: the deployment goes on without the client)."""
 
 
 class ClientError(Exception):
     """A request that did not produce the expected answer; the message is for the user."""
 
 
+class Interrupted(Exception):
+    """Ctrl-C while following a deployment: it goes on without the client."""
+
+    def __init__(self, deployment_id: str) -> None:
+        super().__init__(deployment_id)
+        self.deployment_id = deployment_id
+
+
 class Pipeline:
     def __init__(self, base_url: str, secret: str, clock: Callable[[], float] = time.time) -> None:
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ClientError(f"PIPELINE_URL={base_url!r} is not an http(s) URL")
+            raise ClientError(f"PIPELINE_URL={base_url!r} is not an http(s) URL (e.g. {EXAMPLE_URL})")
         self.base_url = base_url.rstrip("/")
         self._secret = secret
         self._clock = clock
@@ -58,11 +83,25 @@ class Pipeline:
             with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:  # noqa: S310
                 return response.status, _json(response.read())
         except urllib.error.HTTPError as error:
-            detail = _json(error.read()).get("error") or error.reason
-            raise ClientError(f"{method} {path}: HTTP {error.code}: {detail}") from None
+            answer = _json(error.read())
+            detail = answer.get("error") or answer.get("message") or error.reason
+            hint = self._not_the_controller(error.code, answer)
+            raise ClientError(f"{method} {path}: HTTP {error.code}: {detail}{hint}") from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise ClientError(f"cannot reach {self.base_url}: {reason}") from None
+
+    def _not_the_controller(self, status: int, answer: dict[str, Any]) -> str:
+        """API Gateway answers a path no route has (a wrong or missing stage in PIPELINE_URL) with its own
+        403 `{"message": "Forbidden" | "Missing Authentication Token"}`; the controller's answers carry
+        `error`, and it never answers 403 to a signed request."""
+        if status != 403 or "error" in answer:
+            return ""
+        return (
+            f"\n  API Gateway answered, not the controller: the stage in PIPELINE_URL={self.base_url} is "
+            f"probably wrong.\n  PIPELINE_URL is the controller stack's EndpointURL, stage included, e.g. "
+            f"{EXAMPLE_URL} (make deploy-controller prints it)"
+        )
 
 
 def _json(raw: bytes) -> dict[str, Any]:
@@ -74,6 +113,14 @@ def _json(raw: bytes) -> dict[str, Any]:
 
 
 # --- commands -----------------------------------------------------------------------------------------
+
+# A finished deployment's status as the end of a sentence ("deployment d-1 failed").
+_FINISHED_PHRASES = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "superseded": "was superseded by a newer notification",
+    "rolled_back": "was rolled back",
+}
 
 
 def deploy(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
@@ -87,16 +134,45 @@ def deploy(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
     if args.redeploy:
         body["redeploy"] = True
     status, answer = pipeline.call("POST", "/deployments", body)
+    try:  # from here on the deployment exists: an interrupt stops the client, never the deployment
+        return _posted(pipeline, args, status, answer, out)
+    except KeyboardInterrupt:
+        raise Interrupted(answer["id"]) from None
+
+
+def _posted(
+    pipeline: Pipeline, args: argparse.Namespace, status: int, answer: dict[str, Any], out: TextIO
+) -> int:
     deployment_id = answer["id"]
     seen = "existing deployment" if status == 200 else "deployment"
     attempt = f", attempt {answer['attempt']}" if answer.get("attempt", 1) > 1 else ""
     print(
         f"{seen} {deployment_id}: {answer['status']} (version {answer.get('version_label')}{attempt})",
         file=out,
+        flush=True,
     )
-    if not args.wait:
-        return 0
-    return wait(pipeline, deployment_id, args.timeout, args.interval, out, until_held=args.hold)
+    code = 0
+    if args.wait:
+        shown = {"status": answer["status"]}  # printed above: the first change shown is the next one
+        code = wait(pipeline, deployment_id, args.timeout, args.interval, out, args.hold, shown)
+    if status == 200 and answer["status"] in FINISHED:
+        _how_to_redeploy(deployment_id, answer["status"], args, out)
+    return code
+
+
+def _how_to_redeploy(deployment_id: str, status: str, args: argparse.Namespace, out: TextIO) -> None:
+    """Posting an image and tag again answers their latest deployment, even a failed one (so a retried
+    notification starts nothing twice); --redeploy makes a new attempt."""
+    again = ["deploy", "--image", args.image, "--tag", args.tag, "--redeploy"]
+    again += ["--hold"] if args.hold else []
+    again += ["--wait"] if args.wait else []
+    print(
+        f"  this image and tag were posted before, and deployment {deployment_id} "
+        f"{_FINISHED_PHRASES.get(status, status)}; posting them again answers that deployment.\n"
+        f"  to deploy them again: {COMMAND} {shlex.join(again)}",
+        file=out,
+        flush=True,
+    )
 
 
 def wait(
@@ -111,10 +187,25 @@ def wait(
     """Print every step change (its status: running, succeeded, skipped, failed, rolled_back; or what a
     running step is waiting for) and every status change until the deployment finishes (or, with
     `until_held`, awaits promotion); 0 when it succeeded (or is held). `seen`: the deployment as already
-    shown, whose steps and status are not printed again."""
+    shown, whose steps and status are not printed again. Ctrl-C raises Interrupted."""
+    try:
+        return _follow(pipeline, deployment_id, timeout_s, interval_s, out, until_held, seen or {})
+    except KeyboardInterrupt:
+        raise Interrupted(deployment_id) from None
+
+
+def _follow(
+    pipeline: Pipeline,
+    deployment_id: str,
+    timeout_s: float,
+    interval_s: float,
+    out: TextIO,
+    until_held: bool,
+    seen: dict[str, Any],
+) -> int:
     deadline = time.monotonic() + timeout_s
-    printed = {s["name"]: (s["status"], s.get("detail") or "") for s in (seen or {}).get("steps", [])}
-    status = str((seen or {}).get("status", ""))
+    printed = {s["name"]: (s["status"], s.get("detail") or "") for s in seen.get("steps", [])}
+    status = str(seen.get("status", ""))
     while True:
         _, view = pipeline.call("GET", f"/deployments/{deployment_id}")
         for step in view.get("steps", []):
@@ -123,17 +214,17 @@ def wait(
                 printed[step["name"]] = shown
                 detail = f" ({shown[1]})" if shown[1] else ""
                 print(f"  {step['name']}: {step['status']}{detail}", file=out, flush=True)
-        if view["status"] != status:
-            status = view["status"]
-            if status in FINISHED:
-                error = f": {view['error']}" if view.get("error") else ""
-                print(f"deployment {deployment_id} {status}{error}", file=out, flush=True)
-                return 0 if status == "succeeded" else 1
+        changed, status = view["status"] != status, view["status"]
+        if status in FINISHED:  # the last line, whether or not this status was shown before
+            error = f": {view['error']}" if view.get("error") else ""
+            print(f"deployment {deployment_id} {status}{error}", file=out, flush=True)
+            return 0 if status == "succeeded" else 1
+        if changed:
             print(f"deployment {deployment_id} {status}", file=out, flush=True)
-            if status == HELD:
-                _how_to_promote(deployment_id, view, out)
-                if until_held:
-                    return 0
+        if status == HELD and (changed or until_held):
+            _how_to_promote(deployment_id, view, out)
+            if until_held:
+                return 0
         if time.monotonic() >= deadline:
             print(f"timed out after {timeout_s:g} s; deployment {deployment_id} is still {status}", file=out)
             return 1
@@ -146,25 +237,47 @@ def _how_to_promote(deployment_id: str, view: dict[str, Any], out: TextIO) -> No
         f"{view.get('prod_env')} still runs {view.get('previous_version_label')}.",
         file=out,
     )
-    print(f"  promote: python -m controller.client promote {deployment_id} --wait", file=out)
-    print(f"  abort:   python -m controller.client abort {deployment_id}", file=out, flush=True)
+    print(f"  promote: {COMMAND} promote {deployment_id} --wait", file=out)
+    print(f"  abort:   {COMMAND} abort {deployment_id}", file=out, flush=True)
 
 
 def show(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    if args.wait:
+        return wait(pipeline, args.id, args.timeout, args.interval, out)
     _, view = pipeline.call("GET", f"/deployments/{args.id}")
     print(json.dumps(view, indent=2), file=out)
     return 0
 
 
+LIST_COLUMNS = (("ID", "id", 18), ("STATUS", "status", len(HELD)), ("CREATED", "created_at", 20))
+
+
 def list_recent(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    """One line per deployment under a header, in fixed-width columns; the version (up to 100 characters)
+    comes last, so it never pushes the others."""
     _, answer = pipeline.call("GET", f"/deployments?limit={args.limit}")
-    for d in answer.get("deployments", []):
-        print(f"{d['id']}  {d['status']:<11}  {d['version_label']:<30}  {d['created_at']}", file=out)
+    deployments = answer.get("deployments", [])
+    if not deployments:
+        print("no deployments yet", file=out)
+        return 0
+    widths = [
+        max(width, *(len(str(d.get(key) or "-")) for d in deployments)) for _, key, width in LIST_COLUMNS
+    ]
+    header = [title for title, _, _ in LIST_COLUMNS]
+    print(_row(header, widths, "VERSION"), file=out)
+    for d in deployments:
+        cells = [str(d.get(key) or "-") for _, key, _ in LIST_COLUMNS]
+        attempt = f" (attempt {d['attempt']})" if d.get("attempt", 1) > 1 else ""
+        print(_row(cells, widths, f"{d.get('version_label')}{attempt}"), file=out)
     return 0
 
 
+def _row(cells: list[str], widths: list[int], last: str) -> str:
+    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)) + "  " + last
+
+
 def rollback(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
-    _, view = pipeline.call("POST", f"/deployments/{args.id}/rollback", {})
+    _, view = pipeline.call("POST", f"/deployments/{args.id}/rollback", {})  # a refusal: 409 and why
     print(
         f"deployment {view['id']} {view['status']}: production swapped back to {view.get('prod_env')}",
         file=out,
@@ -174,10 +287,13 @@ def rollback(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
 
 def promote(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
     _, view = pipeline.call("POST", f"/deployments/{args.id}/promote", {})
-    print(f"deployment {view['id']} promoted: {view['status']}, on to the swap", file=out, flush=True)
-    if not args.wait:
-        return 0
-    return wait(pipeline, args.id, args.timeout, args.interval, out, seen=view)
+    try:
+        print(f"deployment {view['id']} promoted: {view['status']}, on to the swap", file=out, flush=True)
+        if not args.wait:
+            return 0
+        return wait(pipeline, args.id, args.timeout, args.interval, out, seen=view)
+    except KeyboardInterrupt:
+        raise Interrupted(args.id) from None
 
 
 def abort(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
@@ -191,9 +307,18 @@ def abort(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m controller.client", description=__doc__.split("\n")[0])
-    commands = root.add_subparsers(dest="command", required=True)
-    d = commands.add_parser("deploy", help="notify the controller of a pushed image")
+    root = argparse.ArgumentParser(
+        prog=COMMAND, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    d = _command(
+        commands,
+        "deploy",
+        "notify the controller of a pushed image",
+        "Notify the controller that an image was pushed: it deploys it to pre-production, tests it and swaps "
+        "it into production (blue/green). Posting the same image and tag again answers the deployment they "
+        "already have, even a failed one; --redeploy makes a new attempt once that one has finished.",
+    )
     d.add_argument("--image", required=True, help="image reference without tag, e.g. docker.io/acme/app")
     d.add_argument("--tag", required=True, help="the image tag; it becomes the Beanstalk version label")
     d.add_argument("--commit", help="the commit SHA that was built")
@@ -210,25 +335,59 @@ def parser() -> argparse.ArgumentParser:
     )
     _following(d, "follow the deployment; exit 0 only when it succeeds (with --hold: once it is held)")
     d.set_defaults(run=deploy)
-    s = commands.add_parser("status", help="show one deployment")
-    s.add_argument("id")
+    s = _command(
+        commands,
+        "status",
+        "show one deployment",
+        "Print one deployment as JSON (its steps, status and error), or with --wait follow it as "
+        "`deploy --wait` does.",
+    )
+    s.add_argument("id", help="the deployment id (d-...)")
+    _following(s, "follow the deployment until it finishes; exit 0 only when it succeeds")
     s.set_defaults(run=show)
-    ls = commands.add_parser("list", help="recent deployments, newest first")
-    ls.add_argument("--limit", type=int, default=20)
+    ls = _command(
+        commands,
+        "list",
+        "recent deployments, newest first",
+        "List recent deployments of the application, newest first: id, status, creation time and version.",
+    )
+    ls.add_argument("--limit", type=int, default=20, help="how many (1 to 100, default 20)")
     ls.set_defaults(run=list_recent)
-    r = commands.add_parser("rollback", help="swap production back to the previous environment")
-    r.add_argument("id")
+    r = _command(
+        commands,
+        "rollback",
+        "swap production back to the previous environment",
+        "Swap the CNAMEs back, so production is the previous environment on the previous version again. "
+        "Only the latest succeeded deployment can be rolled back, while the previous environment still runs "
+        "the previous version; a refusal says why.",
+    )
+    r.add_argument("id", help="the deployment id (d-...)")
     r.set_defaults(run=rollback)
-    p = commands.add_parser("promote", help="a deployment awaiting promotion goes on to the swap")
-    p.add_argument("id")
+    p = _command(
+        commands,
+        "promote",
+        "a deployment awaiting promotion goes on to the swap",
+        "A deployment held after its smoke test (deploy --hold, status awaiting_promotion) goes on to the "
+        "CNAME swap.",
+    )
+    p.add_argument("id", help="the deployment id (d-...)")
     _following(p, "follow the deployment; exit 0 only when it succeeds")
     p.set_defaults(run=promote)
-    a = commands.add_parser(
-        "abort", help="end a queued, held or not yet swapped deployment (failed, production untouched)"
+    a = _command(
+        commands,
+        "abort",
+        "end a queued, held or not yet swapped deployment (failed, production untouched)",
+        "End a deployment that is queued, held, or running before its CNAME swap was requested: it ends "
+        "failed and production is untouched. Once the swap was requested, roll back instead.",
     )
-    a.add_argument("id")
+    a.add_argument("id", help="the deployment id (d-...)")
     a.set_defaults(run=abort)
     return root
+
+
+def _command(commands: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=description)
+    return parser
 
 
 def _following(command: argparse.ArgumentParser, what: str) -> None:
@@ -241,7 +400,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     args = parser().parse_args(argv)
     url, secret = os.environ.get("PIPELINE_URL"), os.environ.get("PIPELINE_SECRET")
     if not url:
-        print("error: PIPELINE_URL is not set (the controller's base URL)", file=err)
+        print(f"error: PIPELINE_URL is not set (the controller's base URL, e.g. {EXAMPLE_URL})", file=err)
         return 2
     if not secret:
         print("error: PIPELINE_SECRET is not set (the shared signing secret)", file=err)
@@ -252,5 +411,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextI
     except ClientError as error:
         print(f"error: {error}", file=err)
         return 1
+    except Interrupted as interrupted:
+        print(
+            f"\ninterrupted: deployment {interrupted.deployment_id} goes on without this client; follow it "
+            f"with: {COMMAND} status {interrupted.deployment_id} --wait",
+            file=err,
+        )
+        return INTERRUPTED
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: a request may have reached the controller before; {COMMAND} list shows its "
+            "deployments",
+            file=err,
+        )
+        return INTERRUPTED
     return code
-

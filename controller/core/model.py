@@ -23,6 +23,21 @@ class Status(StrEnum):
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.SUPERSEDED, Status.ROLLED_BACK})
 HOLDING_LEASE = frozenset({Status.RUNNING, Status.AWAITING_PROMOTION})
 
+_STATUS_PHRASES = {
+    Status.QUEUED: "is queued",
+    Status.RUNNING: "is running",
+    Status.AWAITING_PROMOTION: "is awaiting promotion",
+    Status.SUCCEEDED: "has succeeded",
+    Status.FAILED: "has failed",
+    Status.SUPERSEDED: "was superseded by a newer notification",
+    Status.ROLLED_BACK: "was rolled back",
+}
+
+
+def status_phrase(status: Status) -> str:
+    """The status as the end of a sentence about a deployment ("deployment d-1 has failed")."""
+    return _STATUS_PHRASES[status]
+
 
 class Promotion(StrEnum):
     AUTO = "auto"  # the swap follows a passed smoke test at once

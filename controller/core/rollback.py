@@ -9,7 +9,7 @@ from controller.core import topology
 from controller.core.actions import SwapCNAMEs
 from controller.core.config import Config
 from controller.core.decision import Decision
-from controller.core.model import Deployment, Status
+from controller.core.model import Deployment, Status, status_phrase
 from controller.core.observation import EnvironmentView, LeaseView
 
 
@@ -22,7 +22,12 @@ def decide_rollback(
 ) -> Decision | str:
     """Swap production back to the previous environment, or the reason it is refused."""
     if d.status is not Status.SUCCEEDED:
-        return f"deployment {d.id} is {d.status}; only a succeeded deployment can be rolled back"
+        return f"deployment {d.id} {status_phrase(d.status)}; only a succeeded deployment can be rolled back"
+    if lease.last_succeeded_id is None:
+        return (
+            f"deployment {d.id} is not the latest succeeded deployment, and none can be rolled back now "
+            "(the latest one was rolled back already)"
+        )
     if lease.last_succeeded_id != d.id:
         return f"only the latest succeeded deployment ({lease.last_succeeded_id}) can be rolled back"
     if lease.held_by_other(d.id, now):

@@ -205,6 +205,30 @@ def test_the_deploy_job_waits_for_the_deployment(config):
     assert re.search(r"python -m controller\.client deploy .*--image .*--tag .*--wait", text, re.S)
 
 
+def test_a_failed_deploy_job_fails_and_says_how_to_deploy_the_same_image_again(config, tmp_path):
+    """CI's "Rerun from failed" posts the same tag and gets the failed deployment back: the job says what to
+    do instead, and still fails with the client's exit code. Run with a `python` that fails as the client
+    does when the deployment fails."""
+    (command,) = [c for c in _run_commands_of(config["jobs"]["deploy"]["steps"]) if "controller.client" in c]
+    fake = tmp_path / "python"
+    fake.write_text('#!/bin/sh\necho "deployment d-1 failed: $*"\nexit 1\n')
+    fake.chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "IMAGE_REPOSITORY": "docker.io/acme/deliverypipeline",
+        "IMAGE_TAG": "1.0.42-3f2a1bc",
+        "CIRCLE_SHA1": "3f2a1bc",
+        "CIRCLE_BUILD_URL": "https://circleci.com/gh/acme/deliverypipeline/42",
+    }
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", command], env=env, capture_output=True, text=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Rerun from failed" in done.stdout
+    assert (
+        "python -m controller.client deploy --image docker.io/acme/deliverypipeline --tag 1.0.42-3f2a1bc "
+        "--redeploy --wait"
+    ) in done.stdout
+
+
 # --- reading circle.yml ---------------------------------------------------------------------------------
 
 

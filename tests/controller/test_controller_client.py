@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
@@ -66,8 +68,11 @@ def test_deploy_wait_prints_each_step_and_exits_0_on_success(served: tuple[World
         assert f"{step}: succeeded" in done.stdout
     assert done.stdout.strip().splitlines()[-1].endswith("succeeded")
     assert world.prod_owner() == GREEN
-
     deployment_id = done.stdout.split()[1].rstrip(":")
+    # the status the POST answered is shown once, not again as the first change
+    assert done.stdout.splitlines()[0] == f"deployment {deployment_id}: queued (version 2.0.1)"
+    assert f"deployment {deployment_id} queued" not in done.stdout
+
     status = _cli(url, "status", deployment_id)
     assert status.returncode == 0 and json.loads(status.stdout)["status"] == "succeeded"
     listed = _cli(url, "list")
@@ -75,7 +80,9 @@ def test_deploy_wait_prints_each_step_and_exits_0_on_success(served: tuple[World
     rolled = _cli(url, "rollback", deployment_id)
     assert rolled.returncode == 0 and "rolled_back" in rolled.stdout
     refused = _cli(url, "rollback", deployment_id)
-    assert refused.returncode == 1 and "HTTP 409" in refused.stderr
+    assert refused.returncode == 1
+    reason = f"deployment {deployment_id} was rolled back; only a succeeded deployment can be rolled back"
+    assert f"HTTP 409: {reason}" in refused.stderr
 
 
 def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]) -> None:
@@ -86,6 +93,31 @@ def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]
     )
     assert done.returncode == 1
     assert "failed" in done.stdout and "Failed to deploy application." in done.stdout
+    assert "--redeploy" not in done.stdout  # a first attempt: nothing to hint
+
+
+def test_a_failed_tag_posted_again_shows_the_old_failure_and_how_to_redeploy(
+    served: tuple[World, str],
+) -> None:
+    """CI's "Rerun from failed" posts the same tag again: the answer is the failed deployment (a retried
+    notification starts nothing twice), and the client says how to make a new attempt."""
+    world, url = served
+    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    args = ("deploy", "--image", "docker.io/acme/app", "--tag", "2.0.5", "--wait", "--interval", "0.05")
+    first = _cli(url, *args)
+    assert first.returncode == 1
+
+    again = _cli(url, *args)
+    assert again.returncode == 1, again.stdout + again.stderr
+    lines = again.stdout.splitlines()
+    deployment_id = lines[0].split()[2].rstrip(":")
+    assert lines[0].startswith(f"existing deployment {deployment_id}: failed")
+    assert f"deployment {deployment_id} failed: " in again.stdout
+    assert f"deployment {deployment_id} failed; posting them again answers that deployment" in again.stdout
+    assert lines[-1] == (
+        "  to deploy them again: python -m controller.client deploy --image docker.io/acme/app --tag 2.0.5 "
+        "--redeploy --wait"
+    )
 
 
 def _hold(url: str, tag: str) -> subprocess.CompletedProcess[str]:
@@ -113,7 +145,9 @@ def test_deploy_hold_waits_until_held_then_promote_wait_follows_it_to_success(
     assert promoted.stdout.strip().splitlines()[-1] == f"deployment {deployment_id} succeeded"
     assert world.prod_owner() == GREEN
     again = _cli(url, "promote", deployment_id)
-    assert again.returncode == 1 and "HTTP 409" in again.stderr
+    assert again.returncode == 1
+    reason = f"deployment {deployment_id} has succeeded; only a deployment awaiting promotion can be promoted"
+    assert f"HTTP 409: {reason}" in again.stderr
 
 
 def test_abort_ends_a_held_deployment_and_redeploy_starts_it_again(served: tuple[World, str]) -> None:
@@ -190,3 +224,98 @@ def test_an_unreachable_controller_is_a_clear_error(monkeypatch: pytest.MonkeyPa
     err = io.StringIO()
     assert client.main(["status", "d-1"], out=io.StringIO(), err=err) == 1
     assert "cannot reach http://127.0.0.1:9/api" in err.getvalue()
+
+
+def test_list_has_a_header_and_columns_that_line_up(served: tuple[World, str]) -> None:
+    """Versions of different lengths and statuses of different lengths: every column starts where its
+    header does."""
+    _, url = served
+    _hold(url, "3.0.0-a-much-longer-version-label")
+    _cli(url, "deploy", "--image", "docker.io/acme/app", "--tag", "3.1")
+    listed = _cli(url, "list")
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = listed.stdout.splitlines()
+    assert header.split() == ["ID", "STATUS", "CREATED", "VERSION"]
+    assert len(rows) == 2
+    starts = [header.index(title) for title in ("STATUS", "CREATED", "VERSION")]
+    for row in rows:
+        assert [row[start - 2 : start] for start in starts] == ["  "] * 3, row
+        assert row[starts[0]] != " " and row[starts[1]] != " " and row[starts[2]] != " ", row
+    assert rows[0].endswith("  3.1") and rows[1].endswith("  3.0.0-a-much-longer-version-label")
+    assert "awaiting_promotion" in rows[1]
+
+
+WAIT_ON_A_NEW_TAG = ("deploy", "--image", "docker.io/acme/app", "--tag", "2.0.6", "--wait", "--interval", "1")
+
+
+def test_ctrl_c_while_waiting_says_the_deployment_goes_on_and_exits_130(world: World, local_url: str) -> None:
+    """No ticks are delivered: the client waits on a queued deployment until it is interrupted."""
+    env = {"PATH": os.environ.get("PATH", ""), "PIPELINE_URL": local_url, "PIPELINE_SECRET": SECRET}
+    client_process = subprocess.Popen(
+        [sys.executable, "-S", "-m", "controller.client", *WAIT_ON_A_NEW_TAG],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert client_process.stdout is not None
+    first = client_process.stdout.readline()  # the deployment was created: the client now waits
+    deployment_id = first.split()[1].rstrip(":")
+    client_process.send_signal(signal.SIGINT)
+    rest, err = client_process.communicate(timeout=30)
+
+    assert client_process.returncode == 130, first + rest + err
+    assert "Traceback" not in err
+    assert f"interrupted: deployment {deployment_id} goes on without this client" in err
+    assert f"python -m controller.client status {deployment_id} --wait" in err
+    assert world.record(deployment_id).status.value == "queued"  # it was not cancelled
+
+
+def test_status_wait_follows_a_deployment_to_its_end(served: tuple[World, str]) -> None:
+    _, url = served
+    started = _cli(url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.7")
+    deployment_id = started.stdout.split()[1].rstrip(":")
+    followed = _cli(url, "status", deployment_id, "--wait", "--interval", "0.05")
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert "swap: succeeded" in followed.stdout
+    assert followed.stdout.splitlines()[-1] == f"deployment {deployment_id} succeeded"
+
+
+@pytest.mark.parametrize("wrong", ["prod/", "api/v1/"])
+def test_a_wrong_stage_in_the_url_gets_a_hint_not_a_bare_403(
+    world: World, local_url: str, wrong: str
+) -> None:
+    """API Gateway (and `chalice local`) answer a path no route has with 403 `{"message": ...}`, which
+    is what a wrong stage in PIPELINE_URL gives."""
+    done = _cli(local_url + wrong, "list")
+    assert done.returncode == 1
+    assert "HTTP 403: Missing Authentication Token" in done.stderr
+    assert "the stage in PIPELINE_URL=" in done.stderr and "is probably wrong" in done.stderr
+    assert "https://<api-id>.execute-api.<region>.amazonaws.com/api" in done.stderr
+
+
+def test_help_gives_full_descriptions() -> None:
+    """`--help` of the client and of each command: whole sentences, the environment and exit codes."""
+    top = subprocess.run(
+        [sys.executable, "-S", "-m", "controller.client", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert top.returncode == 0
+    text = " ".join(top.stdout.split())
+    assert "Standard library only, so a CI job runs it with no install." in text
+    assert "PIPELINE_URL" in text and "PIPELINE_SECRET" in text and "130 interrupted" in text
+    for command in ("deploy", "status", "list", "rollback", "promote", "abort"):
+        shown = subprocess.run(
+            [sys.executable, "-S", "-m", "controller.client", command, "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert shown.returncode == 0
+        description = " ".join(shown.stdout.split("\n\n")[1].split())
+        assert re.fullmatch(r"[A-Z].*\.", description), (command, description)

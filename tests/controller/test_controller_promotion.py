@@ -76,7 +76,8 @@ def test_promote_is_refused_unless_the_deployment_awaits_promotion(world: World)
     world.drain()
     refused = _ask(world, automatic, "promote")
     assert refused.status_code == 409
-    assert "only a deployment awaiting_promotion" in json.loads(refused.body)["error"]
+    reason = "has succeeded; only a deployment awaiting promotion can be promoted"
+    assert reason in json.loads(refused.body)["error"]
     assert _ask(world, "d-0000000000000000", "promote").status_code == 404
 
 

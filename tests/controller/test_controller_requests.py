@@ -92,9 +92,17 @@ def test_bad_input_is_rejected_with_a_specific_message_and_starts_nothing(world:
     _nothing_started(world)
 
 
-def test_a_body_that_is_not_json_is_415(world: World) -> None:
-    response = world.request("POST", "/deployments", GOOD, headers={"Content-Type": "text/plain"})
+@pytest.mark.parametrize("path", ["/deployments", "/deployments/d-0123456789abcdef/rollback"])
+def test_a_body_that_is_not_json_is_415_in_the_apis_error_shape(world: World, path: str) -> None:
+    """Chalice refuses the Content-Type before any view runs, in its own {"Code", "Message"}: the API
+    answers {"error", "status"} like every other error."""
+    response = world.request("POST", path, GOOD, headers={"Content-Type": "text/plain"})
     assert response.status_code == 415
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(response.body) == {
+        "error": "Content-Type must be application/json, not 'text/plain'",
+        "status": 415,
+    }
     _nothing_started(world)
 
 

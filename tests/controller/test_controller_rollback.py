@@ -72,6 +72,21 @@ def test_rollback_is_refused_with_the_reason(case: str, reason: str) -> None:
     assert isinstance(refused, str) and reason in refused
 
 
+def test_a_refusal_reads_as_a_sentence_and_never_names_none() -> None:
+    """After the latest success was rolled back, no deployment is what a rollback may undo: the reason says
+    so instead of "only the latest succeeded deployment (None)"; a status reads "has failed", not
+    "is failed"."""
+    d = _succeeded()
+    nothing_to_undo = dataclasses.replace(_lease(d), last_succeeded_id=None)
+    refused = decide_rollback(d, nothing_to_undo, after_swap(), at(100), CONFIG)
+    assert isinstance(refused, str) and "None" not in refused
+    assert "none can be rolled back now (the latest one was rolled back already)" in refused
+
+    failed = dataclasses.replace(d, status=Status.FAILED)
+    refused = decide_rollback(failed, _lease(d), after_swap(), at(100), CONFIG)
+    assert refused == f"deployment {d.id} has failed; only a succeeded deployment can be rolled back"
+
+
 def test_an_expired_lease_of_another_deployment_does_not_block_a_rollback() -> None:
     d = _succeeded()
     decision = decide_rollback(d, _lease(d, holder="d-crashed", expires_in=-1), after_swap(), at(100), CONFIG)

@@ -116,7 +116,7 @@ def test_rollback_swaps_production_back_once(world: World) -> None:
 
     again = world.request("POST", f"/deployments/{deployed}/rollback", b"")
     assert again.status_code == 409
-    assert "rolled_back" in json.loads(again.body)["error"]
+    assert f"deployment {deployed} was rolled back;" in json.loads(again.body)["error"]
     assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 2
 
 

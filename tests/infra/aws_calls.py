@@ -3,10 +3,10 @@
 `BaseClient._make_api_call` is where every client call (any client, any session, any retry setting, a
 paginator's pages) passes once, before signing and retries, so the recording survives the controller's
 refactorings: it needs no hook in `controller/`. A call counts as the controller's when it is made inside
-one of its Lambda handlers: the outermost frame from `controller/api/routes.py` on the stack names the function -
-an `@app.on_sqs_message` (or other event source) handler by its own name, anything else (the routes and
-their helpers) the API function, `api_handler`. Calls made outside the handlers (tests arranging AWS, the
-sandbox provisioning) are not the controller's and are not recorded.
+one of its Lambda handlers: the outermost frame from `controller/api/routes.py` on the stack names the
+function - an `@app.on_sqs_message` (or other event source) handler by its own name, anything else (the
+routes and their helpers) the API function, `api_handler`. Calls made outside the handlers (tests arranging
+AWS, the sandbox provisioning) are not the controller's and are not recorded.
 
 In-process: `install()`. In a subprocess (the sandbox runs the controller in its own process): put
 `recording/` on PYTHONPATH and name a directory in DELIVERYPIPELINE_AWS_CALL_LOG; its sitecustomize installs

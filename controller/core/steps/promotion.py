@@ -19,7 +19,7 @@ from controller.core import topology
 from controller.core.actions import AbortUpdate
 from controller.core.config import Config
 from controller.core.decision import MAX_DELAY_S, Decision, advance, elapsed, fail, note, skip, wait
-from controller.core.model import Deployment, Promotion, Status, StepName, StepStatus
+from controller.core.model import Deployment, Promotion, Status, StepName, StepStatus, status_phrase
 from controller.core.observation import Need, Observed
 from controller.core.records import iso
 
@@ -50,7 +50,8 @@ def promote(d: Deployment, observed: Observed, now: datetime, config: Config) ->
 def promotion_requested(d: Deployment, now: datetime) -> Deployment | str:
     """The deployment with its promotion recorded, or why it cannot be promoted."""
     if d.status is not Status.AWAITING_PROMOTION:
-        return f"deployment {d.id} is {d.status}; only a deployment awaiting_promotion can be promoted"
+        phrase = status_phrase(d.status)
+        return f"deployment {d.id} {phrase}; only a deployment awaiting promotion can be promoted"
     if d.abort_requested_at is not None:
         return f"deployment {d.id} is being aborted (requested at {iso(d.abort_requested_at)})"
     return dataclasses.replace(d, status=Status.RUNNING, promoted_at=now, updated_at=now)
@@ -60,7 +61,7 @@ def abort_requested(d: Deployment, now: datetime) -> Deployment | str:
     """The deployment with its abort recorded (unchanged when one already is), or why it cannot be
     aborted."""
     if d.finished:
-        return f"deployment {d.id} is {d.status}; there is nothing to abort"
+        return f"deployment {d.id} {status_phrase(d.status)}; there is nothing to abort"
     if d.abort_requested_at is not None:
         return d
     swap = d.step(StepName.SWAP).status
