@@ -7,11 +7,16 @@ After such an error the next tick observes what happened instead.
 
 boto3 is imported on first use, not at module import: a cold start that only answers `GET /health` or
 rejects a request never pays for it.
+
+Every call is logged once it is answered, or once it fails to be (logline.aws_call).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+from controller.shell import logline
 
 READ_ATTEMPTS = 8
 
@@ -33,4 +38,16 @@ def single_attempt(session: Any, service: str) -> Any:
 def _client(session: Any, service: str, retries: dict[str, Any]) -> Any:
     from botocore.config import Config
 
-    return session.client(service, config=Config(retries=retries, connect_timeout=5, read_timeout=15))
+    client = session.client(service, config=Config(retries=retries, connect_timeout=5, read_timeout=15))
+    client.meta.events.register("after-call", _answered)
+    client.meta.events.register("after-call-error", functools.partial(_unanswered, service))
+    return client
+
+
+def _answered(http_response: Any, model: Any, **_: Any) -> None:
+    logline.aws_call(model.service_model.service_name, model.name, int(http_response.status_code))
+
+
+def _unanswered(service: str, exception: BaseException, event_name: str, **_: Any) -> None:
+    """`event_name` ends in the operation's name (botocore passes no model with this event)."""
+    logline.aws_call(service, event_name.rsplit(".", 1)[-1], type(exception).__name__)
