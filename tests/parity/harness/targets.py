@@ -11,26 +11,19 @@ no EC2 instance-metadata lookup, which can wait a long time off EC2).
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rehearsal.account import Refusal, caller_account, throwaway_account
+
 from .emulation import Controls
+
+__all__ = ["Refusal", "Target", "aws_target", "emulation_target", "endpoint_target"]
 
 ACCOUNT_VARIABLE = "PARITY_ACCOUNT_ID"
 EMULATION_REGION = "us-east-1"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-NO_CREDENTIALS = (
-    "no AWS credentials: the parity suite found none in the standard chain. Set AWS_PROFILE (after "
-    "`aws configure` or `aws sso login`) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the throwaway "
-    "account, then run again."
-)
-
-
-class Refusal(Exception):
-    """The suite will not run against this target; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -119,57 +112,11 @@ def endpoint_target(endpoint: str, controls: Controls | None, environ: Mapping[s
     )
     region = environ.get("AWS_DEFAULT_REGION") or environ.get("AWS_REGION") or EMULATION_REGION
     probe = Target("endpoint", region, "", endpoint, controls, credentials)
-    account = _caller_account(probe.session(), endpoint, f"the endpoint {endpoint}")
+    account = caller_account(probe.session(), endpoint, f"the endpoint {endpoint}")
     return Target("endpoint", region, account, endpoint, controls, credentials)
 
 
 def aws_target(environ: Mapping[str, str]) -> Target:
     """Real AWS, after the checks a user running this against an account relies on (each a Refusal)."""
-    wanted = environ.get(ACCOUNT_VARIABLE, "").strip()
-    if not re.fullmatch(r"\d{12}", wanted):
-        shown = f" (got {wanted!r})" if wanted else ""
-        raise Refusal(
-            f"--aws needs {ACCOUNT_VARIABLE}{shown}: the 12-digit id of the throwaway account to run in. "
-            "The suite creates and deletes resources there and refuses any other account."
-        )
-    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"  # off EC2 the metadata lookup only hangs
-    import boto3
-    from botocore.exceptions import BotoCoreError
-
-    try:
-        session = boto3.session.Session()
-        credentials = session.get_credentials()
-    except BotoCoreError as error:
-        raise Refusal(f"{NO_CREDENTIALS} ({error})") from None
-    if credentials is None:
-        raise Refusal(NO_CREDENTIALS)
-    if not session.region_name:
-        raise Refusal("no AWS region: set AWS_DEFAULT_REGION (or the profile's region) to run in.")
-    account = _caller_account(session, None, "AWS")
-    if account != wanted:
-        raise Refusal(
-            f"the credentials belong to account {account}, but {ACCOUNT_VARIABLE} is {wanted}: refusing to "
-            "create anything. Point the credentials at the throwaway account, or correct "
-            f"{ACCOUNT_VARIABLE}."
-        )
-    return Target(kind="aws", region=session.region_name, account=account)
-
-
-def _caller_account(session: Any, endpoint: str | None, where: str) -> str:
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    config = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 2})
-    try:
-        identity = session.client("sts", endpoint_url=endpoint, config=config).get_caller_identity()
-    except ClientError as error:
-        info = error.response.get("Error", {})
-        raise Refusal(
-            f"{where} refused the credentials ({info.get('Code')}: {info.get('Message')}). "
-            "Renew them (aws sso login, or new access keys) and run again."
-        ) from None
-    except BotoCoreError as error:
-        if "credentials" in type(error).__name__.lower() or "Unable to locate credentials" in str(error):
-            raise Refusal(NO_CREDENTIALS) from None
-        raise Refusal(f"could not reach {where} to check the credentials: {error}") from None
-    return str(identity["Account"])
+    account = throwaway_account(environ, ACCOUNT_VARIABLE, "--aws")
+    return Target(kind="aws", region=account.region, account=account.account_id)
