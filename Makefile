@@ -47,7 +47,7 @@ $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	    echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
 	@echo "installing the pinned requirements into $(VENV) (about a minute the first time)..." >&2
-	@$(PY) -m pip install -qq --disable-pip-version-check --upgrade pip >&2
+	@$(PY) -m pip install -qq --disable-pip-version-check pip==26.2.2 >&2
 	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt >&2
 	@touch $(STAMP)
 	@echo "$(VENV) is ready" >&2

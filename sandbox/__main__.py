@@ -6,6 +6,9 @@
         [--fault NAME ...]                       # force a rough edge of real Beanstalk on every deployment
     python -m sandbox soak [--deployments N]     # many deployments against `up --realistic`, random faults,
         [--seed S]                               # invariants checked after each; one JSON line last
+
+Each command also takes --keep-logs: the controller's and the environments' logs stay in the run directory
+(its path is printed at start and again on stop) instead of going with it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import random
 import sys
 from collections.abc import Sequence
 
-from sandbox.beanstalk import Fault
+from moto_ext import Fault
 from sandbox.demo import DEMO_TAGS, Demo
 from sandbox.lifetime import run_until_signalled
 from sandbox.stack import DOCKER_IMAGE, PROCESS_IMAGE, Options, Stack
@@ -54,7 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         command.add_argument(
             "--docker",
             action="store_true",
-            help="run each version's image from the local registry 127.0.0.1:5000 instead of a process",
+            help="run each version's image from the local registry 127.0.0.1:5000 instead of a process; "
+            "needs a local Docker engine and that registry: `make docker-engine` sets both up (Debian)",
+        )
+    for command in (demo, up, soak):
+        command.add_argument(
+            "--keep-logs",
+            action="store_true",
+            help="keep the controller's and the environments' logs when it stops (the run directory is "
+            "printed at start and on stop; without this it is deleted)",
         )
     up.add_argument(
         "--realistic",
@@ -75,13 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "soak":
         seed = random.randrange(1 << 31) if args.seed is None else args.seed  # noqa: S311 - not a secret
-        return _soak(args.deployments, seed)
+        return _soak(args.deployments, seed, args.keep_logs)
     options = Options(
         docker=args.docker,
         image_repository=DOCKER_IMAGE if args.docker else PROCESS_IMAGE,
         publish_tags=DEMO_TAGS if args.docker and args.command == "demo" else (),
         realistic=getattr(args, "realistic", False),
         faults=tuple(Fault.named(name) for name in getattr(args, "fault", [])),
+        keep_logs=args.keep_logs,
     )
 
     if args.command == "up":
@@ -93,15 +105,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_until_signalled(Stack(options), guided, wait=args.keep)
 
 
-def _soak(deployments: int, seed: int) -> int:
-    from sandbox import soak
+def _soak(deployments: int, seed: int, keep_logs: bool) -> int:
+    from sandbox.soak import runner
 
     def body(stack: Stack) -> int:
-        summary = soak.run(stack, deployments, seed, soak.to_stderr)
+        summary = runner.run(stack, deployments, seed, runner.to_stderr)
         print(json.dumps(summary.as_json()), flush=True)
         return 0 if not summary.violations else 1
 
-    return run_until_signalled(Stack(Options(realistic=True)), body, wait=False)
+    return run_until_signalled(Stack(Options(realistic=True, keep_logs=keep_logs)), body, wait=False)
 
 
 def _positive(text: str) -> int:

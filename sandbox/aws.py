@@ -1,62 +1,20 @@
-"""The AWS emulation as a server: moto's server with the Elastic Beanstalk and CloudFormation extensions,
-on loopback only.
+"""`python -m sandbox.aws [--port N]`: the AWS emulation alone (`moto_ext.server`: moto's server with the
+Elastic Beanstalk and CloudFormation extensions) on 127.0.0.1, until SIGINT/SIGTERM (contract §3).
 
-    python -m sandbox.aws [--port N]      # prints "ready http://127.0.0.1:N", runs until SIGINT/SIGTERM
-
-In-process (hooks stay plain Python callables, the backend is shared with the caller):
-
-    url, stop = sandbox.aws.start(port=0)  # port 0 picks a free one
+Prints `ready http://127.0.0.1:N` on stdout once it accepts requests; moto's request log goes to stderr,
+in colour only on a terminal. A port it cannot listen on is said once, on stderr, with exit code 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import errno
-import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import FrameType
 
-from moto.moto_api._internal.models import moto_api_backend
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
-from werkzeug.serving import make_server
-
-from sandbox import beanstalk, cloudformation
-
-HOST = "127.0.0.1"
-
-
-def start(port: int = 0) -> tuple[str, Callable[[], None]]:
-    """Start moto's server with the extension in this process; returns (endpoint URL, stop).
-
-    What moto's ThreadedMotoServer does, except that the port is bound before this returns, so a busy
-    port raises OSError here instead of leaving a thread that never serves. moto keeps its state per
-    process, not per server: `stop` resets it, so the emulated account dies with its server, as it does
-    when `python -m sandbox.aws` exits, and the next server in this process starts from an empty account.
-    """
-    beanstalk.install()
-    cloudformation.install()
-    app = DomainDispatcherApplication(create_backend_app)
-    try:
-        server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
-    except SystemExit:  # werkzeug reports a failed bind by exiting
-        raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE)) from None
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-aws", daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        moto_api_backend.reset()
-
-    return f"http://{HOST}:{server.server_port}", stop
+from moto_ext.server import HOST, start_server
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        url, stop = start(args.port)
+        url, stop = start_server(args.port)
     except OSError as error:
         print(f"sandbox.aws: cannot listen on {HOST}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1

@@ -12,13 +12,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from sandbox import beanstalk
+import moto_ext
 
 SETTLE_EVERY_S = 0.2
 
 
 class BeanstalkClock:
-    def __init__(self, backend: beanstalk.BeanstalkBackend, report: Callable[[str], None]) -> None:
+    def __init__(self, backend: moto_ext.BeanstalkBackend, report: Callable[[str], None]) -> None:
         self._backend = backend
         self._report = report
         self._stopping = threading.Event()

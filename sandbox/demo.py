@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.instances import REPO_ROOT, without_proxies
+from sandbox.live.instances import REPO_ROOT, without_proxies
 from sandbox.pipeline_api import PipelineError, latest_deployment
 from sandbox.stack import Stack, StackInfo
 from sandbox.traffic import Background, Production, Tally

@@ -1,7 +1,7 @@
 """The sandbox's AWS side, provisioned the way a user provisions a real account: the provisioning stack
 (`infra/pipeline.yaml`) and the controller's stack (`chalice package --merge-template
 .chalice/resources.json`, its code uploaded as `aws cloudformation package` does), both deployed through
-the emulation's CloudFormation (`sandbox.cloudformation`: moto's, with the Beanstalk resource types and the
+the emulation's CloudFormation (`moto_ext.cloudformation`: moto's, with the Beanstalk resource types and the
 serverless transform). The two
 Beanstalk environments are the stack's resources; the controller then runs with the very environment the
 stack gave its Lambda functions, and the signing secret is the one Secrets Manager generated.
@@ -22,8 +22,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sandbox import cloudformation
-from sandbox.dockerrun import ImageRef, build_bundle
+from moto_ext import cloudformation
+from sandbox.live.dockerrun import ImageRef, build_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 INFRA_TEMPLATE = ROOT / "infra" / "pipeline.yaml"

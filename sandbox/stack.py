@@ -2,12 +2,14 @@
 
 `Stack.start()` brings everything up in order and answers `StackInfo` (what `python -m sandbox up`
 prints); `Stack.stop()` stops everything it started, in reverse, and is safe to call at any point of a
-partial start. Progress goes to the `report` callable (stderr by default), never to stdout.
+partial start. Progress goes to the `report` callable (stderr by default), never to stdout. Its files live
+in a run directory that goes with it, except, with `Options.keep_logs`, the logs (the controller's and the
+environments' instances'), whose place it reports.
 
-`Options.realistic` gives the emulation AWS's shape of time, compressed (`beanstalk.REALISTIC`):
+`Options.realistic` gives the emulation AWS's shape of time, compressed (`moto_ext.REALISTIC`):
 environments launch, each update ends Yellow for a while before Green, a new instance answers 503 while it
 registers with the load balancer (within the update), and DNS keeps the old target for a while after a
-swap. `Options.faults` forces rough edges by name on every deployment (`beanstalk.Fault`).
+swap. `Options.faults` forces rough edges by name on every deployment (`moto_ext.Fault`).
 """
 
 from __future__ import annotations
@@ -29,13 +31,11 @@ from typing import Any
 
 import boto3
 
-from sandbox import aws, beanstalk
+import moto_ext
 from sandbox.beanstalk_clock import BeanstalkClock
-from sandbox.dns_cache import DnsCache
-from sandbox.dockerrun import ImageRef
-from sandbox.environments import Environments, EnvironmentStartError
-from sandbox.front import Front, Route, Router, cname_router, environment_route
-from sandbox.instances import (
+from sandbox.live.dockerrun import ImageRef
+from sandbox.live.environments import Environments, EnvironmentStartError
+from sandbox.live.instances import (
     Launcher,
     ProcessLauncher,
     log_tail,
@@ -43,15 +43,17 @@ from sandbox.instances import (
     stop_process_group,
     without_proxies,
 )
-from sandbox.ports import LOOPBACK, free_port
+from sandbox.network.dns_cache import DnsCache
+from sandbox.network.front import Front, Route, Router, cname_router, environment_route
+from sandbox.network.ports import LOOPBACK, free_port
 from sandbox.provision import Names, ProvisionError, provision
 
-ACCOUNT_ID = beanstalk.DEFAULT_ACCOUNT_ID
+ACCOUNT_ID = moto_ext.DEFAULT_ACCOUNT_ID
 PROCESS_IMAGE = "docker.io/acme/deliverypipeline"  # any reference: process mode runs this checkout
 DOCKER_IMAGE = "127.0.0.1:5000/deliverypipeline"  # --docker: the image pushed to the local registry
 FIRST_TAG = "1.0.0"
 CONTROLLER_START_TIMEOUT_S = 60.0
-# --realistic compresses Beanstalk's timings (beanstalk.REALISTIC: health recovers in 3 s, instances register
+# --realistic compresses Beanstalk's timings (moto_ext.REALISTIC: health recovers in 3 s, instances register
 # in 2 s, DNS keeps a swapped name 3 s); the controller's windows shrink with them, keeping their margin over
 # what they wait out (on AWS: 120 s of grace for ~60 s of recovery, 300 s to verify for a 60 s TTL). The grace
 # is counted on Beanstalk's clock, so it may be tight; the smoke test and the verification meet the web app,
@@ -59,6 +61,8 @@ CONTROLLER_START_TIMEOUT_S = 60.0
 # minute, which only a failure waits out in full.
 REALISTIC_CONTROLLER_WINDOWS = {"HEALTH_GRACE_S": "15", "SMOKE_WINDOW_S": "60", "VERIFY_WINDOW_S": "60"}
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto accepts any
+CONTROLLER_LOG = "controller.log"  # in the run directory
+INSTANCE_LOGS = "logs"  # in the run directory: one log per environment instance
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 Report = Callable[[str], None]
@@ -78,7 +82,8 @@ class Options:
     docker: bool = False
     publish_tags: tuple[str, ...] = ()  # --docker: more tags to build and push at start (CI's image job)
     realistic: bool = False  # --realistic: AWS's timings and transient behaviours, compressed
-    faults: tuple[beanstalk.Fault, ...] = ()  # --fault NAME: forced on every deployment
+    faults: tuple[moto_ext.Fault, ...] = ()  # --fault NAME: forced on every deployment
+    keep_logs: bool = False  # --keep-logs: the run directory's logs outlive the stack
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ class Stack:
         self._report = report
         self._stops: list[tuple[str, Callable[[], None]]] = []
         self.run_dir = Path(tempfile.mkdtemp(prefix="deliverypipeline-sandbox-"))
-        self._stops.append(("run directory", lambda: shutil.rmtree(self.run_dir, ignore_errors=True)))
+        self._stops.append(("run directory", self._leave_run_directory))
         self.environments: Environments | None = None
         self.info: StackInfo | None = None
 
@@ -129,9 +134,9 @@ class Stack:
         names = self.options.names
         self._report(f"sandbox: starting the AWS emulation (moto + Beanstalk); files in {self.run_dir}")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
-        endpoint, stop_aws = aws.start(port=0)
+        endpoint, stop_aws = moto_ext.start_server(port=0)
         self._stops.append(("AWS emulation", stop_aws))
-        backend = beanstalk.backend(account_id=ACCOUNT_ID, region=names.region)
+        backend = moto_ext.backend(account_id=ACCOUNT_ID, region=names.region)
         self._roughen(backend)
         clients = _clients(endpoint, names.region)
 
@@ -202,7 +207,7 @@ class Stack:
             except Exception as error:  # keep stopping the rest; say what could not be stopped
                 self._report(f"sandbox: stopping the {what} failed: {error!r}")
 
-    def _roughen(self, backend: beanstalk.BeanstalkBackend) -> None:
+    def _roughen(self, backend: moto_ext.BeanstalkBackend) -> None:
         """--realistic and --fault: how rough the emulation is for this run."""
         backend.settle_after_s = self.options.settle_after_s
         if not self.options.realistic:
@@ -210,30 +215,46 @@ class Stack:
             # as soon as CloudFormation sees them Ready (--realistic: after the compressed launch time).
             backend.set_timings(launch_s=0)
         else:
-            backend.set_timings(**asdict(beanstalk.REALISTIC))
+            backend.set_timings(**asdict(moto_ext.REALISTIC))
             backend.set_settling_health("Yellow")
-            backend.set_fault(beanstalk.Fault.DNS_LAG)
+            backend.set_fault(moto_ext.Fault.DNS_LAG)
             self._report("sandbox: --realistic: launches, updates, swaps and health take AWS's shape of time")
         for fault in self.options.faults:
             backend.set_fault(fault, every_deployment=True)
             self._report(f"sandbox: --fault {fault.value}: forced on every deployment")
 
-    def _windows(self, backend: beanstalk.BeanstalkBackend) -> dict[str, str]:
+    def _windows(self, backend: moto_ext.BeanstalkBackend) -> dict[str, str]:
         """The controller's windows for this run's Beanstalk: DNS_TTL_S is how long the CNAME front's
         resolver keeps a name (dns-lag; 0 without it), plus a second; --realistic shrinks the others."""
         controls = backend.controls
-        ttl = controls.timings.dns_ttl_s if controls.active(beanstalk.Fault.DNS_LAG) else 0.0
+        ttl = controls.timings.dns_ttl_s if controls.active(moto_ext.Fault.DNS_LAG) else 0.0
         windows = {"DNS_TTL_S": str(math.ceil(ttl) + 1 if ttl else 0)}
         return {**windows, **(REALISTIC_CONTROLLER_WINDOWS if self.options.realistic else {})}
 
     def controller_log(self) -> str:
-        return log_tail(self.run_dir / "controller.log", lines=20)
+        return log_tail(self.run_dir / CONTROLLER_LOG, lines=20)
+
+    def _leave_run_directory(self) -> None:
+        """Delete the run directory; with keep_logs, all but its logs, and say where they are."""
+        logs = [self.run_dir / CONTROLLER_LOG, self.run_dir / INSTANCE_LOGS]
+        kept = [path.name for path in logs if path.exists()] if self.options.keep_logs else []
+        if not kept:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            return
+        for entry in self.run_dir.iterdir():
+            if entry in logs:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        self._report(f"sandbox: logs kept in {self.run_dir}: {', '.join(kept)}")
 
     def _launcher(self) -> Launcher:
         store = self.run_dir / "store.sqlite3"
-        logs = self.run_dir / "logs"
+        logs = self.run_dir / INSTANCE_LOGS
         if self.options.docker:
-            from sandbox.containers import DockerLauncher
+            from sandbox.live.containers import DockerLauncher
 
             docker: Launcher = DockerLauncher(store_dir=self.run_dir / "shared-store", log_dir=logs)
             return docker
@@ -241,7 +262,7 @@ class Stack:
 
     def _publish(self, images: list[ImageRef]) -> None:
         """--docker: this checkout's image into the local registry under every tag the run deploys."""
-        from sandbox.images import publish
+        from sandbox.live.images import publish
 
         try:
             publish(images, self._report)
@@ -264,9 +285,9 @@ class Stack:
                 endpoint, names, function_environment, proxy_url, self.options.poll_interval_s
             ),
         }
-        log_path = self.run_dir / "controller.log"
-        self._report(f"sandbox: starting the controller (API + SQS poller) on {url}")
-        command = [sys.executable, "-m", "sandbox.controller_host", "--port", str(port)]
+        log_path = self.run_dir / CONTROLLER_LOG
+        self._report(f"sandbox: starting the controller (API + SQS poller) on {url}; its log: {log_path}")
+        command = [sys.executable, "-m", "sandbox.hosting.controller_host", "--port", str(port)]
         process = spawn_logged(command, env, log_path)
         self._stops.append(("controller", lambda: stop_process_group(process)))
         deadline = time.monotonic() + CONTROLLER_START_TIMEOUT_S
@@ -317,11 +338,11 @@ def _clients(endpoint: str, region: str) -> SimpleNamespace:
 
 
 def _deploy_hook(
-    environments: Environments, backend: beanstalk.BeanstalkBackend, realistic: bool, report: Report
-) -> beanstalk.DeployHook:
-    def hook(request: beanstalk.DeployRequest) -> beanstalk.DeployResult:
+    environments: Environments, backend: moto_ext.BeanstalkBackend, realistic: bool, report: Report
+) -> moto_ext.DeployHook:
+    def hook(request: moto_ext.DeployRequest) -> moto_ext.DeployResult:
         report(f"sandbox: {request.environment_name} is starting version {request.version_label}")
-        slow = backend.controls.active(beanstalk.Fault.SLOW_REGISTER)
+        slow = backend.controls.active(moto_ext.Fault.SLOW_REGISTER)
         register_s = backend.controls.timings.register_s if (slow or realistic) else 0.0
         outcome = environments.deploy(
             request.environment_name,
@@ -331,25 +352,25 @@ def _deploy_hook(
         )
         if outcome.ok:
             report(f"sandbox: {request.environment_name} now serves {request.version_label}")
-            return beanstalk.DeployResult(beanstalk.Outcome.GREEN)
+            return moto_ext.DeployResult(moto_ext.Outcome.GREEN)
         report(f"sandbox: {request.environment_name} cannot run {request.version_label}: {outcome.message}")
-        return beanstalk.DeployResult(beanstalk.Outcome.RED, outcome.message)
+        return moto_ext.DeployResult(moto_ext.Outcome.RED, outcome.message)
 
     return hook
 
 
-def _dns_ttl(backend: beanstalk.BeanstalkBackend) -> Callable[[], float]:
+def _dns_ttl(backend: moto_ext.BeanstalkBackend) -> Callable[[], float]:
     """dns-lag: a resolver keeps each answer for the (compressed) TTL; otherwise it never caches."""
 
     def ttl_s() -> float:
-        if backend.controls.active(beanstalk.Fault.DNS_LAG):
+        if backend.controls.active(moto_ext.Fault.DNS_LAG):
             return backend.controls.timings.dns_ttl_s
         return 0.0
 
     return ttl_s
 
 
-def _failing(backend: beanstalk.BeanstalkBackend) -> Callable[[str], bool]:
+def _failing(backend: moto_ext.BeanstalkBackend) -> Callable[[str], bool]:
     """fails-after-swap: whether the version `env_name` runs fails its health check now."""
 
     def failing(env_name: str) -> bool:
@@ -358,7 +379,7 @@ def _failing(backend: beanstalk.BeanstalkBackend) -> Callable[[str], bool]:
     return failing
 
 
-def _cname_owner(backend: beanstalk.BeanstalkBackend, application: str) -> Callable[[str], str | None]:
+def _cname_owner(backend: moto_ext.BeanstalkBackend, application: str) -> Callable[[str], str | None]:
     """CNAME (or an environment's own EndpointURL, its load balancer's name) -> the live environment of
     `application` owning it now. Read from the emulation's state, as DNS and the load balancers know it: not
     through the Beanstalk API, whose throttling (the `throttle` fault) never stands between users and

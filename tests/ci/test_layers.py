@@ -19,7 +19,7 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tree = tmp_path_factory.mktemp("layers")
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
-    for package in ("controller", "webapp", "sandbox", "bench", "moto_ext"):
+    for package in ("controller", "webapp", "sandbox", "bench", "moto_ext", "rehearsal"):
         if (ROOT / package).is_dir():
             shutil.copytree(ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
     return tree
@@ -55,6 +55,18 @@ def test_the_repository_keeps_every_contract(scratch: Path) -> None:
         ("controller/shell/tick.py", "import sandbox", "nothing of the sandbox"),
         ("webapp/store/sqlite.py", "import bottle", "the store (port and adapters) knows nothing of HTTP"),
         ("webapp/routes.py", "from webapp.store import sqlite", "the routes see the store's port"),
+        ("moto_ext/elasticbeanstalk/faults.py", "import sandbox.stack", "moto_ext imports nothing"),
+        ("moto_ext/server.py", "import controller.core.model", "moto_ext imports nothing"),
+        ("sandbox/live/environments.py", "import sandbox.stack", "sandbox layers:"),
+        ("sandbox/stack.py", "import sandbox.demo", "sandbox layers:"),
+        ("sandbox/soak/plan.py", "import sandbox.stack", "plan and checks never import the live stack"),
+        ("sandbox/soak/checks.py", "import urllib.request", "plan and checks do no I/O"),
+        ("sandbox/network/front.py", "import moto_ext", "live and network know no emulation"),
+        ("sandbox/live/instances.py", "import boto3", "live and network know no emulation"),
+        ("sandbox/stack.py", "import controller.core.model", "only hosting and pipeline_api import"),
+        ("rehearsal/scenarios.py", "import controller.client.cli", "the rehearsal uses the product only"),
+        ("rehearsal/provisioning.py", "import moto_ext", "the rehearsal uses the product only"),
+        ("controller/shell/tick.py", "import rehearsal.report", "know nothing of the rehearsal"),
     ],
 )
 def test_an_arrow_the_wrong_way_breaks_its_contract(

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from moto_ext import ControlClient
 from tests.prerequisites import unavailable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,15 +79,9 @@ class Clients:
     def eb(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return self._run([str(EB_CLI), *args], timeout)
 
-    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(
-            f"{self.endpoint}/moto-api/beanstalk/{path}",
-            method=method,
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+    @property
+    def controls(self) -> ControlClient:
+        return ControlClient(self.endpoint)
 
     def environment(self, name: str, prefix: str) -> dict[str, Any]:
         created: dict[str, Any] = self.aws_json(*create_environment(name, "--cname-prefix", prefix))
@@ -125,11 +119,9 @@ def clients(endpoint: str, tmp_path: Path) -> Iterator[Clients]:
     for binary in (AWS_CLI, EB_CLI):
         if not binary.exists():
             unavailable(f"{binary} is missing; run `make clients`")
-    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST", data=b"")
-    with urllib.request.urlopen(reset, timeout=10):
-        pass
+    ControlClient(endpoint).reset()
     (tmp_path / "home").mkdir()
     (tmp_path / "project").mkdir()
     found = Clients(endpoint, tmp_path / "home", tmp_path / "project")
-    found.control("POST", "timings", FAST)
+    found.controls.set_timings(**FAST)
     yield found

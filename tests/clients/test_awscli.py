@@ -33,8 +33,8 @@ def test_create_environment_answers_launching_and_the_exists_waiter_waits_for_re
 def test_environment_updated_after_a_swap_returns_only_once_the_cnames_moved(app: Clients) -> None:
     app.environment("myapp-blue", "myapp-prod")
     app.environment("myapp-green", "myapp-pre")
-    app.control("POST", "settle")
-    app.control("POST", "timings", {"swap_s": 8})
+    app.controls.settle()
+    app.controls.set_timings(swap_s=8)
 
     swap = app.aws(
         "elasticbeanstalk",
@@ -60,7 +60,7 @@ def test_environment_updated_after_a_swap_returns_only_once_the_cnames_moved(app
 
 def test_the_terminated_waiter_waits_for_the_termination(app: Clients) -> None:
     app.environment("myapp-blue", "myapp-prod")
-    app.control("POST", "settle")
+    app.controls.settle()
 
     app.aws_json("elasticbeanstalk", "terminate-environment", "--environment-name", "myapp-blue")
     waited = app.aws(
@@ -109,7 +109,7 @@ def test_a_processed_version_leaves_unprocessed(app: Clients) -> None:
         "S3Bucket=bundles,S3Key=v1.zip",
         "--process",
     )
-    app.control("POST", "clock", {"advance_s": 5})
+    app.controls.move_clock(5)
     listed = app.aws_json("elasticbeanstalk", "describe-application-versions", "--application-name", "myapp")
 
     assert created["ApplicationVersion"]["Status"] == "Processing"
@@ -123,7 +123,7 @@ def test_describe_events_filters_on_the_request_id_of_a_call(app: Clients) -> No
         for line in created.stderr.splitlines()
         if "x-amzn-requestid': '" in line
     ]
-    app.control("POST", "settle")
+    app.controls.settle()
 
     events = app.aws_json("elasticbeanstalk", "describe-events", "--request-id", request_ids[-1])["Events"]
 

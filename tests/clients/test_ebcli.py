@@ -25,7 +25,7 @@ def project(clients: Clients) -> Clients:
     assert init.returncode == 0, init.stdout + init.stderr
     clients.environment("myapp-blue", "myapp-prod")
     clients.environment("myapp-green", "myapp-pre")
-    launched = clients.control("POST", "settle")["environments"]  # the AWS CLI's waiter is tested apart
+    launched = clients.controls.settle()["environments"]  # the AWS CLI's waiter is tested apart
     assert {name: env["status"] for name, env in launched.items()} == {
         "myapp-blue": "Ready",
         "myapp-green": "Ready",
@@ -99,7 +99,7 @@ def test_eb_deploy_uploads_creates_the_version_updates_and_reports_success(proje
 
 def test_a_deploy_that_ends_red_is_reported_as_failed(project: Clients) -> None:
     project.eb("deploy", "myapp-green", "--label", "2.0.0")  # an earlier success the EB CLI must not reuse
-    project.control("POST", "outcomes", {"environment": "myapp-green", "outcome": "Red"})
+    project.controls.set_outcome("myapp-green", "Red")
 
     done = project.eb("deploy", "myapp-green", "--label", "3.0.0")
 
@@ -122,7 +122,7 @@ def test_eb_swap_returns_once_the_cnames_have_moved(project: Clients) -> None:
 
 def test_eb_abort_stops_a_stuck_deploy_back_on_the_previous_version(project: Clients) -> None:
     project.eb("deploy", "myapp-green", "--label", "2.0.0")
-    project.control("POST", "outcomes", {"environment": "myapp-green", "outcome": "Stuck"})
+    project.controls.set_outcome("myapp-green", "Stuck")
     started = project.eb("deploy", "myapp-green", "--label", "3.0.0", "--nohang")
     assert started.returncode == 0, started.stdout + started.stderr
 

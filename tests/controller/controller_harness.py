@@ -31,6 +31,7 @@ from chalice.test import Client
 from moto.core.botocore_stubber import MockRawResponse
 from moto.core.models import botocore_stubber
 
+import moto_ext
 from controller.api.routes import app
 from controller.client import signing
 from controller.core import config
@@ -39,8 +40,7 @@ from controller.core.observation import HttpCheck
 from controller.shell import beanstalk_events, clients, runtime
 from controller.shell.store import DeploymentStore
 from controller.shell.tick_queue import SqsTickQueue, TickMessage, TickQueue
-from sandbox import beanstalk
-from sandbox.dns_cache import DnsCache
+from sandbox.network.dns_cache import DnsCache
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -177,7 +177,7 @@ class World:
         """`real_sqs`: every tick is also sent to the (emulated) SQS queue, as the Lambda would send it."""
         self.clock = SimClock()
         self.queue = SimQueue(self.clock)
-        self.be = beanstalk.backend(ACCOUNT, REGION)
+        self.be = moto_ext.backend(ACCOUNT, REGION)
         self.be.clock = self.clock
         self.broken_health: dict[str, HttpCheck] = {}
         self.dns = DnsCache(self._owner_of, ttl_s=self._dns_ttl_s, clock=lambda: self.clock.now.timestamp())
@@ -293,7 +293,7 @@ class World:
 
     def _dns_ttl_s(self) -> float:
         controls = self.be.controls
-        return controls.timings.dns_ttl_s if controls.active(beanstalk.Fault.DNS_LAG) else 0.0
+        return controls.timings.dns_ttl_s if controls.active(moto_ext.Fault.DNS_LAG) else 0.0
 
     # --- HTTP through chalice.test.Client ----------------------------------------------------------
 

@@ -17,9 +17,9 @@ from chalice.config import Config
 from chalice.local import create_local_server
 from controller_harness import GREEN, ROOT, SECRET, World
 
+import moto_ext
 from controller.api.routes import app
 from controller.client import cli as client
-from sandbox import beanstalk
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_deploy_wait_prints_each_step_and_exits_0_on_success(served: tuple[World
 
 def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]) -> None:
     world, url = served
-    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)
     done = _cli(
         url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.2", "--wait", "--interval", "0.05"
     )
@@ -102,7 +102,7 @@ def test_a_failed_tag_posted_again_shows_the_old_failure_and_how_to_redeploy(
     """CI's "Rerun from failed" posts the same tag again: the answer is the failed deployment (a retried
     notification starts nothing twice), and the client says how to make a new attempt."""
     world, url = served
-    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)
     args = ("deploy", "--image", "docker.io/acme/app", "--tag", "2.0.5", "--wait", "--interval", "0.05")
     first = _cli(url, *args)
     assert first.returncode == 1

@@ -19,7 +19,7 @@ from controller_harness import BLUE, ENV, GREEN, World, aws_client, shared_sessi
 from controller.core.model import Status
 from controller.shell import runtime
 from controller.shell.tick import MAX_TRANSIENT_RETRIES
-from sandbox.beanstalk import Fault
+from moto_ext import Fault
 
 TAG = "1.0.42-3f2a1bc"
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import pytest
 from controller_harness import APPLICATION, BLUE, GREEN, World
 
+import moto_ext
 from controller.core.model import Status
-from sandbox import beanstalk
 
 TAG = "1.0.42-3f2a1bc"
 UPDATE_S = 607  # a long update, not a whole number of safety polls
@@ -118,7 +118,7 @@ def test_health_recovering_after_the_update_wakes_the_deployment(world: World) -
 
 def test_a_failed_update_event_fails_the_deployment_at_once(world: World) -> None:
     world.be.set_timings(update_s=UPDATE_S)
-    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)
     deployment_id = _post(world)
 
     world.drain()

@@ -18,8 +18,8 @@ from controller_harness import (
     aws_client,
 )
 
+import moto_ext
 from controller.core.observation import HttpCheck
-from sandbox import beanstalk
 
 TAG = "1.0.42-3f2a1bc"
 
@@ -42,7 +42,7 @@ def _failed_step(view: dict) -> dict:
 
 
 def test_red_after_deploy_fails_with_beanstalks_failure_events(world: World) -> None:
-    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)
     view = _deploy_and_drain(world)
     assert view["status"] == "failed"
     assert _failed_step(view)["name"] == "wait_ready"
@@ -52,7 +52,7 @@ def test_red_after_deploy_fails_with_beanstalks_failure_events(world: World) -> 
 
 
 def test_a_stuck_update_times_out_and_is_aborted(world: World) -> None:
-    world.be.set_outcome(GREEN, beanstalk.Outcome.STUCK)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.STUCK)
     view = _deploy_and_drain(world)
     assert view["status"] == "failed"
     assert _failed_step(view)["name"] == "wait_ready"
@@ -73,7 +73,7 @@ def test_a_failing_smoke_test_stops_before_the_swap(world: World) -> None:
 
 
 def test_a_silent_rollback_is_a_failure(world: World) -> None:
-    world.be.set_outcome(GREEN, beanstalk.Outcome.SILENT_ROLLBACK)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.SILENT_ROLLBACK)
     view = _deploy_and_drain(world)
     assert view["status"] == "failed"
     assert "rolled the update back" in view["error"]
@@ -157,7 +157,7 @@ def test_red_persisting_on_the_new_version_past_the_grace_fails_and_production_i
     world: World,
 ) -> None:
     world.be.set_fault(
-        beanstalk.Fault.STAYS_RED
+        moto_ext.Fault.STAYS_RED
     )  # Ready on the new version, health Red until the next update
     view = _deploy_and_drain(world)
     assert view["status"] == "failed"
@@ -167,7 +167,7 @@ def test_red_persisting_on_the_new_version_past_the_grace_fails_and_production_i
 
 
 def test_a_transient_red_after_ready_is_waited_out(world: World) -> None:
-    world.be.set_fault(beanstalk.Fault.TRANSIENT_RED)  # Red for health_recovery_s (60 s) after Ready
+    world.be.set_fault(moto_ext.Fault.TRANSIENT_RED)  # Red for health_recovery_s (60 s) after Ready
     assert world.be.controls.timings.health_recovery_s < world.rt.config.health_grace_s
     view = _deploy_and_drain(world)
     assert view["status"] == "succeeded", view["error"]
@@ -180,7 +180,7 @@ def test_a_transient_red_after_ready_is_waited_out(world: World) -> None:
 
 
 def test_a_failure_after_the_swap_swaps_back_by_itself_and_ends_rolled_back(world: World) -> None:
-    world.be.set_fault(beanstalk.Fault.FAILS_AFTER_SWAP)  # the new version fails /health once production
+    world.be.set_fault(moto_ext.Fault.FAILS_AFTER_SWAP)  # the new version fails /health once production
     view = _deploy_and_drain(world)
     assert view["status"] == "rolled_back", view
     assert view["error"].startswith("rolled back by the controller: ")
@@ -196,7 +196,7 @@ def test_a_failure_after_the_swap_swaps_back_by_itself_and_ends_rolled_back(worl
 def test_dns_still_giving_the_previous_environment_after_the_swap_is_waited_out(world: World) -> None:
     """dns-lag: a resolver keeps the production name's answer for 100 s; users keep it warm by calling
     production on every tick, so after the swap it still leads to the previous environment for a while."""
-    world.be.set_fault(beanstalk.Fault.DNS_LAG)
+    world.be.set_fault(moto_ext.Fault.DNS_LAG)
     world.be.set_timings(dns_ttl_s=100)
     lagging: list[Any] = []
 

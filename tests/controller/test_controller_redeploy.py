@@ -8,8 +8,8 @@ from typing import Any
 
 from controller_harness import GREEN, IMAGE, World
 
+import moto_ext
 from controller.core.model import Status, deployment_id
-from sandbox import beanstalk
 
 TAG = "1.0.42-3f2a1bc"
 
@@ -20,12 +20,12 @@ def _post(world: World, **extra: Any) -> tuple[int, dict[str, Any]]:
 
 
 def test_a_redeploy_after_a_failure_is_a_new_deployment_that_can_succeed(world: World) -> None:
-    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)  # a bad moment for Beanstalk
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)  # a bad moment for Beanstalk
     status, first = _post(world)
     world.drain()
     assert status == 202 and world.record(first["id"]).status is Status.FAILED
 
-    world.be.set_outcome(GREEN, beanstalk.Outcome.GREEN)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.GREEN)
     status, again = _post(world, redeploy=True)
     assert status == 202, again
     assert again["id"] != first["id"] and again["attempt"] == 2
@@ -73,7 +73,7 @@ def test_a_redeploy_of_a_tag_never_deployed_is_its_first_deployment(world: World
 
 
 def test_without_redeploy_a_finished_deployment_is_returned_not_repeated(world: World) -> None:
-    world.be.set_outcome(GREEN, beanstalk.Outcome.RED)
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)
     _, first = _post(world)
     world.drain()
     status, again = _post(world)

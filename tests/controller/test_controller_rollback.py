@@ -15,7 +15,7 @@ from controller.core.model import Status, StepName
 from controller.core.observation import LeaseView
 from controller.core.reconcile import reconcile
 from controller.core.rollback import decide_rollback
-from sandbox.beanstalk import Fault
+from moto_ext import Fault
 
 
 def _succeeded() -> Any:

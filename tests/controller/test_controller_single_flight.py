@@ -6,8 +6,8 @@ import json
 
 from controller_harness import BLUE, GREEN, Message, World
 
+import moto_ext
 from controller.core.model import Status
-from sandbox import beanstalk
 
 
 def _post(world: World, tag: str) -> str:
@@ -132,7 +132,7 @@ def test_rollback_is_refused_with_409_and_the_reason(world: World) -> None:
     assert "only the latest succeeded deployment" in json.loads(refused.body)["error"]
 
     preproduction = GREEN if world.prod_owner() == BLUE else BLUE
-    world.be.set_outcome(preproduction, beanstalk.Outcome.RED)
+    world.be.set_outcome(preproduction, moto_ext.Outcome.RED)
     failed = _post(world, "1.0.44")
     world.drain()
     assert world.record(failed).status is Status.FAILED

@@ -1,14 +1,9 @@
-"""Every emulation test runs twice: under `mock_aws`, and against the in-process moto server over HTTP."""
+"""Every emulation test runs twice: under `mock_aws` (`eb_aws`), and against the in-process moto server over
+HTTP (`eb_server`), both from moto_ext's pytest plugin (loaded by pyproject's addopts as a stranger would)."""
 
 from __future__ import annotations
 
-import urllib.request
-from collections.abc import Iterator
-
 import pytest
-from moto import mock_aws
-
-import sandbox.aws
 
 from .harness import APP, BUCKET, REGION, Aws
 
@@ -22,29 +17,10 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
 
 
-@pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    url, stop = sandbox.aws.start(port=0)
-    yield url
-    stop()
-
-
-def reset_server(url: str) -> None:
-    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-
-
 @pytest.fixture(params=["mock_aws", "server"])
-def aws(request: pytest.FixtureRequest) -> Iterator[Aws]:
-    if request.param == "mock_aws":
-        with mock_aws():
-            yield _arranged(Aws(mode="mock_aws", endpoint_url=None))
-    else:
-        url = request.getfixturevalue("server_url")
-        reset_server(url)
-        yield _arranged(Aws(mode="server", endpoint_url=url))
-        reset_server(url)
+def aws(request: pytest.FixtureRequest) -> Aws:
+    emulation = request.getfixturevalue("eb_aws" if request.param == "mock_aws" else "eb_server")
+    return _arranged(Aws(mode=request.param, emulation=emulation))
 
 
 def _arranged(aws: Aws) -> Aws:

@@ -1,35 +1,28 @@
-"""What emulation tests share: a fake clock, the AWS handle of one test, polling for background work."""
+"""What emulation tests share: a fake clock, the AWS handle of one test, polling for background work.
+
+The emulation itself (mock_aws or the served one, reset per test) comes from moto_ext's pytest plugin, as
+any project using it gets it (`eb_aws`, `eb_server`).
+"""
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 
-from sandbox import beanstalk
+from moto_ext import BeanstalkBackend
+from moto_ext.pytest_plugin import Emulation
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET = "deliverypipeline-artifacts"
 APP = "deliverypipeline"
 STACK = "64bit Amazon Linux 2023 v4.6.0 running Docker"
-
-
-@functools.cache
-def _session() -> boto3.session.Session:
-    """One session for every test: loading botocore's service models per client is what costs time.
-
-    moto's hook into botocore is registered for every session created after moto is imported, and
-    `mock_aws` merely switches it on and off, so the same session serves both modes.
-    """
-    return boto3.session.Session()
 
 
 class FakeClock:
@@ -50,16 +43,20 @@ class Aws:
     """One test's AWS: clients for the mode under test, the extended backend and a fake clock."""
 
     mode: str
-    endpoint_url: str | None
+    emulation: Emulation
     clock: FakeClock = field(default_factory=FakeClock)
 
     clients: dict[tuple[str, str, int], Any] = field(default_factory=dict)
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.emulation.endpoint_url
 
     def client(self, service: str, region: str = REGION, retries: int = 1) -> Any:
         """A boto3 client of the mode under test (kept: creating clients is the slow part of a test)."""
         key = (service, region, retries)
         if key not in self.clients:
-            self.clients[key] = _session().client(
+            self.clients[key] = self.emulation.session.client(
                 service,
                 region_name=region,
                 endpoint_url=self.endpoint_url,
@@ -72,8 +69,8 @@ class Aws:
         return self.client("elasticbeanstalk")
 
     @property
-    def be(self) -> beanstalk.BeanstalkBackend:
-        be = beanstalk.backend(ACCOUNT, REGION)
+    def be(self) -> BeanstalkBackend:
+        be = self.emulation.backend
         if be.clock is not self.clock:
             be.clock = self.clock
         return be

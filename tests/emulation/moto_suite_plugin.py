@@ -6,9 +6,9 @@ from typing import Any
 
 from moto.elasticbeanstalk.models import eb_backends
 
-from sandbox import beanstalk
+import moto_ext
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    loaded = eb_backends.backend is beanstalk.BeanstalkBackend
-    terminalreporter.write_line(f"sandbox.beanstalk extension loaded: {loaded}")
+    loaded = eb_backends.backend is moto_ext.BeanstalkBackend
+    terminalreporter.write_line(f"moto_ext.elasticbeanstalk extension loaded: {loaded}")

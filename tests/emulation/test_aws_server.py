@@ -1,16 +1,21 @@
-"""`python -m sandbox.aws`: loopback only, announces itself, serves the extension, stops on a signal."""
+"""`python -m sandbox.aws`: loopback only, announces itself, serves the extension, stops on a signal, says
+a busy port once, and logs requests in colour only on a terminal."""
 
 from __future__ import annotations
 
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+import requests
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -89,3 +94,78 @@ def test_a_busy_port_is_reported_and_exits_non_zero(server: tuple[subprocess.Pop
 
     assert result.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_a_busy_port_is_said_once(server: tuple[subprocess.Popen[str], str]) -> None:
+    _, line = server
+    port = line.rsplit(":", 1)[1]
+
+    result = subprocess.run(
+        [sys.executable, "-m", "sandbox.aws", "--port", port],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert result.stderr.strip().splitlines() == [
+        f"sandbox.aws: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+
+
+def _logged_request(stderr: int, python_path: tuple[Path, ...] = ()) -> subprocess.Popen[str]:
+    """`python -m sandbox.aws` with its stderr on `stderr`, after a request the control surface refuses
+    (a 400: werkzeug's log shows a 4xx in bold red on a terminal)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.aws", "--port", "0"],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(map(str, (*python_path, REPO)))},
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
+    assert process.stdout is not None
+    url = process.stdout.readline().split(" ")[1].strip()
+    refused = requests.post(f"{url}/moto-api/beanstalk/faults", data="not json", timeout=10)
+    assert refused.status_code == 400
+    return process
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0
+
+
+def test_its_request_log_has_no_colour_codes_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    # Without colorama (a fresh checkout's virtualenv has none), werkzeug writes its colours to any stream;
+    # colorama, when some other package brings it, strips them from a stream that is not a terminal.
+    without_colorama = tmp_path / "no-colorama"
+    without_colorama.mkdir()
+    (without_colorama / "colorama.py").write_text("raise ImportError('colorama is not installed here')\n")
+    log = tmp_path / "stderr.log"
+    with log.open("w") as stderr:
+        process = _logged_request(stderr.fileno(), python_path=(without_colorama,))
+        _stop(process)
+
+    text = log.read_text()
+    assert '"POST /moto-api/beanstalk/faults HTTP/1.1" 400 -' in text
+    assert "\x1b[" not in text
+
+
+def test_its_request_log_keeps_its_colours_on_a_terminal() -> None:
+    controller, terminal = pty.openpty()
+    try:
+        process = _logged_request(terminal)
+        os.close(terminal)
+        seen = b""
+        deadline = time.monotonic() + 15
+        while b"HTTP/1.1\x1b[0m\" 400" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.5)
+            if ready:
+                seen += os.read(controller, 4096)
+        _stop(process)
+    finally:
+        os.close(controller)
+
+    assert b'\x1b[31m\x1b[1mPOST /moto-api/beanstalk/faults HTTP/1.1\x1b[0m" 400' in seen

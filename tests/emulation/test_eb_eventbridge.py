@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.beanstalk import Outcome
+from moto_ext import Outcome
 
 from .harness import ACCOUNT, APP, Aws
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from sandbox.beanstalk import Outcome
+from moto_ext import Outcome
 
 from .harness import APP, STACK, Aws
 

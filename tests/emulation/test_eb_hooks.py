@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from sandbox.beanstalk import DeployRequest, DeployResult, Outcome
+from moto_ext import DeployRequest, DeployResult, Outcome
 
 from .harness import Aws, wait_until
 

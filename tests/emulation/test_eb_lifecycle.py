@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.beanstalk import Outcome
+from moto_ext import Outcome
 
 from .harness import APP, Aws
 

@@ -213,9 +213,9 @@ def test_an_action_the_emulation_lacks_answers_an_aws_style_400(aws: Aws) -> Non
     assert "DescribeEnvironmentManagedActions" in error["Error"]["Message"]
 
 
-def test_the_unimplemented_answer_is_xml_not_html(server_url: str) -> None:
+def test_the_unimplemented_answer_is_xml_not_html(eb_server_url: str) -> None:
     answer = requests.post(
-        server_url,
+        eb_server_url,
         data={"Action": "RebuildEnvironment", "Version": "2010-12-01", "EnvironmentName": "blue-env"},
         headers={"Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20261126/{SCOPE}"},
         timeout=10,

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from moto.core.base_backend import BackendDict
 
-from sandbox import beanstalk
+import moto_ext
 
 from .harness import APP, REGION, STACK, Aws
 
@@ -38,7 +38,7 @@ def test_another_region_has_its_own_environments(aws: Aws) -> None:
         west.describe_environments()["Environments"][0]["CNAME"] == "app-prod.eu-west-1.elasticbeanstalk.com"
     )
     assert len(aws.eb.describe_environments()["Environments"]) == 1
-    assert beanstalk.backend(region="eu-west-1") is not aws.be
+    assert moto_ext.backend(region="eu-west-1") is not aws.be
 
 
 def test_another_account_has_its_own_environments(aws: Aws) -> None:
@@ -49,7 +49,7 @@ def test_another_account_has_its_own_environments(aws: Aws) -> None:
 
     assert [app["ApplicationName"] for app in other.describe_applications()["Applications"]] == ["elsewhere"]
     assert other.describe_environments()["Environments"] == []
-    assert beanstalk.backend(account_id=OTHER_ACCOUNT).applications.keys() == {"elsewhere"}
+    assert moto_ext.backend(account_id=OTHER_ACCOUNT).applications.keys() == {"elsewhere"}
 
 
 def test_cnames_are_one_namespace_across_accounts_of_a_region(aws: Aws) -> None:
@@ -67,8 +67,8 @@ def test_moto_reset_clears_environments_versions_events_and_controls(aws: Aws) -
 
     BackendDict.reset()
 
-    fresh = beanstalk.backend()
-    assert isinstance(fresh, beanstalk.BeanstalkBackend)
+    fresh = moto_ext.backend()
+    assert isinstance(fresh, moto_ext.BeanstalkBackend)
     assert (fresh.applications, fresh.versions, fresh.events) == ({}, {}, [])
     assert fresh.settle_after_s == 5.0
     assert aws.eb.describe_applications()["Applications"] == []
@@ -77,7 +77,7 @@ def test_moto_reset_clears_environments_versions_events_and_controls(aws: Aws) -
 def test_install_is_idempotent_and_keeps_state(aws: Aws) -> None:
     aws.environment("blue-env", "app-prod")
 
-    beanstalk.install()
-    beanstalk.install()
+    moto_ext.install()
+    moto_ext.install()
 
     assert [env["EnvironmentName"] for env in aws.eb.describe_environments()["Environments"]] == ["blue-env"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.beanstalk import Outcome
-from sandbox.beanstalk.transitions import Landing, update_aborted, update_settled, update_started
+from moto_ext import Outcome
+from moto_ext.elasticbeanstalk.transitions import Landing, update_aborted, update_settled, update_started
 
 
 def messages(landing: Landing | None) -> list[str]:

@@ -1,5 +1,6 @@
 """moto's own Elastic Beanstalk tests (from the sdist of the pinned moto, `make moto-tests`) pass with the
-extension loaded, under mock_aws and against `python -m sandbox.aws` (moto's TEST_SERVER_MODE)."""
+extension loaded, under mock_aws and against moto_ext's server (`eb_server_url`: what `python -m sandbox.aws`
+serves) in moto's TEST_SERVER_MODE."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from moto import __version__ as moto_version
 
 from tests.prerequisites import unavailable
@@ -57,22 +57,14 @@ def test_moto_eb_tests_pass_under_mock_aws() -> None:
     done = run_suite({})
 
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "sandbox.beanstalk extension loaded: True" in done.stdout
+    assert "moto_ext.elasticbeanstalk extension loaded: True" in done.stdout
     assert EXPECTED in done.stdout
 
 
-def test_moto_eb_tests_pass_against_the_server(server_url: str) -> None:
-    done = run_suite({"TEST_SERVER_MODE": "true", "TEST_SERVER_MODE_ENDPOINT": server_url})
+def test_moto_eb_tests_pass_against_the_server(eb_server_url: str) -> None:
+    done = run_suite({"TEST_SERVER_MODE": "true", "TEST_SERVER_MODE_ENDPOINT": eb_server_url})
 
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "sandbox.beanstalk extension loaded: True" in done.stdout
+    assert "moto_ext.elasticbeanstalk extension loaded: True" in done.stdout
     assert EXPECTED in done.stdout
 
-
-@pytest.fixture(scope="module")
-def server_url() -> object:
-    import sandbox.aws
-
-    url, stop = sandbox.aws.start(port=0)
-    yield url
-    stop()

@@ -19,8 +19,8 @@ from typing import Any
 import boto3
 import pytest
 
-from sandbox import aws, beanstalk
-from sandbox.dockerrun import ImageRef
+import moto_ext
+from sandbox.live.dockerrun import ImageRef
 from sandbox.provision import INFRA_TEMPLATE, Names, Provisioned, ProvisionError, deploy_stack, provision
 from tests.infra.authorization import ACCOUNT, PARTITION
 from tests.infra.function_policies import UNRESOLVED, bindings, function_policies, resolve
@@ -42,9 +42,9 @@ def _session(endpoint: str) -> SimpleNamespace:
 @pytest.fixture(scope="module")
 def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimpleNamespace, Provisioned]]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    endpoint, stop = aws.start(port=0)
+    endpoint, stop = moto_ext.start_server(port=0)
     # As the plain sandbox does: the environments launch at once (the emulation's default is minutes).
-    beanstalk.backend(region=NAMES.region).set_timings(launch_s=0)
+    moto_ext.backend(region=NAMES.region).set_timings(launch_s=0)
     clients = _session(endpoint)
     try:
         yield clients, provision(clients, NAMES, FIRST, tmp_path_factory.mktemp("provision"))
@@ -154,7 +154,7 @@ def test_beanstalks_events_reach_the_reconcile_queue_through_the_stacks_rule(pro
     green = NAMES.green
     running = clients.elasticbeanstalk.describe_environments(EnvironmentNames=[green])["Environments"][0]
     clients.elasticbeanstalk.update_environment(EnvironmentName=green, VersionLabel=running["VersionLabel"])
-    beanstalk.backend(region=NAMES.region).advance()
+    moto_ext.backend(region=NAMES.region).advance()
     bodies = [
         json.loads(m["Body"])
         for m in clients.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])

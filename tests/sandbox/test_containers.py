@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from sandbox.containers import LABEL, DockerLauncher
-from sandbox.dockerrun import ImageRef, build_bundle
-from sandbox.environments import Environments
-from sandbox.images import publish
+from sandbox.live.containers import LABEL, DockerLauncher
+from sandbox.live.dockerrun import ImageRef, build_bundle
+from sandbox.live.environments import Environments
+from sandbox.live.images import publish
 from tests.prerequisites import unavailable
 
 REPOSITORY = "127.0.0.1:5000/deliverypipeline-sandbox-test"

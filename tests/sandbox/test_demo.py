@@ -6,11 +6,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from followed_process import Followed, Progress, sandbox_progress
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_TIMEOUT_S = 240
@@ -19,23 +19,23 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_demo_deploys_promotes_a_held_release_survives_a_broken_one_rolls_back_and_leaves_nothing(
-    processes: SimpleNamespace,
+    processes: SimpleNamespace, progress: Progress
 ) -> None:
     demo = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "demo"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [sys.executable, "-m", "sandbox", "demo"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
+    followed = Followed(demo, progress, sandbox_progress)
     seen: set[int] = set()
-    deadline = time.monotonic() + DEMO_TIMEOUT_S
-    while demo.poll() is None and time.monotonic() < deadline:
-        seen |= processes.descendants(demo.pid)
-        time.sleep(0.5)
-    if demo.poll() is None:
+
+    def watch() -> None:
+        if demo.poll() is None:
+            seen.update(processes.descendants(demo.pid))
+
+    if not followed.follow(DEMO_TIMEOUT_S, every=watch):
         demo.terminate()  # the sandbox stops what it started on SIGTERM; SIGKILL would orphan it
-    output = demo.communicate(timeout=60)[0]
+        followed.follow(60)
+    demo.wait(timeout=60)
+    output = followed.stdout
 
     assert demo.returncode == 0, output
     summary = output.split("\nSummary\n", 1)[1]
@@ -57,26 +57,29 @@ def test_the_demo_deploys_promotes_a_held_release_survives_a_broken_one_rolls_ba
     assert not [pid for pid in seen if processes.alive(pid)]
 
 
-def test_ctrl_c_in_the_middle_of_a_deployment_stops_everything(processes: SimpleNamespace) -> None:
+def test_ctrl_c_in_the_middle_of_a_deployment_stops_everything(
+    processes: SimpleNamespace, progress: Progress
+) -> None:
     demo = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "demo"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [sys.executable, "-m", "sandbox", "demo"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    assert demo.stdout is not None
+    followed = Followed(demo, progress, sandbox_progress)
     seen: set[int] = set()
-    lines = []
-    for line in demo.stdout:  # wait until the CI client is mid-deployment
-        lines.append(line)
-        seen |= processes.descendants(demo.pid)
-        if "$ python -m controller.client deploy" in line:
-            break
+
+    def watch() -> None:
+        seen.update(processes.descendants(demo.pid))
+
+    def mid_deployment(line: str) -> bool:  # the CI client has started
+        return "$ python -m controller.client deploy" in line
+
+    followed.follow(DEMO_TIMEOUT_S, until=mid_deployment, every=watch)
     seen |= processes.descendants(demo.pid)
+    lines = followed.stdout.splitlines(keepends=True)
 
     demo.send_signal(signal.SIGINT)
-    rest = demo.communicate(timeout=60)[0]
+    followed.follow(60)
+    demo.wait(timeout=60)
+    rest = followed.stdout[len("".join(lines)) :]
 
     assert demo.returncode == 130, "".join(lines) + rest
     assert "SIGINT received, stopping everything" in rest

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.dns_cache import DnsCache
+from sandbox.network.dns_cache import DnsCache
 
 PROD = "app-prod.us-east-1.elasticbeanstalk.com"
 

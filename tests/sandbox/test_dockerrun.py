@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from sandbox.app_settings import app_settings, cannot_start
-from sandbox.dockerrun import BundleError, ImageRef, build_bundle, parse_image, read_image
+from sandbox.live.app_settings import app_settings, cannot_start
+from sandbox.live.dockerrun import BundleError, ImageRef, build_bundle, parse_image, read_image
 
 
 @pytest.mark.parametrize(

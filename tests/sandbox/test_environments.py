@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.dockerrun import ImageRef, build_bundle
-from sandbox.environments import Environments, EnvironmentStartError
-from sandbox.instances import ProcessLauncher
+from sandbox.live.dockerrun import ImageRef, build_bundle
+from sandbox.live.environments import Environments, EnvironmentStartError
+from sandbox.live.instances import ProcessLauncher
 
 IMAGE = "docker.io/acme/deliverypipeline"
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))

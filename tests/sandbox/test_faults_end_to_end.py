@@ -1,10 +1,10 @@
 """The controller survives each of real Beanstalk's rough edges, end to end: the emulation's own fault
 (switched on over its HTTP control surface, not injected), the controller in its own process polling the
 queue, the web app behind the CNAME front, production traffic throughout, as `sandbox up --realistic` runs
-it. Each test is one round of the soak (`sandbox.soak`): its invariants must all hold and the deployment
-must end as the fault allows (`soak_plan.EXPECTED`). A persistent Red and a failure after the swap are
-tested through `python -m sandbox up --realistic --fault NAME` itself (test_rough_edges.py); rollbacks racing
-notifications, by the short soak (test_soak.py)."""
+it. Each test is one round of the soak (`sandbox.soak.runner`): its invariants must all hold and the
+deployment must end as the fault allows (`sandbox.soak.plan.EXPECTED`). A persistent Red and a failure after
+the swap are tested through `python -m sandbox up --realistic --fault NAME` itself (test_rough_edges.py);
+rollbacks racing notifications, by the short soak (test_soak.py)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from followed_process import Progress
 
-from sandbox.beanstalk import Fault
-from sandbox.soak import Soak
-from sandbox.soak_plan import EXPECTED, Kind, Round
+from moto_ext import Fault
+from sandbox.soak.plan import EXPECTED, Kind, Round
+from sandbox.soak.runner import Soak
 from sandbox.stack import Options, Stack
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def soak() -> Iterator[Soak]:
-    with Stack(Options(realistic=True), report=lambda line: None) as stack:
+def soak(progress: Progress) -> Iterator[Soak]:
+    with Stack(Options(realistic=True), report=progress) as stack:
         stack.start()
-        with Soak(stack, report=lambda line: None) as soak:
+        with Soak(stack, report=progress) as soak:
             yield soak
             summary = soak.finish()
         assert summary.counts_exact, summary.violations

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sandbox.front import Front, Route, cname_router
-from sandbox.ports import free_port
+from sandbox.network.front import Front, Route, cname_router
+from sandbox.network.ports import free_port
 
 PROD = "app-prod.us-east-1.elasticbeanstalk.com"
 STAGING = "app-staging.us-east-1.elasticbeanstalk.com"

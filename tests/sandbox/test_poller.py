@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from sandbox.poller import Poller, failed_message_ids
+from sandbox.hosting.poller import Poller, failed_message_ids
 
 
 @pytest.fixture

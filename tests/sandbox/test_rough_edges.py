@@ -20,9 +20,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from followed_process import Followed, Progress, run_followed, sandbox_progress
 
-from sandbox import beanstalk
-from sandbox.dockerrun import ImageRef, build_bundle
+import moto_ext
+from sandbox.live.dockerrun import ImageRef, build_bundle
 from sandbox.pipeline_api import get
 from sandbox.stack import PROCESS_IMAGE, Options, Stack, StackInfo
 
@@ -79,17 +80,17 @@ def _answer(call: Callable[[], Any]) -> tuple[int, dict[str, Any]]:
 
 
 @pytest.fixture
-def rough() -> Iterator[tuple[StackInfo, Any, beanstalk.BeanstalkBackend]]:
-    faults = (beanstalk.Fault.SLOW_REGISTER, beanstalk.Fault.DNS_LAG, beanstalk.Fault.FAILS_AFTER_SWAP)
-    with Stack(Options(faults=faults), report=lambda line: None) as stack:
+def rough(progress: Progress) -> Iterator[tuple[StackInfo, Any, moto_ext.BeanstalkBackend]]:
+    faults = (moto_ext.Fault.SLOW_REGISTER, moto_ext.Fault.DNS_LAG, moto_ext.Fault.FAILS_AFTER_SWAP)
+    with Stack(Options(faults=faults), report=progress) as stack:
         info = stack.start()
-        backend = beanstalk.backend(region=info.region)
+        backend = moto_ext.backend(region=info.region)
         backend.set_timings(register_s=5.0, dns_ttl_s=6.0)
         yield info, client(info, "elasticbeanstalk"), backend
 
 
 def test_registering_then_dns_lag_then_failing_health_after_the_swap(
-    rough: tuple[StackInfo, Any, beanstalk.BeanstalkBackend],
+    rough: tuple[StackInfo, Any, moto_ext.BeanstalkBackend],
 ) -> None:
     info, eb, _backend = rough
     s3 = client(info, "s3")
@@ -130,7 +131,7 @@ def test_registering_then_dns_lag_then_failing_health_after_the_swap(
 
 
 def test_throttled_beanstalk_api_never_stands_between_users_and_production(
-    rough: tuple[StackInfo, Any, beanstalk.BeanstalkBackend],
+    rough: tuple[StackInfo, Any, moto_ext.BeanstalkBackend],
 ) -> None:
     """DNS and the load balancers are not Beanstalk API calls: with every DescribeEnvironments throttled,
     the production name and each environment's own address still answer."""
@@ -144,44 +145,44 @@ def test_throttled_beanstalk_api_never_stands_between_users_and_production(
 
 
 @contextlib.contextmanager
-def up(*options: str) -> Iterator[dict[str, Any]]:
-    """`python -m sandbox up OPTIONS` running; its JSON line."""
+def up(progress: Progress, *options: str) -> Iterator[dict[str, Any]]:
+    """`python -m sandbox up OPTIONS` running; its JSON line (its progress on stderr shown meanwhile)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "up", *options],
         cwd=REPO,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+        stderr=subprocess.PIPE,
     )
+    followed = Followed(process, progress, sandbox_progress)
     try:
-        assert process.stdout is not None
-        yield json.loads(process.stdout.readline())
+        followed.follow(300, until=lambda line: line.startswith("{"))
+        yield json.loads(followed.stdout.splitlines()[0])
     finally:
         process.send_signal(signal.SIGTERM)
+        followed.follow(60)
         process.wait(timeout=60)
 
 
-def deploy(info: dict[str, Any], tag: str) -> subprocess.CompletedProcess[str]:
-    """CI's client: `deploy --wait` of `tag` through the sandbox's controller."""
+def deploy(info: dict[str, Any], tag: str, progress: Progress) -> subprocess.CompletedProcess[str]:
+    """CI's client: `deploy --wait` of `tag` through the sandbox's controller, its steps shown live."""
     env = {
         **{key: value for key, value in os.environ.items() if not key.lower().endswith("_proxy")},
         "PIPELINE_URL": info["controller_url"],
         "PIPELINE_SECRET": info["signing_secret"],
     }
-    return subprocess.run(
+    return run_followed(
         [sys.executable, "-m", "controller.client", "deploy", "--image", PROCESS_IMAGE, "--tag", tag, *WAIT],
+        progress,
         cwd=REPO,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        timeout_s=300,
     )
 
 
-def test_up_realistic_completes_a_deployment() -> None:
-    with up("--realistic") as info:
+def test_up_realistic_completes_a_deployment(progress: Progress) -> None:
+    with up(progress, "--realistic") as info:
         state = direct(f"{info['aws_endpoint']}/moto-api/beanstalk/state")[1]
-        done = deploy(info, "2.0.0")
+        done = deploy(info, "2.0.0", progress)
 
         assert state["faults"] == ["dns-lag"] and state["settling_health"] == "Yellow"
         assert state["timings"] == {**state["timings"], "launch_s": 3.0, "swap_s": 1.5}
@@ -198,12 +199,12 @@ def test_up_realistic_completes_a_deployment() -> None:
     ],
 )
 def test_up_realistic_with_a_fault_never_leaves_production_on_the_new_version(
-    fault: str, status: str, step: str, reason: str
+    fault: str, status: str, step: str, reason: str, progress: Progress
 ) -> None:
     """A persistent Red fails before the swap: production never changes. A failure after the swap is
     swapped back by the controller: production serves the previous version again, verified."""
-    with up("--realistic", "--fault", fault) as info:
-        done = deploy(info, "2.0.0")
+    with up(progress, "--realistic", "--fault", fault) as info:
+        done = deploy(info, "2.0.0", progress)
         deployment_id = done.stdout.split()[1].rstrip(":")
         record = get(info["controller_url"], info["signing_secret"], f"/deployments/{deployment_id}")
         prod = direct(f"{info['prod_url']}/health")[1]

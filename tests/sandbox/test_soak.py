@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from followed_process import Progress, run_followed, sandbox_progress
 
 REPO = Path(__file__).resolve().parents[2]
 # Seed 2's five deployments: a rollback of a success, a burst of two under transient Red, a rollback racing a
@@ -29,13 +30,13 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.timeout(900)
-def test_a_short_soak_holds_every_invariant() -> None:
-    soak = subprocess.run(
+def test_a_short_soak_holds_every_invariant(progress: Progress) -> None:
+    soak = run_followed(
         [sys.executable, "-m", "sandbox", "soak", "--deployments", str(DEPLOYMENTS), "--seed", str(SEED)],
+        progress,
+        shown=sandbox_progress,
         cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=840,
+        timeout_s=840,
     )
     lines = soak.stdout.strip().splitlines()
     assert lines, soak.stderr[-3000:]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from sandbox.beanstalk import Fault
-from sandbox.soak_checks import History, RollbackAnswer, RoundResult, check_round, expected_production
-from sandbox.soak_plan import EXPECTED, Kind, Round, plan
+from moto_ext import Fault
+from sandbox.soak.checks import History, RollbackAnswer, RoundResult, check_round, expected_production
+from sandbox.soak.plan import EXPECTED, Kind, Round, plan
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 INITIAL_LABEL = "deliverypipeline-InitialVersion-ABC"

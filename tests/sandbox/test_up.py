@@ -1,9 +1,12 @@
-"""`python -m sandbox up`: one JSON line when ready, everything reachable, nothing left after SIGTERM."""
+"""`python -m sandbox up`: one JSON line when ready, everything reachable, nothing left after SIGTERM; the
+controller's log named at start, and kept with --keep-logs."""
 
 from __future__ import annotations
 
 import json
+import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from followed_process import Followed, Progress, sandbox_progress
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = {
@@ -74,3 +78,39 @@ def test_up_prints_its_json_line_serves_and_stops_cleanly_on_sigterm(processes: 
         if process.poll() is None:
             process.terminate()  # the sandbox stops what it started on SIGTERM; SIGKILL would orphan it
             process.wait(timeout=60)
+
+
+def test_up_names_the_controller_log_at_start_and_keep_logs_keeps_it_after_stop(progress: Progress) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "up", "--keep-logs"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    followed = Followed(process, progress, sandbox_progress)
+    kept: Path | None = None
+    try:
+        assert followed.follow(120, until=lambda line: line.startswith("{")), followed.stderr
+        at_start = r"starting the controller .*; its log: (\S+/controller\.log)$"
+        started = re.search(at_start, followed.stderr, re.M)
+        assert started, followed.stderr
+        log = Path(started[1])
+        assert log.is_file()
+
+        process.send_signal(signal.SIGTERM)
+        followed.follow(60)
+        assert process.wait(timeout=60) == 0
+
+        said = re.search(r"^sandbox: logs kept in (\S+): controller\.log, logs$", followed.stderr, re.M)
+        assert said, followed.stderr
+        kept = Path(said[1])
+        assert kept == log.parent
+        assert "ready http://127.0.0.1:" in log.read_text()  # what the controller's host wrote
+        assert sorted(path.name for path in kept.iterdir()) == ["controller.log", "logs"]
+        assert list((kept / "logs").glob("*.log"))  # the environments' instances
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=60)
+        if kept is not None:
+            shutil.rmtree(kept, ignore_errors=True)

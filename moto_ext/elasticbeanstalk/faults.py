@@ -1,0 +1,80 @@
+"""Real Beanstalk's rough edges, by name (CONTRACT.md §3), and how long each lasts on the emulation's clock.
+
+A fault is switched on for the emulation (and a sandbox around it) until it is cleared; `busy` and
+`mutation-5xx` then hit the next matching call once and switch themselves off. The names are the same
+in-process (`backend.set_fault("busy")`), over HTTP (`/moto-api/beanstalk/faults`), in the pytest plugin
+(`--eb-fault busy`) and on this project's sandbox command line (`python -m sandbox up --fault busy`).
+`slow-register` and `dns-lag` are flags the emulation holds for whoever serves the environments' traffic
+(a sandbox's load balancer and DNS), with their timings; the emulation itself answers as usual.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields, replace
+
+
+class Fault(enum.Enum):
+    TRANSIENT_RED = "transient-red"  # Ready on the new label, Red for `health_recovery_s`, then Green
+    STAYS_RED = "stays-red"  # Ready on the new label, health Red until the next update
+    SLOW_REGISTER = "slow-register"  # the sandbox: the new version answers 502/503 for `register_s`
+    DNS_LAG = "dns-lag"  # the sandbox: the old name reaches the old environment for `dns_ttl_s` after a swap
+    BUSY = "busy"  # the next UpdateEnvironment or SwapEnvironmentCNAMEs is refused "... Must be Ready." once
+    MUTATION_5XX = "mutation-5xx"  # the next UpdateEnvironment or swap takes effect, then answers 500
+    VERSION_QUOTA = "version-quota"  # the application version quota is reached: the next version is refused
+    THROTTLE = "throttle"  # a share of Describe* calls answer Throttling
+    FAILS_AFTER_SWAP = "fails-after-swap"  # the new version fails health once a swap gives it the other CNAME
+
+    @classmethod
+    def named(cls, name: str) -> Fault:
+        """The fault of that name, or ValueError listing the names there are."""
+        for fault in cls:
+            if fault.value == name:
+                return fault
+        known = ", ".join(fault.value for fault in cls)
+        raise ValueError(f"unknown fault {name!r}; known faults: {known}")
+
+
+ONE_SHOT = frozenset({Fault.BUSY, Fault.MUTATION_5XX})
+MUTATING_OPERATIONS = frozenset({"UpdateEnvironment", "SwapEnvironmentCNAMEs"})
+THROTTLED_SHARE = 0.3  # `throttle`: the share of Describe* calls refused
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Seconds on the emulation's clock. The defaults are AWS's orders of magnitude for launching (minutes);
+    updates, swaps and terminations settle after `settle_after_s` (seconds, so tests stay short)."""
+
+    launch_s: float = 240.0
+    update_s: float = 5.0
+    swap_s: float = 5.0
+    terminate_s: float = 5.0
+    process_s: float = 5.0  # CreateApplicationVersion with Process=true: Processing -> Processed
+    health_recovery_s: float = 60.0  # transient-red: Red this long after Ready
+    register_s: float = 30.0  # slow-register: 502/503 this long after Ready (the sandbox)
+    dns_ttl_s: float = 60.0  # dns-lag: the old target this long after a swap (the sandbox)
+
+    def with_values(self, values: dict[str, object]) -> Timings:
+        """These timings with some replaced; ValueError names an unknown or negative one."""
+        known = {field.name for field in fields(self)}
+        changes: dict[str, float] = {}
+        for name, value in values.items():
+            if name not in known:
+                raise ValueError(f"unknown timing {name!r}; known timings: {', '.join(sorted(known))}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"timing {name} must be a number of seconds >= 0, got {value!r}")
+            changes[name] = float(value)
+        return replace(self, **changes)
+
+
+# `python -m sandbox up --realistic`: AWS's shape of time, compressed so a deploy takes seconds.
+REALISTIC = Timings(
+    launch_s=3.0,
+    update_s=2.0,
+    swap_s=1.5,
+    terminate_s=1.0,
+    process_s=1.0,
+    health_recovery_s=3.0,
+    register_s=2.0,
+    dns_ttl_s=3.0,
+)

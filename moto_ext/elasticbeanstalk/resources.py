@@ -1,0 +1,136 @@
+"""What an environment shows besides its description: health, instances, AWS resources, configuration.
+
+Plain functions of an `Environment` (and the time); the emulation runs one instance per environment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .entities import HEALTH_STATUS, Environment
+from .transitions import INSTANCE_ID
+
+# The option settings the EB CLI reads (eb status, eb health, eb deploy); AWS returns many more.
+_WEB_SETTINGS = (
+    ("aws:elasticbeanstalk:environment", "EnvironmentType", "LoadBalanced"),
+    ("aws:elasticbeanstalk:environment", "LoadBalancerType", "application"),
+    ("aws:elasticbeanstalk:environment", "LoadBalancerIsShared", "false"),
+    ("aws:elasticbeanstalk:environment", "ServiceRole", "aws-elasticbeanstalk-service-role"),
+    ("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
+    ("aws:elasticbeanstalk:command", "DeploymentPolicy", "AllAtOnce"),
+    ("aws:elasticbeanstalk:application", "Application Healthcheck URL", "/health"),
+    ("aws:autoscaling:launchconfiguration", "IamInstanceProfile", "aws-elasticbeanstalk-ec2-role"),
+    ("aws:autoscaling:launchconfiguration", "InstanceType", "t3.micro"),
+    ("aws:autoscaling:asg", "MinSize", "1"),
+    ("aws:autoscaling:asg", "MaxSize", "1"),
+)
+
+
+def environment_health(env: Environment, now: datetime, attributes: set[str]) -> dict[str, Any]:
+    """DescribeEnvironmentHealth's answer, with only the attributes asked for ("All": every one)."""
+    health: dict[str, Any] = {
+        "Status": env.status,
+        "Color": env.health,
+        "HealthStatus": env.health_status,
+        "Causes": causes(env.status, env.health),
+        "ApplicationMetrics": {"Duration": 10, "RequestCount": 0},
+        "InstancesHealth": _instance_counts(env),
+        "RefreshedAt": now,
+    }
+    shown = (
+        health if "All" in attributes else {key: value for key, value in health.items() if key in attributes}
+    )
+    return {"EnvironmentName": env.environment_name, **shown}
+
+
+def instances_health(env: Environment, now: datetime) -> dict[str, Any]:
+    """DescribeInstancesHealth's answer: the environment's one instance."""
+    instances = []
+    if env.status not in ("Launching", "Terminated"):
+        instances.append(
+            {
+                "InstanceId": INSTANCE_ID,
+                "HealthStatus": HEALTH_STATUS[env.health],
+                "Color": env.health,
+                "Causes": causes(env.status, env.health),
+                "LaunchedAt": env.date_created,
+                "ApplicationMetrics": {"Duration": 10, "RequestCount": 0},
+                "System": {"CPUUtilization": {"User": 1.0, "Idle": 99.0}, "LoadAverage": [0.0, 0.0, 0.0]},
+                "Deployment": {
+                    "VersionLabel": env.version_label or "Sample Application",
+                    "DeploymentId": 1,
+                    "Status": "Deployed",
+                    "DeploymentTime": env.deployed_at or env.date_created,
+                },
+                "AvailabilityZone": f"{env.region}a",
+                "InstanceType": "t3.micro",
+            }
+        )
+    return {"InstanceHealthList": instances, "RefreshedAt": now}
+
+
+def environment_resources(env: Environment) -> dict[str, Any]:
+    """DescribeEnvironmentResources' EnvironmentResourceDescription."""
+    group = f"awseb-{env.environment_id}-stack-AWSEBAutoScalingGroup"
+    described: dict[str, Any] = {
+        "EnvironmentName": env.environment_name,
+        "AutoScalingGroups": [{"Name": group}],
+        "Instances": [] if env.status in ("Launching", "Terminated") else [{"Id": INSTANCE_ID}],
+        "LaunchConfigurations": [],
+        "LaunchTemplates": [{"Id": f"lt-{env.environment_id[2:]}"}],
+        "LoadBalancers": [],
+        "Triggers": [],
+        "Queues": [],
+    }
+    if env.is_web:
+        described["LoadBalancers"] = [{"Name": env.endpoint_url.split(".")[0]}]
+    else:
+        queue = f"awseb-{env.environment_id}-stack-AWSEBWorkerQueue"
+        described["Queues"] = [
+            {"Name": "WorkerQueue", "URL": f"https://sqs.{env.region}.amazonaws.com/{env.account_id}/{queue}"}
+        ]
+    return described
+
+
+def configuration_settings(env: Environment) -> dict[str, Any]:
+    """DescribeConfigurationSettings' ConfigurationSettingsDescription of an environment."""
+    settings = _WEB_SETTINGS if env.is_web else _WEB_SETTINGS[3:]
+    return {
+        "SolutionStackName": env.solution_stack_name,
+        "PlatformArn": env.platform_arn,
+        "ApplicationName": env.application_name,
+        "EnvironmentName": env.environment_name,
+        "Tier": env.tier,
+        "DeploymentStatus": "deployed",
+        "DateCreated": env.date_created,
+        "DateUpdated": env.date_updated,
+        "OptionSettings": [
+            {
+                "ResourceName": "AWSEBAutoScalingGroup",
+                "Namespace": namespace,
+                "OptionName": option,
+                "Value": value,
+            }
+            if namespace.startswith("aws:autoscaling")
+            else {"Namespace": namespace, "OptionName": option, "Value": value}
+            for namespace, option, value in settings
+        ],
+    }
+
+
+def causes(status: str, health: str) -> list[str]:
+    if status in ("Updating", "Launching"):
+        return ["Command is executing on all instances."]
+    if health == "Red":
+        return ["Failed to deploy application."]
+    if health == "Yellow":
+        return ["Impaired services on all instances."]
+    return []
+
+
+def _instance_counts(env: Environment) -> dict[str, int]:
+    counts = dict.fromkeys(("NoData", "Unknown", "Pending", "Ok", "Info", "Warning", "Degraded", "Severe"), 0)
+    if env.status not in ("Launching", "Terminated"):
+        counts[HEALTH_STATUS[env.health]] += 1
+    return counts
