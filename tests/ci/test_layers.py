@@ -64,9 +64,9 @@ def test_the_repository_keeps_every_contract(scratch: Path) -> None:
         ("sandbox/network/front.py", "import moto_ext", "live and network know no emulation"),
         ("sandbox/live/instances.py", "import boto3", "live and network know no emulation"),
         ("sandbox/stack.py", "import controller.core.model", "only hosting and pipeline_api import"),
-        ("rehearsal/scenarios.py", "import controller.client.cli", "the rehearsal uses the product only"),
-        ("rehearsal/provisioning.py", "import moto_ext", "the rehearsal uses the product only"),
-        ("controller/shell/tick.py", "import rehearsal.report", "know nothing of the rehearsal"),
+        ("rehearsal/scenarios.py", "import controller.client.cli", "the product only through its public commands"),
+        ("rehearsal/provisioning.py", "import moto_ext", "the product only through its public commands"),
+        ("controller/shell/tick.py", "import rehearsal.report", "nothing else knows the rehearsal"),
     ],
 )
 def test_an_arrow_the_wrong_way_breaks_its_contract(
