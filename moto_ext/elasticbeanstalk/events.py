@@ -28,6 +28,10 @@ ABORTED_DEPLOYMENT = (
 )
 HEALTH_SET = "Environment health has been set to {color}"
 HEALTH_TRANSITION = "Environment health has transitioned from {before} to {after}."
+INITIALIZED = (
+    "Environment health has transitioned from Pending to Ok. "
+    "Initialization completed 1 second ago and took {took}."
+)
 ABORT_REQUESTED = "Abort environment update operation requested."
 ABORT_COMPLETED = "Environment update was aborted. The environment was rolled back to the previous version."
 CREATE_STARTING = "createEnvironment is starting."

@@ -92,7 +92,8 @@ def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]
         url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.2", "--wait", "--interval", "0.05"
     )
     assert done.returncode == 1
-    assert "failed" in done.stdout and "Failed to deploy application." in done.stdout
+    # The update's first failure event, its cause (Beanstalk writes "Failed to deploy application." after).
+    assert "failed" in done.stdout and "Instance deployment failed. For details, see 'eb-engine.log'." in done.stdout
     assert "--redeploy" not in done.stdout  # a first attempt: nothing to hint
 
 
