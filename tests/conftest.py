@@ -22,12 +22,12 @@ def docker_engine() -> Any:
     return client
 
 
-# The parity suite's options (--aws, --endpoint-url, --record, --snapshot-dir), known to every run.
-from tests.parity.options import pytest_addoption  # noqa: E402, F401
-
 # Every AWS call the controller makes in any test is checked against its function's IAM policy.
 from tests.infra.iam_plugin import (  # noqa: E402
     controller_calls_are_allowed,  # noqa: F401
     pytest_collection_modifyitems,  # noqa: F401
     pytest_configure,  # noqa: F401
 )
+
+# The parity suite's options (--aws, --endpoint-url, --record, --snapshot-dir), known to every run.
+from tests.parity.options import pytest_addoption  # noqa: E402, F401

@@ -64,8 +64,8 @@ def test_the_repository_keeps_every_contract(scratch: Path) -> None:
         ("sandbox/network/front.py", "import moto_ext", "live and network know no emulation"),
         ("sandbox/live/instances.py", "import boto3", "live and network know no emulation"),
         ("sandbox/stack.py", "import controller.core.model", "only hosting and pipeline_api import"),
-        ("rehearsal/scenarios.py", "import controller.client.cli", "the product only through its public commands"),
-        ("rehearsal/provisioning.py", "import moto_ext", "the product only through its public commands"),
+        ("rehearsal/scenarios.py", "import controller.client.cli", "the product only through its public"),
+        ("rehearsal/provisioning.py", "import moto_ext", "the product only through its public"),
         ("controller/shell/tick.py", "import rehearsal.report", "nothing else knows the rehearsal"),
     ],
 )

@@ -93,7 +93,8 @@ def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]
     )
     assert done.returncode == 1
     # The update's first failure event, its cause (Beanstalk writes "Failed to deploy application." after).
-    assert "failed" in done.stdout and "Instance deployment failed. For details, see 'eb-engine.log'." in done.stdout
+    assert "failed" in done.stdout
+    assert "Instance deployment failed. For details, see 'eb-engine.log'." in done.stdout
     assert "--redeploy" not in done.stdout  # a first attempt: nothing to hint
 
 

@@ -46,7 +46,7 @@ def test_red_after_deploy_fails_with_beanstalks_failure_events(world: World) -> 
     view = _deploy_and_drain(world)
     assert view["status"] == "failed"
     assert _failed_step(view)["name"] == "wait_ready"
-    assert "Instance deployment failed. For details, see 'eb-engine.log'." in view["error"]  # the cause, first
+    assert "Instance deployment failed. For details, see 'eb-engine.log'." in view["error"]  # the cause
     assert "Failed to deploy application." in view["failure_events"]
     _production_untouched(world)
 
@@ -156,9 +156,7 @@ def test_an_update_request_that_never_reached_beanstalk_is_sent_again(world: Wor
 def test_red_persisting_on_the_new_version_past_the_grace_fails_and_production_is_untouched(
     world: World,
 ) -> None:
-    world.be.set_fault(
-        moto_ext.Fault.STAYS_RED
-    )  # Ready on the new version, health Red until the next update
+    world.be.set_fault(moto_ext.Fault.STAYS_RED)  # Ready on the new version, health Red until the next update
     view = _deploy_and_drain(world)
     assert view["status"] == "failed"
     assert _failed_step(view)["name"] == "wait_ready"

@@ -160,7 +160,7 @@ def test_its_request_log_keeps_its_colours_on_a_terminal() -> None:
         os.close(terminal)
         seen = b""
         deadline = time.monotonic() + 15
-        while b"HTTP/1.1\x1b[0m\" 400" not in seen and time.monotonic() < deadline:
+        while b'HTTP/1.1\x1b[0m" 400' not in seen and time.monotonic() < deadline:
             ready, _, _ = select.select([controller], [], [], 0.5)
             if ready:
                 seen += os.read(controller, 4096)

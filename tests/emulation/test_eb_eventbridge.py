@@ -59,7 +59,7 @@ def test_a_launch_sends_creation_started_and_successful_then_health(wired: Aws) 
     ]
     assert sent[2]["detail-type"] == "Health status change"
     assert sent[2]["detail"]["Message"].startswith(
-        "Environment health has transitioned from Pending to Ok. Initialization completed 1 second ago and took "
+        "Environment health has transitioned from Pending to Ok. Initialization completed 1 second ago and "
     )
     first = sent[0]
     assert (first["source"], first["detail-type"], first["account"], first["region"]) == (

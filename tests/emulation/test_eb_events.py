@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -148,4 +149,4 @@ def test_an_operations_events_never_share_a_millisecond(pair: Aws) -> None:
         "Environment update is starting.",
         "Deploying new version to instance(s).",
     ]
-    assert all(later > earlier for earlier, later in zip(dates, dates[1:], strict=False)), dates
+    assert all(later > earlier for earlier, later in itertools.pairwise(dates)), dates
