@@ -20,8 +20,10 @@ def install() -> None:
         from . import (
             apigateway_resources,
             beanstalk_resources,
+            change_sets,
             queue_policy_resources,
             readiness,
+            resource_events,
             secret_resources,
             serverless_transform,
         )
@@ -31,4 +33,6 @@ def install() -> None:
             cached.cache_clear()
         serverless_transform.install()
         readiness.install()
+        resource_events.install()
+        change_sets.install()
         _installed.append(True)
