@@ -57,7 +57,7 @@ def _reporting(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _stack_of(resources_map: Any, account_id: str, region_name: str) -> Stack | None:
-    stack_id = getattr(resources_map, "stack_id", None)
+    stack_id = str(getattr(resources_map, "stack_id", ""))
     found = cloudformation_backends[account_id][region_name].stacks.get(stack_id)
     return found if isinstance(found, Stack) else None
 
