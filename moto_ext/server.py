@@ -45,9 +45,7 @@ def start_server(port: int = 0) -> tuple[str, Callable[[], None]]:
     listener = _listening_socket(port)
     try:
         app = DomainDispatcherApplication(create_backend_app)
-        server = make_server(
-            HOST, port, app, threaded=True, request_handler=RequestLog, fd=listener.fileno()
-        )
+        server = make_server(HOST, port, app, threaded=True, request_handler=RequestLog, fd=listener.fileno())
     finally:
         listener.close()  # the server serves its own duplicate of the socket
     thread = threading.Thread(target=server.serve_forever, name="moto-ext-server", daemon=True)

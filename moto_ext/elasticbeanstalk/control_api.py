@@ -101,7 +101,7 @@ class BeanstalkControlResponse(BaseResponse):
     def timings(self, body: dict[str, Any]) -> None:
         chosen = {key: value for key, value in body.items() if key not in ("account_id", "region")}
         if not chosen:
-            raise ControlError("name at least one timing, e.g. {\"launch_s\": 3}")
+            raise ControlError('name at least one timing, e.g. {"launch_s": 3}')
         self._target.set_timings(**chosen)
 
     def clock(self, body: dict[str, Any]) -> None:
