@@ -158,3 +158,18 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
             description=properties.get("Description"),
         )
         return cls(account_id, region_name, resource_name, env.endpoint_url)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        """DeleteStack terminates the environment before the application goes, as CloudFormation does on
+        AWS (where DELETE_IN_PROGRESS lasts until it is Terminated); moto deletes within the request, so
+        the termination completes at once."""
+        backend = _backend(account_id, region_name)
+        live = backend.describe_environments(environment_names=[resource_name], include_deleted=False)
+        if not live:
+            return
+        if live[0].status != "Terminating":
+            backend.terminate_environment(None, resource_name, force=True)
+        backend.advance(resource_name)

@@ -1,10 +1,12 @@
-"""A stack made or changed through a change set ends with the template's Outputs and exports, as one made
-by CreateStack does.
+"""A stack made or changed through a change set imports other stacks' exports and ends with the template's
+Outputs and exports, as one made by CreateStack does.
 
 `aws cloudformation deploy` (what `make provision` and `make deploy-controller` run) creates a change set
 and executes it. moto builds a CREATE change set's stack from an empty template and, executing it, creates
 the resources but keeps the empty template's (empty) outputs, and registers no exports: DescribeStacks then
-shows no Outputs where CreateStack with the same template shows them all.
+shows no Outputs where CreateStack with the same template shows them all. Nor could the template import
+another stack's export (`Fn::ImportValue`, as the controller's stack imports the provisioning stack's):
+moto gives a change set's new stack none to look in.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ def _with_outputs(original: Callable[..., None]) -> Callable[..., None]:
         change_set = self.change_sets.get(change_set_name) or next(
             (cs for cs in self.change_sets.values() if cs.change_set_name == change_set_name), None
         )
+        if change_set is not None:
+            _see_exports(self, self.stacks.get(change_set.stack_id))
         original(self, change_set_name, stack_name)
         if change_set is None:
             return
@@ -36,6 +40,12 @@ def _with_outputs(original: Callable[..., None]) -> Callable[..., None]:
             _take_template(self, stack, change_set.template)
 
     return execute_change_set
+
+
+def _see_exports(backend: CloudFormationBackend, stack: Any) -> None:
+    if isinstance(stack, Stack):
+        stack.cross_stack_resources = backend.exports
+        stack.resource_map.cross_stack_resources = backend.exports
 
 
 def _take_template(backend: CloudFormationBackend, stack: Stack, template: Any) -> None:

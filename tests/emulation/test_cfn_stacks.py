@@ -107,3 +107,54 @@ def test_a_change_set_gives_the_stack_the_outputs_and_exports_create_stack_gives
     assert through["BucketName"] == "changeset-bundles"
     assert "changeset-queue-url" in {export["Name"] for export in cfn.list_exports()["Exports"]}
     assert _events(aws, "through-change-set")["Bundles"] == CREATED
+
+
+def test_deleting_a_stack_terminates_its_environments_before_its_application(aws: Aws) -> None:
+    template = {
+        "Resources": {
+            "App": {
+                "Type": "AWS::ElasticBeanstalk::Application",
+                "Properties": {"ApplicationName": "stack-app"},
+            },
+            "Blue": {
+                "Type": "AWS::ElasticBeanstalk::Environment",
+                "Properties": {
+                    "ApplicationName": {"Ref": "App"},
+                    "EnvironmentName": "stack-app-blue",
+                    "SolutionStackName": STACK,
+                },
+            },
+        }
+    }
+    cfn: Any = aws.client("cloudformation")
+    cfn.create_stack(StackName="with-app", TemplateBody=json.dumps(template))
+    aws.be.advance()
+
+    cfn.delete_stack(StackName="with-app")
+
+    assert [
+        s["StackStatus"] for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == "with-app"
+    ] == ["DELETE_COMPLETE"]
+    assert aws.eb.describe_applications(ApplicationNames=["stack-app"])["Applications"] == []
+    gone = aws.eb.describe_environments(EnvironmentNames=["stack-app-blue"])["Environments"]
+    assert [env["Status"] for env in gone] == ["Terminated"]
+
+
+def test_a_change_set_imports_another_stacks_export(aws: Aws) -> None:
+    """The controller's stack imports the provisioning stack's exports, and both go through change sets."""
+    cfn: Any = aws.client("cloudformation")
+    cfn.create_stack(StackName="exporting", TemplateBody=TEMPLATE)
+    importing = {
+        "Resources": {"Other": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "importing-queue"}}},
+        "Outputs": {"Imported": {"Value": {"Fn::ImportValue": "stack-queue-url"}}},
+    }
+    cfn.create_change_set(
+        StackName="importing",
+        ChangeSetName="first",
+        ChangeSetType="CREATE",
+        TemplateBody=json.dumps(importing),
+    )
+
+    cfn.execute_change_set(ChangeSetName="first", StackName="importing")
+
+    assert _outputs(aws, "importing")["Imported"] == _outputs(aws, "exporting")["QueueUrl"]
