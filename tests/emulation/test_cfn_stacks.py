@@ -158,3 +158,36 @@ def test_a_change_set_imports_another_stacks_export(aws: Aws) -> None:
     cfn.execute_change_set(ChangeSetName="first", StackName="importing")
 
     assert _outputs(aws, "importing")["Imported"] == _outputs(aws, "exporting")["QueueUrl"]
+
+
+def test_deleting_a_stack_with_a_queue_policy_completes(aws: Aws) -> None:
+    """The controller's stack gives its reconcile queue a policy; deleting the stack must not trip on it."""
+    template = {
+        "Resources": {
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "policed"}},
+            "Policy": {
+                "Type": "AWS::SQS::QueuePolicy",
+                "Properties": {
+                    "Queues": [{"Ref": "Queue"}],
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": "*",
+                                "Action": "sqs:SendMessage",
+                                "Resource": "*",
+                            }
+                        ],
+                    },
+                },
+            },
+        }
+    }
+    cfn: Any = aws.client("cloudformation")
+    cfn.create_stack(StackName="policed", TemplateBody=json.dumps(template))
+
+    cfn.delete_stack(StackName="policed")
+
+    statuses = [s["StackStatus"] for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == "policed"]
+    assert statuses == ["DELETE_COMPLETE"]
