@@ -103,3 +103,22 @@ def test_a_deployment_s_calls_are_logged_as_its_own(
     assert ("elasticbeanstalk", "CreateApplicationVersion") in mine
     assert ("elasticbeanstalk", "UpdateEnvironment") in mine
     assert mine.count(("elasticbeanstalk", "SwapEnvironmentCNAMEs")) == 1
+
+
+def test_a_rollback_request_s_calls_are_logged_as_the_deployment_s(
+    controller_log: pytest.LogCaptureFixture, world: World
+) -> None:
+    """The swap back is made by the API's request, not by a tick: it is still the deployment's call."""
+    first = json.loads(world.post_deployment("1.0.42-3f2a1bc").body)
+    world.drain()
+    second = json.loads(world.post_deployment("1.0.43-4a5b6c7").body)
+    world.drain()
+    controller_log.clear()
+
+    answered = world.request("POST", f"/deployments/{second['id']}/rollback", b"")
+
+    assert answered.status_code == 202, answered.body
+    calls = [line for line in _lines(controller_log) if line["event"] == "aws_call"]
+    swaps = [c for c in calls if c["operation"] == "SwapEnvironmentCNAMEs"]
+    assert [c["deployment_id"] for c in swaps] == [second["id"]]
+    assert first["id"] != second["id"]
