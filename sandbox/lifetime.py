@@ -12,15 +12,27 @@ import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import Protocol, TypeVar
 
-from sandbox.stack import Stack, StackError
+from sandbox.stack import StackError
+
+
+class Runs(Protocol):
+    """What runs until a signal: a `Stack`, or the hosted account of `python -m sandbox host`."""
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+
+R = TypeVar("R", bound=Runs)
 
 
 class Interrupted(Exception):
     """SIGINT or SIGTERM arrived."""
 
 
-def run_until_signalled(stack: Stack, body: Callable[[Stack], int], *, wait: bool) -> int:
+def run_until_signalled(stack: R, body: Callable[[R], int], *, wait: bool) -> int:
     """Start `stack`, run `body`, then (when `wait`) block until a signal; always stop the stack."""
     atexit.register(stack.stop)
     received: list[int] = []
