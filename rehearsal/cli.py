@@ -33,6 +33,10 @@ HOURLY = {
     "public IPv4 address": 0.005,
 }
 HOURS = 1.5  # provisioning ~20 min, four deployments ~40 min, teardown ~15 min
+# After the last deployment, how long until its Beanstalk events (EventBridge, then CloudWatch Logs) and its
+# Lambda log lines can be read back: on AWS both take seconds, now and then tens of seconds.
+SETTLE_ON_AWS_S = 60
+SETTLE_S = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,7 +114,12 @@ def _rehearse(chosen: Settings, clients: Clients, account: str, say: Any) -> int
         reached = scenarios.controller(
             provisioned.controller_url, provisioned.signing_secret, chosen.front_url
         )
+        say(f"rehearsal: waiting for the controller at {reached.url} to answer")
+        scenarios.wait_until_it_answers(reached)
         runs = scenarios.run_all(chosen, commands, reached, say)
+        settle_s = SETTLE_ON_AWS_S if chosen.on_aws else SETTLE_S
+        say(f"rehearsal: waiting {settle_s} s for the last events and log lines to arrive")
+        scenarios.close_windows(runs, settle_s)
         say("rehearsal: reading back the deployments' records, AWS calls and events")
         reference = report.load_reference(chosen.reference)
         for run in runs:
@@ -140,7 +149,7 @@ def _rehearse(chosen: Settings, clients: Clients, account: str, say: Any) -> int
         failures = teardown.run()
         code = code or (1 if failures else 0)
     written = _write(chosen, account, clients.region, started, provisioning, entries, problem, failures)
-    print(report.summary(written))
+    print(report.summary(written), end="")
     say(
         f"rehearsal: report in {chosen.out_dir / 'rehearsal-report.json'}, summary in "
         f"{chosen.out_dir / 'rehearsal-summary.md'}"

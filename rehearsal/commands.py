@@ -1,9 +1,10 @@
 """The product's public commands, as a user runs them: `make provision`, `make deploy-controller` and the
 CI client (`python -m controller.client`), each in its own process, its output kept in the run's log.
 
-Against an AWS-compatible endpoint (the sandbox) the same commands run with the AWS CLI pointed at it
-(`make ... AWS="aws --endpoint-url URL"`), and the CI client reaches the controller through the sandbox's
-front, which stands in for DNS and API Gateway.
+Against an AWS-compatible endpoint (the sandbox) the same commands run with AWS_ENDPOINT_URL pointing every
+AWS client at it (the AWS CLI's `cloudformation package` makes an S3 client of its own, which a global
+`--endpoint-url` would not reach), and the CI client reaches the controller through the sandbox's front,
+which stands in for DNS and API Gateway.
 """
 
 from __future__ import annotations
@@ -42,8 +43,7 @@ class Commands:
 
     @property
     def aws(self) -> str:
-        cli = str(AWS_CLI) if AWS_CLI.exists() else "aws"
-        return cli if self.endpoint_url is None else f"{cli} --endpoint-url {self.endpoint_url}"
+        return str(AWS_CLI) if AWS_CLI.exists() else "aws"
 
     def make(self, target: str, **variables: str) -> Ran:
         """`make TARGET NAME=value ...` with AWS set to the CLI for this target; CommandFailed unless it
@@ -90,15 +90,18 @@ class Commands:
 
 
 def base_environment(endpoint_url: str | None) -> dict[str, str]:
-    """This process's environment for the commands; against an endpoint, fake credentials for it."""
+    """This process's environment for the commands; against an endpoint, every AWS client pointed at it
+    (AWS_ENDPOINT_URL) with fake credentials."""
     env = dict(os.environ)
     if endpoint_url is not None:
+        region = env.get("AWS_DEFAULT_REGION") or "us-east-1"
         env = {key: value for key, value in env.items() if not key.startswith("AWS_")}
         env.update(
             {
+                "AWS_ENDPOINT_URL": endpoint_url,
                 "AWS_ACCESS_KEY_ID": "testing",
                 "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_DEFAULT_REGION": region,
             }
         )
     return env

@@ -16,8 +16,8 @@ CALL_FILTER = '{ $.event = "aws_call" }'
 
 
 def aws_calls(run: DeploymentRun, functions: tuple[str, ...], clients: Any) -> dict[str, Any] | None:
-    """The controller's calls for this deployment, by operation; None when its logs cannot be read (no
-    function has a log group)."""
+    """The controller's calls for this deployment in the run's window, by operation; None when its logs
+    cannot be read (no function has a log group)."""
     from botocore.exceptions import ClientError
 
     logs = clients.client("logs")
@@ -27,7 +27,7 @@ def aws_calls(run: DeploymentRun, functions: tuple[str, ...], clients: Any) -> d
         pages = logs.get_paginator("filter_log_events").paginate(
             logGroupName=f"/aws/lambda/{function}",
             startTime=run.started_ms,
-            endTime=run.ended_ms + 60_000,
+            endTime=run.until_ms - 1,  # inclusive; the next run's window starts there
             filterPattern=CALL_FILTER,
         )
         try:
@@ -53,7 +53,7 @@ def beanstalk_events(run: DeploymentRun, capture: Capture, clients: Any) -> list
     for event in read(capture, clients, run.started_ms):
         detail = event.get("detail", {})
         when = int(detail.get("EventDate", 0))
-        if not run.started_ms <= when <= run.ended_ms:
+        if not run.started_ms <= when < run.until_ms:
             continue
         found.append(
             {

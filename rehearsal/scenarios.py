@@ -6,14 +6,19 @@
 4. rollback   `rollback ID` of the held one, then `status ID --wait`                   ends rolled_back
 
 Each run keeps the client's commands and output, its wall-clock window (to read the logs and events of
-that deployment), and the deployment's record as `status ID` prints it.
+that deployment), and the deployment's record as `status ID` prints it. A run's window lasts until the next
+run starts (the last one's until a pause after it ends): Beanstalk's events and the controller's log lines
+arrive a little after the command that caused them returns, and the deployments run one after another.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +37,8 @@ class DeploymentRun:
     deployment_id: str = ""
     commands: list[Ran] = field(default_factory=list)
     started_ms: int = 0
-    ended_ms: int = 0
+    ended_ms: int = 0  # when its last command returned
+    until_ms: int = 0  # the end of its window: the next run's start, or the pause after the last
     record: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -58,6 +64,29 @@ def controller(api_url: str, secret: str, front: str | None) -> Controller:
     if front is None:
         return Controller(api_url, secret, None)
     return Controller("http://" + api_url.split("://", 1)[1], secret, front)
+
+
+def wait_until_it_answers(reached: Controller, timeout_s: float = 300.0) -> None:
+    """Until the controller answers GET /health (a new API takes a moment on AWS; the sandbox starts the
+    controller once its stack is complete); RuntimeError naming the last answer."""
+    handlers: list[urllib.request.BaseHandler] = [
+        urllib.request.ProxyHandler({"http": reached.proxy} if reached.proxy else {})
+    ]
+    opener = urllib.request.build_opener(*handlers)
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with opener.open(f"{reached.url}/health", timeout=10) as answered:
+                if answered.status == 200:
+                    return
+                last = f"HTTP {answered.status}"
+        except (urllib.error.URLError, OSError) as error:
+            last = str(error)
+        time.sleep(2)
+    raise RuntimeError(
+        f"the controller at {reached.url} did not answer GET /health within {timeout_s:.0f} s: {last}"
+    )
 
 
 def run_all(
@@ -88,6 +117,16 @@ def run_all(
         _continue(back, client, "status", held.deployment_id, *WAIT)
     runs.append(back)
     return runs
+
+
+def close_windows(runs: list[DeploymentRun], settle_s: float) -> None:
+    """Each run's window ends where the next one starts; the last one's `settle_s` after it ended (waited
+    here), so the events and log lines it caused have arrived."""
+    for run, following in itertools.pairwise(runs):
+        run.until_ms = following.started_ms or run.ended_ms
+    if runs:
+        time.sleep(settle_s)
+        runs[-1].until_ms = _now_ms()
 
 
 def _deploy(scenario: str, expected: str, client: Callable[..., Ran], *args: str) -> DeploymentRun:
