@@ -45,6 +45,18 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"parity: {refusal}") from None
 
 
+# Against AWS a test may wait for environments to launch and update (minutes each), far past the suite's
+# 300 s per test; the emulation keeps the default.
+REMOTE_TIMEOUT_S = 5400
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("aws", default=False) or config.getoption("endpoint_url", default=None):
+        for item in items:
+            if item.get_closest_marker("parity") is not None:
+                item.add_marker(pytest.mark.timeout(REMOTE_TIMEOUT_S))
+
+
 def _say(config: pytest.Config, line: str) -> None:
     """A line on the terminal at once, past pytest's output capture (the plan, the cleanup)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
