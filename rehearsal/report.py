@@ -135,7 +135,7 @@ def summary(report: dict[str, Any]) -> str:
             for e in entry["events"]
         ]
         found = entry["differences"]
-        lines += ["", "Differences from the emulation: " + ("none" if not found else "")]
+        lines += ["", "Differences from the emulation:" + (" none" if not found else "")]
         lines += [f"- {difference}" for difference in found]
     teardown = report["teardown"]
     lines += ["", "## Teardown", ""]
