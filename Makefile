@@ -16,6 +16,10 @@ CLIENT_STAMPS := .venv-awscli/.installed .venv-ebcli/.installed
 # moto's own Elastic Beanstalk tests, from the sdist of the pinned moto (tests/emulation/test_moto_suite.py).
 MOTO_VERSION := $(shell sed -n 's/^moto\[server\]==//p' requirements-dev.txt)
 MOTO_TESTS   := .artifacts/moto-$(MOTO_VERSION)/tests
+# GitHub's published REST API description (npm @octokit/openapi), that the GitHub calls are checked against
+# (tests/controller/test_controller_github_openapi.py).
+OCTOKIT_OPENAPI_VERSION := 23.0.2
+GITHUB_OPENAPI := .artifacts/octokit-openapi-$(OCTOKIT_OPENAPI_VERSION)/api.github.com.deref.json
 
 # On AWS (docs/aws.md): the provisioning stack, the controller's stack and its Chalice stage.
 AWS           ?= aws
@@ -27,7 +31,7 @@ MONGODB_URI_PARAMETER ?=
 REGISTRY_AUTH_KEY ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
-.PHONY: help venv lint-venv clients moto-tests demo up soak run test lint lint-templates lint-iam typecheck pytest \
+.PHONY: help venv lint-venv clients moto-tests github-openapi demo up soak run test lint lint-templates lint-iam typecheck pytest \
         docs docs-check docs-serve bench bench-webapp bench-controller docker-engine package provision \
         deploy-controller circleci-context aws-parity aws-rehearsal clean
 
@@ -82,6 +86,16 @@ $(MOTO_TESTS)/.ready: requirements-dev.txt | $(STAMP)
 ## Fetch moto's own Elastic Beanstalk tests (make test runs them against the emulation).
 moto-tests: $(MOTO_TESTS)/.ready
 
+$(GITHUB_OPENAPI):
+	@mkdir -p $(dir $@)
+	@echo "fetching GitHub's REST API description (@octokit/openapi $(OCTOKIT_OPENAPI_VERSION)) into .artifacts ..."
+	@cd $(dir $@) && npm pack --silent "@octokit/openapi@$(OCTOKIT_OPENAPI_VERSION)" >/dev/null && \
+	    tar -xzf octokit-openapi-$(OCTOKIT_OPENAPI_VERSION).tgz --strip-components=2 \
+	        package/generated/api.github.com.deref.json && rm octokit-openapi-$(OCTOKIT_OPENAPI_VERSION).tgz
+
+## GitHub's REST API description the controller's GitHub calls are checked against.
+github-openapi: $(GITHUB_OPENAPI)
+
 ## The main job: a blue/green deployment on this machine (no AWS, Docker Hub, MongoDB).
 demo: $(STAMP)
 	$(PY) -m sandbox demo
@@ -129,7 +143,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 ## The suite alone; one part: make pytest PYTEST_ARGS='tests/controller -q'.
-pytest: $(STAMP) $(CLIENT_STAMPS) $(MOTO_TESTS)/.ready
+pytest: $(STAMP) $(CLIENT_STAMPS) $(MOTO_TESTS)/.ready $(GITHUB_OPENAPI)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The docs site (mkdocs.yml, docs/). Parts of it come from the code at build time, into build/docs (never

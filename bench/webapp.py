@@ -3,16 +3,16 @@
 1. Throughput: counted `GET /` (JSON) against the real server (`python -m webapp`) on its durable default
    store (SQLite, synchronous=FULL), and against the same server with the store replaced by an in-process
    counter (the web stack's ceiling), with the same WEB_PROCESSES and WEB_THREADS; plus SQLite
-   synchronous=NORMAL. All servers run at once; the load generator (wrk) visits them in turn, round after
-   round, in a rotating order, and medians are compared: on a shared machine, the load affects every case.
-   Every store starts with the history of a live service: 9 earlier versions deployed and counted, so each
-   answer carries 10 deploys and 10 versions, as in production.
+   synchronous=NORMAL; plus the MongoDB adapter's code path on mongomock, an in-process imitation: it is not
+   a server, its figures are not MongoDB's (no network, no journal, no replication), and with several
+   processes each worker counts in its own copy. All servers run at once; the load generator (wrk) visits
+   them in turn, round after round, in a rotating order, and medians are compared: on a shared machine, the
+   load affects every case. Every store starts with the history of a live service: 9 earlier versions
+   deployed and counted, so each answer carries 10 deploys and 10 versions, as in production.
 2. Start-up: time from process start to the first `200` on `/health` and on `GET /`, with 10^6 calls already
    stored vs. an empty store (the count is seeded directly in the database, not by 10^6 requests).
 
-Options: --processes N (default: the app's default, WEB_PROCESSES), --threads N (WEB_THREADS, default 8),
---duration S per run (default 10), --rounds N (default 3), --connections N (default 32), --starts N (start-up
-samples per case, default 5; 0 skips it), --json (one JSON line last, for machines).
+`--help` lists the options; `--json` prints one JSON line last, for machines.
 """
 
 from __future__ import annotations
@@ -46,20 +46,11 @@ WRK_MISSING = (
 
 
 def main() -> int:
-    from webapp.config import DEFAULT_PROCESSES
-
-    parser = argparse.ArgumentParser(prog="python -m bench.webapp", description=__doc__.splitlines()[0])
-    parser.add_argument("mode", nargs="?", default="bench", choices=["bench", "serve-memory"])
-    parser.add_argument("--processes", type=int, default=DEFAULT_PROCESSES)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--starts", type=int, default=5)
-    parser.add_argument("--json", action="store_true", help="print one JSON line with the figures last")
-    args = parser.parse_args()
+    args = options().parse_args()
     if args.mode == "serve-memory":
         return serve_memory()
+    if args.mode == "serve-mongomock":
+        return serve_mongomock()
     wrk = shutil.which("wrk")
     if wrk is None:
         print(WRK_MISSING, file=sys.stderr)
@@ -71,6 +62,72 @@ def main() -> int:
     if args.json:
         print(json.dumps(figures))
     return 0
+
+
+def options() -> argparse.ArgumentParser:
+    from webapp.config import DEFAULT_PROCESSES
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.webapp",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "mode",
+        nargs="?",
+        default="bench",
+        choices=["bench", "serve-memory", "serve-mongomock"],
+        help="bench (default): run the benchmark; serve-memory, serve-mongomock: the web app on the "
+        "in-process counter (the ceiling) or on the MongoDB adapter over mongomock, which the benchmark "
+        "starts for itself",
+    )
+    parser.add_argument(
+        "--processes",
+        type=at_least(1),
+        default=DEFAULT_PROCESSES,
+        help="WEB_PROCESSES of the servers compared besides 1 (default: the app's, %(default)s)",
+    )
+    parser.add_argument(
+        "--threads", type=at_least(1), default=8, help="WEB_THREADS of every server (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--duration", type=at_least(1), default=10, help="seconds of each wrk run (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=at_least(1),
+        default=3,
+        help="runs per case, cases in rotating order; medians are shown (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=at_least(1),
+        default=32,
+        help="wrk's open connections, over 2 wrk threads (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--starts",
+        type=at_least(0),
+        default=5,
+        help="start-up samples per case; 0 skips the start-up measurement (default: %(default)s)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON line with the figures last")
+    return parser
+
+
+def at_least(low: int) -> Any:
+    """An argparse type: an integer >= `low`."""
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {raw!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
 
 
 # -- 1. throughput ----------------------------------------------------------------------------------------
@@ -98,10 +155,16 @@ class Case:
     def rps(self) -> float:
         return statistics.median(r.rps for r in self.runs)
 
+    @property
+    def p99_ms(self) -> float:
+        return statistics.median(r.p99_ms for r in self.runs)
+
 
 MEMORY = "in-process counter"
 FULL = "SQLite synchronous=FULL"
 NORMAL = "SQLite synchronous=NORMAL"
+MONGOMOCK = "MongoDB code path, mongomock"
+MONGOMOCK_NOTE = "mongomock is not a server: these are the adapter's code path, not MongoDB's numbers"
 
 
 def throughput(scratch: Path, wrk: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -114,6 +177,7 @@ def throughput(scratch: Path, wrk: str, args: argparse.Namespace) -> dict[str, A
     print(f"   disk: one SQLite synchronous=FULL commit (fsync) takes {commit_ms:.2f} ms (median of 200)")
     webapp = [sys.executable, "-m", "webapp"]
     memory = [sys.executable, "-m", "bench.webapp", "serve-memory"]
+    mongomock = [sys.executable, "-m", "bench.webapp", "serve-mongomock"]
     print(f"   every store holds {HISTORY} earlier versions, deployed and counted, besides the one running")
     cases = [
         Case(store, processes, command, env)
@@ -131,6 +195,7 @@ def throughput(scratch: Path, wrk: str, args: argparse.Namespace) -> dict[str, A
             {"SQLITE_PATH": str(scratch / f"normal-{n}.sqlite3"), "SQLITE_SYNCHRONOUS": "NORMAL"},
         )
     )
+    cases.append(Case(MONGOMOCK, n, mongomock, {}))
     for case in cases:
         if "SQLITE_PATH" in case.env:
             seed_history(Path(case.env["SQLITE_PATH"]))
@@ -147,47 +212,71 @@ def throughput(scratch: Path, wrk: str, args: argparse.Namespace) -> dict[str, A
                 + list(zip(cases, servers, strict=True))[:shift]
             ):
                 case.runs.append(run_wrk(wrk, server.port, connections, args.duration))
-    ceilings = {case.processes: case.rps for case in cases if case.store == MEMORY}
+    ceilings = {case.processes: case for case in cases if case.store == MEMORY}
     print_table(cases, ceilings)
     durable = {case.processes: case for case in cases if case.store == FULL}
     normal = next(case for case in cases if case.store == NORMAL)
+    mongo = next(case for case in cases if case.store == MONGOMOCK)
     return {
         "processes": n,
         "threads": threads,
-        "ratio": round(durable[n].rps / ceilings[n], 3),
-        "ratio_1_process": round(durable[1].rps / ceilings[1], 3),
+        "ratio": round(durable[n].rps / ceilings[n].rps, 3),
+        "ratio_1_process": round(durable[1].rps / ceilings[1].rps, 3),
         "req_s": round(durable[n].rps),
-        "ceiling_req_s": round(ceilings[n]),
+        "ceiling_req_s": round(ceilings[n].rps),
         "req_s_1_process": round(durable[1].rps),
-        "ceiling_req_s_1_process": round(ceilings[1]),
-        "ratio_normal": round(normal.rps / ceilings[n], 3),
+        "ceiling_req_s_1_process": round(ceilings[1].rps),
+        "p99_ms": round(durable[n].p99_ms, 2),
+        "ceiling_p99_ms": round(ceilings[n].p99_ms, 2),
+        "p99_ratio": round(durable[n].p99_ms / ceilings[n].p99_ms, 2),
+        "p99_ms_1_process": round(durable[1].p99_ms, 2),
+        "ceiling_p99_ms_1_process": round(ceilings[1].p99_ms, 2),
+        "p99_ratio_1_process": round(durable[1].p99_ms / ceilings[1].p99_ms, 2),
+        "ratio_normal": round(normal.rps / ceilings[n].rps, 3),
+        "mongomock": {
+            "note": MONGOMOCK_NOTE,
+            "req_s": round(mongo.rps),
+            "ratio": round(mongo.rps / ceilings[n].rps, 3),
+            "p99_ms": round(mongo.p99_ms, 2),
+        },
         "commit_ms": round(commit_ms, 3),
         "cpus": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 2),
         "rounds": args.rounds,
         "duration_s": args.duration,
         "connections": connections,
     }
 
 
-def print_table(cases: list[Case], ceilings: dict[int, float]) -> None:
+def print_table(cases: list[Case], ceilings: dict[int, Case]) -> None:
     print()
-    columns = ("req/s", 9), ("ratio", 7), ("p50 ms", 9), ("p99 ms", 9), ("requests", 10), ("non-2xx", 9)
-    header = f"   {'processes':>9}  {'store':<26}" + "".join(f"{title:>{width}}" for title, width in columns)
+    columns = (
+        ("req/s", 9),
+        ("ratio", 7),
+        ("p50 ms", 9),
+        ("p99 ms", 9),
+        ("p99 x", 7),
+        ("requests", 10),
+        ("non-2xx", 9),
+    )
+    header = f"   {'processes':>9}  {'store':<30}" + "".join(f"{title:>{width}}" for title, width in columns)
     print(header + f"{'stored':>10}")
     for case in cases:
+        ceiling = ceilings[case.processes]
         p50 = statistics.median(r.p50_ms for r in case.runs)
-        p99 = statistics.median(r.p99_ms for r in case.runs)
         requests = sum(r.requests for r in case.runs)
         bad = sum(r.bad for r in case.runs)
         db = case.env.get("SQLITE_PATH")
         seeded = sum(calls for _, calls in history())
         stored = stored_calls(Path(db)) - seeded - case.warm_up_requests if db else "-"
-        ratio = case.rps / ceilings[case.processes]
         print(
-            f"   {case.processes:>9}  {case.store:<26}{case.rps:>9.0f}{ratio:>7.2f}"
-            f"{p50:>9.2f}{p99:>9.2f}{requests:>10}{bad:>9}{stored:>10}"
+            f"   {case.processes:>9}  {case.store:<30}{case.rps:>9.0f}{case.rps / ceiling.rps:>7.2f}"
+            f"{p50:>9.2f}{case.p99_ms:>9.2f}{case.p99_ms / ceiling.p99_ms:>7.2f}"
+            f"{requests:>10}{bad:>9}{stored:>10}"
         )
-    print("   ratio: req/s over the in-process counter's with the same processes (the web stack's ceiling)")
+    print("   ratio, p99 x: req/s and p99 over the in-process counter's with the same processes (the web")
+    print("   stack's ceiling)")
+    print(f"   {MONGOMOCK}: {MONGOMOCK_NOTE}; each worker process counts in its own copy")
     print("   stored: calls in the database less the seeded and the warm-up's; above `requests` only by the")
     print("   responses still in flight when wrk stopped (at most connections x rounds)")
     print()
@@ -351,7 +440,26 @@ def serve_memory() -> int:
         store.record_deploy(deploy)
         for _ in range(calls):
             store.count_call(deploy.version)
-    return run(store, config)
+    return run(store, config, MEMORY)
+
+
+def serve_mongomock() -> int:
+    """`python -m bench.webapp serve-mongomock`: the real server with the MongoDB adapter over mongomock."""
+    import mongomock
+
+    from webapp.__main__ import log_to_stdout, run
+    from webapp.config import config_from_env
+    from webapp.store.mongo import MongoStore
+
+    config = config_from_env()
+    log_to_stdout()
+    client: Any = mongomock.MongoClient()
+    store = MongoStore(client["bench"])
+    for deploy, calls in history():
+        store.record_deploy(deploy)
+        for _ in range(calls):
+            store.count_call(deploy.version)
+    return run(store, config, MONGOMOCK)
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:

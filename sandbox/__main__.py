@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 from collections.abc import Sequence
@@ -25,7 +26,10 @@ from collections.abc import Sequence
 from moto_ext import Fault
 from sandbox.demo import DEMO_TAGS, Demo
 from sandbox.lifetime import run_until_signalled
+from sandbox.network.inbox import Inbox
 from sandbox.stack import DOCKER_IMAGE, PROCESS_IMAGE, Options, Stack
+
+DEMO_TOKEN = "sandbox-demo-token"  # noqa: S105 - what the demo's inbox is sent; it checks no token
 
 DEFAULT_SOAK_DEPLOYMENTS = 20
 DESCRIPTION = "The whole delivery pipeline on one machine: emulated AWS, live blue/green, the controller."
@@ -111,10 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "up":
         return run_until_signalled(Stack(options), _print_info, wait=True)
 
-    def guided(stack: Stack) -> int:
-        return Demo(stack, keep=args.keep).run()
+    # The demo tells its own inbox (sandbox/network/inbox.py) what GitHub and a chat would be told,
+    # whatever the environment says: it never reaches out.
+    with Inbox() as inbox:
+        os.environ.update(GITHUB_API_URL=inbox.url, GITHUB_TOKEN=DEMO_TOKEN, CHAT_WEBHOOK_URL=inbox.chat_url)
 
-    return run_until_signalled(Stack(options), guided, wait=args.keep)
+        def guided(stack: Stack) -> int:
+            return Demo(stack, keep=args.keep, inbox=inbox).run()
+
+        return run_until_signalled(Stack(options), guided, wait=args.keep)
 
 
 def _soak(deployments: int, seed: int, keep_logs: bool) -> int:

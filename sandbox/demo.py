@@ -6,6 +6,10 @@
 production stays on 2.0.0, until `promote ID --wait` swaps it in; 4. 3.0.0-broken cannot start: the
 deployment fails and production never notices; 5. the 2.1.0 deployment is rolled back: the CNAMEs swap
 back to the environment that still runs 2.0.0. A summary table ends it.
+
+Where people are: the demo's inbox (sandbox/network/inbox.py) stands in for GitHub and a chat webhook; the
+GitHub deployment statuses and chat messages of each deployment are shown as they arrive, and so is a
+dashboard link (`python -m controller.client dashboard`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.live.instances import REPO_ROOT, without_proxies
+from sandbox.network.inbox import Inbox
 from sandbox.pipeline_api import PipelineError, latest_deployment
 from sandbox.stack import Stack, StackInfo
 from sandbox.traffic import Background, Production, Tally
@@ -31,6 +36,8 @@ WARM_UP_CALLS = 3
 SECOND_TAG = "2.0.0"
 HELD_TAG = "2.1.0"
 BROKEN_TAG = "3.0.0-broken"
+REPOSITORY = "acme/deliverypipeline"  # the GitHub repository the demo's deployments name (its inbox answers)
+INBOX_SETTLE_S = 3.0
 DEMO_TAGS = (SECOND_TAG, HELD_TAG, BROKEN_TAG)
 
 
@@ -46,7 +53,14 @@ class Row:
 
 
 class Demo:
-    def __init__(self, stack: Stack, *, keep: bool = False, out: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        *,
+        keep: bool = False,
+        out: Callable[[str], None] | None = None,
+        inbox: Inbox | None = None,
+    ) -> None:
         assert stack.info is not None, "start the stack first"
         self.info: StackInfo = stack.info
         self.stack = stack
@@ -57,6 +71,7 @@ class Demo:
         self.production = Production(self.names.cname(self.names.prod_prefix), self.info.cname_proxy)
         self.rows: list[Row] = []
         self._out = out or (lambda line: print(line, flush=True))
+        self.inbox = inbox
 
     def run(self) -> int:
         self._intro()
@@ -96,6 +111,9 @@ class Demo:
             f"  staging     http://{self.names.cname(self.names.staging_prefix)}  -> {staging} ({self.first})"
         )
         self._say(f"  (both CNAMEs resolve through the sandbox's front, {self.info.cname_proxy})")
+        if self.inbox is not None:
+            self._say(f"  GitHub's API and the chat webhook (the demo's inbox)  {self.inbox.url}")
+        self._dashboard_link()
 
     def _serve_first_version(self) -> None:
         self._say("")
@@ -137,6 +155,7 @@ class Demo:
         if hold:
             self._say("   (held for manual promotion: it stops after the smoke test, before the swap)")
         command = ["deploy", "--image", self.image, "--tag", tag, *(["--hold"] if hold else [])]
+        command += ["--commit", _commit(tag), "--repository", REPOSITORY]
         command += ["--wait", "--timeout", str(CLIENT_TIMEOUT_S)]
         started = time.monotonic()
         with Background(self.production) as tally:
@@ -147,6 +166,7 @@ class Demo:
         version = self._production_version()
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the deployment: {_traffic(tally)}")
+        self._show_inbox()
         if deployment and deployment.get("status") == "failed":
             self._explain_failure(str(deployment["id"]))
         expected_code = 1 if expect == "failed" else 0
@@ -180,6 +200,7 @@ class Demo:
         version = self._production_version()
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the promotion: {_traffic(tally)}")
+        self._show_inbox()
         looked = seen is not None and seen.get("version") == HELD_TAG
         as_expected = looked and code == 0 and status == "succeeded" and version == HELD_TAG
         self.rows.append(
@@ -209,6 +230,7 @@ class Demo:
         status = self._status_now(deployment_id)
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the rollback: {_traffic(tally)}")
+        self._show_inbox()
         self.rows.append(
             Row(
                 f"roll back {deployment_id}",
@@ -241,7 +263,7 @@ class Demo:
         except PipelineError as error:
             self._say(f"   {error}")
             return
-        self._say(f"   why: {record.get('error')}")
+        self._say(f"   why: {record.get('digest') or record.get('error')}")
         for event in record.get("failure_events") or []:
             self._say(f"     Beanstalk event: {event}")
 
@@ -297,6 +319,27 @@ class Demo:
             f"aws elasticbeanstalk describe-environments --region {info.region}"
         )
 
+    # --- where people are ---------------------------------------------------------------------------
+
+    def _dashboard_link(self) -> None:
+        self._say("  the dashboard (a signed link, valid an hour):")
+        self._client(["dashboard"])
+
+    def _show_inbox(self) -> None:
+        """What GitHub and the chat were told about the step (an announcement may trail the client a bit)."""
+        if self.inbox is None:
+            return
+        lines: list[str] = []
+        deadline, quiet_since = time.monotonic() + INBOX_SETTLE_S, time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < 1.0:
+            arrived = self.inbox.take()
+            if arrived:
+                lines += arrived
+                quiet_since = time.monotonic()
+            time.sleep(0.1)
+        for line in lines:
+            self._say(f"   {line}")
+
     # --- details ------------------------------------------------------------------------------------
 
     def _client(self, arguments: list[str]) -> int:
@@ -349,6 +392,13 @@ class Demo:
 
     def _say(self, line: str) -> None:
         self._out(line)
+
+
+def _commit(tag: str) -> str:
+    """A commit SHA for each demo release (GitHub deployments name a commit)."""
+    import hashlib
+
+    return hashlib.sha1(tag.encode(), usedforsecurity=False).hexdigest()
 
 
 def _traffic(tally: Tally) -> str:

@@ -126,7 +126,8 @@ def _deploy(clients: Any, names: Names, first: ImageRef, packaging: Packaging) -
         clients.cloudformation,
         names.controller_stack,
         json.dumps(template),
-        {"Stage": CONTROLLER_STAGE, "InfraStack": names.infra_stack},
+        # No Powertools layer: moto knows no public layer; the controller's host has Powertools installed.
+        {"Stage": CONTROLLER_STAGE, "InfraStack": names.infra_stack, "PowertoolsLayerVersion": "0"},
     )
     outputs = stack_outputs(clients.cloudformation, names.controller_stack)
     function = clients.awslambda.get_function_configuration(FunctionName=outputs["APIHandlerName"])

@@ -302,13 +302,20 @@ class Stack:
         raise StackError(f"the controller did not answer {url}/health within {limit:g} s")
 
 
+# Where people are: the sandbox's own environment names GitHub's API and token and a chat webhook, for the
+# controller to tell (`make demo` points them at its inbox, sandbox/network/inbox.py).
+PASSED_THROUGH = ("GITHUB_API_URL", "GITHUB_TOKEN", "CHAT_WEBHOOK_URL")
+
+
 def controller_environment(
     endpoint: str, names: Names, function_environment: dict[str, str], proxy_url: str, poll_interval_s: int
 ) -> dict[str, str]:
     """The Lambda functions' environment as the controller's stack set it, pointed at the emulation and the
-    CNAME front, with the sandbox's shorter timeout and re-check interval."""
+    CNAME front, with the sandbox's shorter timeout and re-check interval, and GITHUB_API_URL, GITHUB_TOKEN
+    and CHAT_WEBHOOK_URL from the sandbox's own environment."""
     return {
         **function_environment,
+        **{name: os.environ[name] for name in PASSED_THROUGH if os.environ.get(name)},
         **FAKE_CREDENTIALS,
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_DEFAULT_REGION": names.region,

@@ -5,12 +5,14 @@ Every problem is a `ConfigError` naming the variable, so `python -m webapp` can 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+DEFAULT_HOST = "0.0.0.0"  # every interface, as in the container; the sandbox binds 127.0.0.1
 DEFAULT_PORT = 8080
 DEFAULT_THREADS = 8
 # One process per vCPU of the 2-vCPU instances the app is sized for: a Python process serves on one core at a
@@ -25,6 +27,45 @@ DEFAULT_SQLITE_PATH = "./data/webapp.sqlite3"
 DEFAULT_STORE_TIMEOUT_S = 2.0
 SQLITE_SYNCHRONOUS_LEVELS = ("FULL", "NORMAL")
 MAX_VERSION_LENGTH = 128
+
+# What `python -m webapp --help` lists: (variable, meaning, default), in the README's order.
+VARIABLES = (
+    ("HOST", "listen address: an IPv4 or IPv6 address (127.0.0.1: this machine only)", DEFAULT_HOST),
+    ("PORT", "listen port", str(DEFAULT_PORT)),
+    (
+        "WEB_PROCESSES",
+        "worker processes serving the one listening socket, under a supervisor",
+        str(DEFAULT_PROCESSES),
+    ),
+    ("WEB_THREADS", "waitress worker threads, per process", str(DEFAULT_THREADS)),
+    (
+        "WEB_CONNECTION_LIMIT",
+        "client connections the instance holds open at once, shared out between the processes",
+        str(DEFAULT_CONNECTION_LIMIT),
+    ),
+    (
+        "WEB_READ_TIMEOUT_S",
+        "the longest a client may take to send a request, from its first byte",
+        f"{DEFAULT_READ_TIMEOUT_S:g}",
+    ),
+    ("APP_VERSION", "version label this instance runs (the image tag)", DEFAULT_VERSION),
+    (
+        "MONGODB_URI",
+        "when set, state lives in this MongoDB (db from the URI path, else deliverypipeline)",
+        "unset",
+    ),
+    ("SQLITE_PATH", "when MONGODB_URI is unset: the embedded SQLite file", DEFAULT_SQLITE_PATH),
+    (
+        "STORE_TIMEOUT_S",
+        "the longest a store call may take before the request answers 503",
+        f"{DEFAULT_STORE_TIMEOUT_S:g}",
+    ),
+    (
+        "SQLITE_SYNCHRONOUS",
+        "FULL: a 200 survives power loss; NORMAL: survives a crash of the app only",
+        "FULL",
+    ),
+)
 
 
 class ConfigError(ValueError):
@@ -48,6 +89,7 @@ class Config:
     processes: int = DEFAULT_PROCESSES
     connection_limit: int = DEFAULT_CONNECTION_LIMIT
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
+    host: str = DEFAULT_HOST
 
     @property
     def connections_per_process(self) -> int:
@@ -68,6 +110,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> Config:
         processes=_integer(env, "WEB_PROCESSES", DEFAULT_PROCESSES, low=1, high=64),
         connection_limit=_integer(env, "WEB_CONNECTION_LIMIT", DEFAULT_CONNECTION_LIMIT, low=10, high=10**5),
         read_timeout_s=_seconds(env, "WEB_READ_TIMEOUT_S", DEFAULT_READ_TIMEOUT_S, low=0.5, high=300),
+        host=_host(env.get("HOST", "")),
     )
 
 
@@ -95,6 +138,18 @@ def _seconds(env: Mapping[str, str], name: str, default: float, *, low: float, h
     if not low <= value <= high:
         raise ConfigError(name, f"must be between {low:g} and {high:g} seconds, got {raw}")
     return value
+
+
+def _host(raw: str) -> str:
+    raw = raw.strip()
+    if not raw:
+        return DEFAULT_HOST
+    try:
+        return str(ipaddress.ip_address(raw.removeprefix("[").removesuffix("]")))
+    except ValueError:
+        raise ConfigError(
+            "HOST", f"must be an IP address to listen on (0.0.0.0, 127.0.0.1, ::, ::1), got {raw!r}"
+        ) from None
 
 
 def _version(raw: str) -> str:

@@ -1,6 +1,10 @@
-"""The HTTP surface (Bottle): `GET /` (counted), `HEAD /`, `GET /health`, and JSON for every error.
+"""The HTTP surface (Bottle): `GET /` (counted), `HEAD /`, `GET /health`, `GET /favicon.ico` (204, so that
+browsers stop asking and no 404 fills the log), and JSON for every error.
 
 Thin shell: it asks the store, hands the state to the pure view, and turns store outages into `503`.
+Before any route: a request with a body is refused with `413` (no route takes one; the server has not read
+it, `channel.py`), and a path that is not UTF-8 with `400` (Bottle would drop the bytes it cannot decode, and
+`/%ff` would count as `GET /`). `/health` follows this process's writes (`health.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 import bottle
 
+from webapp.health import WriteHealth
 from webapp.negotiation import prefers_html
 from webapp.store.base import Deploy, State, Store, StoreUnavailable
 from webapp.view import state_document, state_page
@@ -21,6 +26,7 @@ log = logging.getLogger(__name__)
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
+FAVICON_CACHE = "public, max-age=604800"  # a week: browsers ask again at most that often
 
 
 def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
@@ -29,6 +35,7 @@ def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
     Records that start in the store now, or, while the store is down, on the first request that reaches it."""
     app = bottle.Bottle(catchall=True)
     stamp = DeployStamp(store, first_start)
+    health = WriteHealth(store.probe_write)
     try:
         stamp.ensure_recorded()
     except StoreUnavailable as error:
@@ -48,9 +55,29 @@ def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
             return state_page(state, version, hostname)
         return _json(state_document(state, version, hostname))
 
+    def count_call() -> State:
+        try:
+            state = store.count_call(version)
+        except StoreUnavailable as error:
+            health.count_failed(error)
+            raise
+        health.count_succeeded()
+        return state
+
+    @app.hook("before_request")
+    def refuse_what_no_route_takes() -> None:
+        environ = bottle.request.environ
+        if environ.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ:
+            # The server has not read the body, and closes the connection after this answer (channel.py).
+            raise bottle.HTTPError(413, "no route takes a request body")
+        try:
+            environ["bottle.raw_path"].encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            raise bottle.HTTPError(400, "the path is not valid UTF-8") from None
+
     @app.get("/")
     def index() -> str:
-        return answer_state(lambda: store.count_call(version), "GET / not counted")
+        return answer_state(count_call, "GET / not counted")
 
     @app.route("/", method="HEAD")
     def index_head() -> str:
@@ -59,15 +86,24 @@ def make_app(store: Store, first_start: Deploy) -> bottle.Bottle:
         return answer_state(store.read_state, "HEAD /")
 
     @app.get("/health")
-    def health() -> str:
+    def health_check() -> str:
         _no_store()
-        try:
-            store.ping()
-            stamp.ensure_recorded()
-        except StoreUnavailable as error:
-            log.error("GET /health: store unavailable (version %s): %s", version, error)
-            return _json({"status": "unavailable", "version": version, "error": str(error)}, status=503)
+        problem = health.problem()
+        if problem is None:
+            try:
+                stamp.ensure_recorded()
+            except StoreUnavailable as error:
+                problem = str(error)
+        if problem is not None:
+            log.error("GET /health: store unavailable (version %s): %s", version, problem)
+            return _json({"status": "unavailable", "version": version, "error": problem}, status=503)
         return _json({"status": "ok", "version": version})
+
+    @app.get("/favicon.ico")
+    def favicon() -> str:
+        bottle.response.status = 204
+        bottle.response.set_header("Cache-Control", FAVICON_CACHE)
+        return ""
 
     def error_page(error: bottle.HTTPError) -> str:
         if error.status_code >= 500:

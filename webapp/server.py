@@ -23,7 +23,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 
 from webapp.channel import Channel
-from webapp.slow_clients import SlowClientCutoff
+from webapp.connection_policy import DEFAULT_IDLE_TIMEOUT_S, ConnectionPolicy
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -44,7 +44,8 @@ GIL_SWITCH_INTERVAL_S = 0.0002
 class ServerLimits:
     threads: int
     connection_limit: int  # client connections this process holds open at once
-    read_timeout_s: float  # the longest a client may take to send one request (slow_clients.py)
+    read_timeout_s: float  # the longest a client may take to send one request (connection_policy.py)
+    idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S  # the longest a keep-alive connection stays idle
 
 
 def serve(app: WSGIApplication, listener: socket.socket, limits: ServerLimits) -> None:
@@ -58,7 +59,9 @@ def serve(app: WSGIApplication, listener: socket.socket, limits: ServerLimits) -
         ident="webapp",
     )
     server.channel_class = Channel
-    cutoff = SlowClientCutoff(limits.read_timeout_s)
+    policy = ConnectionPolicy(
+        limits.read_timeout_s, limits.idle_timeout_s, map_limit=limits.connection_limit + OWN_DISPATCHERS
+    )
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -76,8 +79,8 @@ def serve(app: WSGIApplication, listener: socket.socket, limits: ServerLimits) -
     try:
         while not stopping.is_set():
             wasyncore.loop(timeout=LOOP_TIMEOUT_S, map=server._map, use_poll=True, count=1)
-            cutoff.enforce(server._map)
-        _drain(server, cutoff)
+            policy.enforce(server._map)
+        _drain(server, policy)
     finally:
         _stop_threads_then_close(server)
         for sig, handler in previous.items():
@@ -85,13 +88,13 @@ def serve(app: WSGIApplication, listener: socket.socket, limits: ServerLimits) -
     log.info("stopped")
 
 
-def _drain(server: Any, cutoff: SlowClientCutoff) -> None:
+def _drain(server: Any, policy: ConnectionPolicy) -> None:
     server.accepting = False
     wasyncore.dispatcher.close(server)  # the listening socket only: the wake-up pipe stays open
     deadline = time.monotonic() + DRAIN_TIMEOUT_S
     while time.monotonic() < deadline:
         wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
-        cutoff.enforce(server._map)
+        policy.enforce(server._map)
         channels = [c for c in list(server._map.values()) if isinstance(c, HTTPChannel)]
         busy = [c for c in channels if _busy(c)]
         for channel in channels:

@@ -1,6 +1,6 @@
 """A small pre-fork supervisor: N worker processes serve one listening socket; a dead one is replaced.
 
-`supervise` forks the workers (each runs `work(index)` and exits with what it returns), then waits for
+`Supervisor.run` forks the workers (each runs `work(index)` and exits with what it returns), then waits for
 signals: SIGCHLD reaps a worker that died and starts another in its place (at once, or after a growing pause
 when it died within a second of starting, so a worker that cannot start does not spin); SIGTERM or SIGINT
 closes the supervisor's copy of the listening socket, passes SIGTERM to every worker so each drains its
@@ -49,12 +49,9 @@ class Slot:
     restart_at: float | None = None
 
 
-def supervise(work: Callable[[int], int], processes: int, listener: socket.socket) -> int:
-    """Runs `processes` workers until SIGTERM/SIGINT; 0 when every worker stopped cleanly, else 1."""
-    return Supervisor(work, processes, listener).run()
-
-
 class Supervisor:
+    """Runs `processes` workers, each `work(index)` in a forked child, until SIGTERM/SIGINT."""
+
     def __init__(self, work: Callable[[int], int], processes: int, listener: socket.socket) -> None:
         self._work = work
         self._listener = listener
@@ -64,11 +61,11 @@ class Supervisor:
         self._unclean_stops = 0
 
     def run(self) -> int:
+        """0 when every worker stopped cleanly, else 1."""
         previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
         try:
             for index in range(len(self._slots)):
                 self._start(index, previous_mask)
-            log.info("supervising %d worker process(es): %s", len(self._workers), self._pids())
             while self._workers or (self._stopping_since is None and self._restarts_pending()):
                 received = signal.sigtimedwait(WATCHED, self._wait_s())
                 if received is not None and received.si_signo != signal.SIGCHLD:
@@ -140,9 +137,6 @@ class Supervisor:
 
     def _pid_of(self, index: int) -> int:
         return next(worker.pid for worker in self._workers.values() if worker.index == index)
-
-    def _pids(self) -> str:
-        return ", ".join(str(pid) for pid in self._workers)
 
     # -- stopping ------------------------------------------------------------------------------------------
 

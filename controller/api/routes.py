@@ -115,6 +115,13 @@ def _authenticate(body: bytes) -> Response | None:
     return None
 
 
+def _spend_signature() -> Response | None:
+    """None on a signed mutating request's first use, else the 409 (see controller/api/people.py)."""
+    from controller.api import people
+
+    return people.spend_signature()
+
+
 def _aws_failure(error: Exception) -> Response:
     """An AWS call of a route failed: 503 when trying again may help, else 500; re-raised when it is not an
     AWS error at all."""
@@ -160,6 +167,9 @@ def create_deployment() -> Response:
     parsed = notification.parse(body, _request().headers.get("content-type"))
     if isinstance(parsed, notification.Rejection):
         return _error(parsed.status, parsed.message)
+    replayed = _spend_signature()
+    if replayed is not None:
+        return replayed
 
     from controller.core import records
     from controller.core.model import Status
@@ -167,7 +177,9 @@ def create_deployment() -> Response:
 
     rt = runtime.current()
     try:
-        taken = intake.take(parsed, rt)
+        from controller.api import people
+
+        taken = intake.take(parsed, rt, people.base_url())
         if isinstance(taken, str):
             return _error(409, taken)
         if not taken.created:
@@ -301,6 +313,9 @@ def _intervene(deployment_id: str, request: Any) -> Response:
 
     if not is_deployment_id(deployment_id):
         return _unknown(deployment_id)
+    replayed = _spend_signature()
+    if replayed is not None:
+        return replayed
     try:
         with logline.about(deployment_id):  # the request's AWS calls are the deployment's
             outcome = request(deployment_id, runtime.current())
@@ -309,6 +324,37 @@ def _intervene(deployment_id: str, request: Any) -> Response:
     if isinstance(outcome, interventions.Refused):
         return _error(outcome.status, outcome.reason)
     return _json(202, records.to_view(outcome))
+
+
+# --- where people are: one-click links and the dashboard (no signature headers: the token is the capability)
+# The views are in controller/api/people.py (imported on first use: a cold start pays for none of it).
+
+FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data", "application/json", "text/plain"]
+
+
+@app.route("/actions/{token}", methods=["GET"])
+def look_at_action(token: str) -> Response:
+    """A one-click link's confirmation page; changes nothing (chat unfurlers and scanners are harmless)."""
+    from controller.api import people
+
+    return people.look_at_action(token)
+
+
+@app.route("/actions/{token}", methods=["POST"], content_types=FORM_TYPES)
+def use_action(token: str) -> Response:
+    """Perform a one-click link's action, once (202); 409 when the state no longer allows it, 410 used,
+    403 expired or tampered."""
+    from controller.api import people
+
+    return people.use_action(token)
+
+
+@app.route("/dashboard", methods=["GET"])
+def dashboard() -> Response:
+    """The read-only dashboard for a signed, expiring link (`python -m controller.client dashboard`)."""
+    from controller.api import people
+
+    return people.dashboard()
 
 
 # --- the reconcile loop -------------------------------------------------------------------------------

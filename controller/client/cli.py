@@ -1,5 +1,5 @@
-"""The CI client: `python -m controller.client deploy|status|list|rollback|promote|abort` (standard library
-only, so a CI job runs it with no install).
+"""The CI client: `python -m controller.client deploy|status|list|rollback|promote|abort|dashboard`
+(standard library only, so a CI job runs it with no install).
 
 Reads PIPELINE_URL (the controller's base URL, stage included, e.g. https://abc.execute-api.../api) and
 PIPELINE_SECRET (the shared signing secret) from the environment. Exit codes: 0 success, 1 the deployment
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shlex
 import sys
 import time
@@ -21,7 +22,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from controller.client import signing
+from controller.client import capability, signing
 
 FINISHED = {"succeeded", "failed", "superseded", "rolled_back"}
 HELD = "awaiting_promotion"
@@ -61,11 +62,16 @@ class Pipeline:
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ClientError(f"PIPELINE_URL={base_url!r} is not an http(s) URL (e.g. {EXAMPLE_URL})")
         self.base_url = base_url.rstrip("/")
-        self._secret = secret
+        self.secret = secret
         self._clock = clock
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-        """Send a signed request; (status, JSON body). Raises ClientError for errors and non-2xx answers."""
+        """Send a signed request; (status, JSON body). Raises ClientError for errors and non-2xx answers.
+
+        A signed mutating request is single-use (the controller refuses its signature a second time), so each
+        carries a random `request_id`: two requests sent within the same second still differ."""
+        if body is not None and method != "GET":
+            body = {**body, "request_id": secrets.token_hex(8)}
         raw = b"" if body is None else json.dumps(body).encode()
         timestamp = int(self._clock())
         signed_path = urllib.parse.urlsplit(path).path  # the route path, without query string
@@ -76,7 +82,7 @@ class Pipeline:
             headers={
                 "Content-Type": "application/json",
                 "Accept": "application/json",
-                **signing.signed_headers(self._secret, timestamp, method, signed_path, raw),
+                **signing.signed_headers(self.secret, timestamp, method, signed_path, raw),
             },
         )
         try:
@@ -129,6 +135,8 @@ def deploy(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
         body["commit"] = args.commit
     if args.build_url:
         body["build_url"] = args.build_url
+    if args.repository:
+        body["repository"] = args.repository
     if args.hold:
         body["promotion"] = "manual"
     if args.redeploy:
@@ -218,6 +226,10 @@ def _follow(
         if status in FINISHED:  # the last line, whether or not this status was shown before
             error = f": {view['error']}" if view.get("error") else ""
             print(f"deployment {deployment_id} {status}{error}", file=out, flush=True)
+            if view.get("digest"):
+                print(f"why: {view['digest']}", file=out, flush=True)
+            for warning in view.get("warnings") or []:
+                print(f"warning: {warning}", file=out, flush=True)
             return 0 if status == "succeeded" else 1
         if changed:
             print(f"deployment {deployment_id} {status}", file=out, flush=True)
@@ -306,6 +318,14 @@ def abort(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def dashboard(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    """A signed link to the read-only dashboard, valid for --ttl seconds (anyone with it can look)."""
+    expires = int(time.time()) + args.ttl
+    token = capability.mint(pipeline.secret, capability.DASHBOARD, "", expires)
+    print(f"{pipeline.base_url}/dashboard?token={token}", file=out)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog=COMMAND, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -323,6 +343,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--tag", required=True, help="the image tag; it becomes the Beanstalk version label")
     d.add_argument("--commit", help="the commit SHA that was built")
     d.add_argument("--build-url", help="the CI build's URL")
+    d.add_argument("--repository", help="the commit's GitHub repository, owner/name (GitHub deployments)")
     d.add_argument(
         "--hold",
         action="store_true",
@@ -382,7 +403,25 @@ def parser() -> argparse.ArgumentParser:
     )
     a.add_argument("id", help="the deployment id (d-...)")
     a.set_defaults(run=abort)
+    dash = _command(
+        commands,
+        "dashboard",
+        "print a signed, expiring link to the read-only dashboard",
+        "Print a link to the controller's dashboard: production and pre-production, the latest deployments "
+        "with their steps (refreshing by itself), digests, and promote/abort/rollback buttons where allowed. "
+        "Anyone with the link can look until it expires, like a presigned URL.",
+    )
+    dash.add_argument(
+        "--ttl", type=_ttl, default=3600, help="seconds the link stays valid (default 3600, at most 30 days)"
+    )
+    dash.set_defaults(run=dashboard)
     return root
+
+
+def _ttl(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 30 * 24 * 3600:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number of seconds from 1 to 2592000")
+    return int(raw)
 
 
 def _command(commands: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:

@@ -13,6 +13,12 @@ _NAME = re.compile(r"[A-Za-z0-9._/-]{1,255}")
 _CNAME_PREFIX = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 # A .dockercfg under registry/ in the artifact bucket (what infra/pipeline.yaml lets the instances read).
 _REGISTRY_AUTH_KEY = re.compile(r"registry/[A-Za-z0-9_./-]{1,1000}")
+_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[!-~]*)?")
+# A Secrets Manager secret: its ARN, or its name (letters, digits and /_+=.@-).
+_SECRET_ID = re.compile(
+    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512}"
+)
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
 
 
 class ConfigError(ValueError):
@@ -40,6 +46,15 @@ class Config:
     dns_ttl_s: int = 60
     preprod_cname_prefix: str | None = None
     registry_auth_key: str | None = None  # private images: Dockerrun "Authentication" in the artifact bucket
+    # Where people are (notifications): GitHub's REST API and its token, the chat's incoming webhook, each
+    # from Secrets Manager (`*_SECRET`) or, for local runs, the environment; the controller's public URL
+    # when the one notifications come through is not it (a custom domain).
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    github_token_secret: str | None = None
+    github_token: str | None = None
+    chat_webhook_url_secret: str | None = None
+    chat_webhook_url: str | None = None
+    controller_url: str | None = None
 
     @property
     def max_poll_interval_s(self) -> int:
@@ -104,7 +119,27 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         dns_ttl_s=_seconds(env, "DNS_TTL_S", 60, minimum=0, maximum=3600),
         preprod_cname_prefix=_cname_prefix(env, "PREPROD_CNAME_PREFIX"),
         registry_auth_key=_registry_auth_key(env, "REGISTRY_AUTH_KEY"),
+        github_api_url=(_url(env, "GITHUB_API_URL") or DEFAULT_GITHUB_API_URL).rstrip("/"),
+        github_token_secret=_secret_id(env, "GITHUB_TOKEN_SECRET"),
+        github_token=env.get("GITHUB_TOKEN") or None,
+        chat_webhook_url_secret=_secret_id(env, "CHAT_WEBHOOK_URL_SECRET"),
+        chat_webhook_url=_url(env, "CHAT_WEBHOOK_URL"),
+        controller_url=(_url(env, "CONTROLLER_URL") or "").rstrip("/") or None,
     )
+
+
+def _url(env: Mapping[str, str], var: str) -> str | None:
+    value = env.get(var) or None
+    if value is not None and (len(value) > 2048 or not _HTTP_URL.fullmatch(value)):
+        raise ConfigError(f"{var}={value!r} is not an http(s) URL")
+    return value
+
+
+def _secret_id(env: Mapping[str, str], var: str) -> str | None:
+    value = env.get(var) or None
+    if value is not None and not _SECRET_ID.fullmatch(value):
+        raise ConfigError(f"{var}={value!r} is not a Secrets Manager secret ARN or name")
+    return value
 
 
 def _registry_auth_key(env: Mapping[str, str], var: str) -> str | None:

@@ -124,6 +124,15 @@ class Deployment:
     swap_requested_at: datetime | None = None
     swap_back: SwapBack | None = None
     chain: str | None = None  # the tick chain that drives this deployment since it took the lease
+    # Where people are (announcements.py): the GitHub repository of `commit`, the controller's URL the
+    # notification came through (one-click links point there), why it failed, the state changes announced
+    # (claimed by the save that added them), the GitHub deployment made for it, and deliveries that failed.
+    repository: str | None = None
+    controller_url: str | None = None
+    digest: str | None = None
+    announced: tuple[str, ...] = ()
+    github_deployment_id: int | None = None
+    warnings: tuple[str, ...] = ()
     record_version: int = 0
 
     @property
@@ -172,6 +181,8 @@ def new_deployment(
     now: datetime,
     promotion: Promotion = Promotion.AUTO,
     attempt: int = 1,
+    repository: str | None = None,
+    controller_url: str | None = None,
 ) -> Deployment:
     return Deployment(
         id=deployment_id(image, tag, attempt),
@@ -185,6 +196,8 @@ def new_deployment(
         build_url=build_url,
         promotion=promotion,
         attempt=attempt,
+        repository=repository,
+        controller_url=controller_url,
     )
 
 

@@ -18,6 +18,8 @@ _IMAGE = re.compile(rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _COMMIT = re.compile(r"[0-9a-fA-F]{4,64}")
 _URL = re.compile(r"https?://[!-~]+")  # printable ASCII, no spaces or control characters
+# A GitHub repository `owner/name` (owner: letters, digits, '-'; name: also '.' and '_').
+_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
 
 
 PROMOTIONS = ("auto", "manual")
@@ -31,6 +33,7 @@ class Notification:
     build_url: str | None = None
     promotion: str = "auto"  # "manual": held in awaiting_promotion after the smoke test
     redeploy: bool = False  # a new deployment when the image and tag's latest one has finished
+    repository: str | None = None  # GitHub `owner/name` of `commit` (GitHub deployments are made for it)
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,14 @@ def parse(body: bytes, content_type: str | None) -> Notification | Rejection:
         not isinstance(build_url, str) or len(build_url) > 2048 or not _URL.fullmatch(build_url)
     ):
         return Rejection(400, "build_url must be an http(s) URL")
+    repository = data.get("repository")
+    if repository is not None and (
+        not isinstance(repository, str) or not _REPOSITORY.fullmatch(repository) or ".." in repository
+    ):
+        return Rejection(400, "repository must be a GitHub repository: owner/name")
     promotion, redeploy = data.get("promotion", "auto"), data.get("redeploy", False)
     if promotion not in PROMOTIONS:
         return Rejection(400, f"promotion must be {' or '.join(repr(p) for p in PROMOTIONS)}")
     if not isinstance(redeploy, bool):
         return Rejection(400, "redeploy must be true or false")
-    return Notification(image, tag, commit, build_url, promotion, redeploy)
+    return Notification(image, tag, commit, build_url, promotion, redeploy, repository)

@@ -85,6 +85,7 @@ class HttpCheck:
     status: int | None = None
     version: str | None = None
     error: str | None = None
+    body: str | None = None  # the answer's first bytes (what a failure digest quotes)
 
 
 class ActionOutcome(StrEnum):

@@ -73,6 +73,12 @@ def to_document(d: Deployment) -> dict[str, Any]:
         "swap_requested_at": iso(d.swap_requested_at),
         "swap_back": _swap_back_document(d.swap_back),
         "chain": d.chain,
+        "repository": d.repository,
+        "controller_url": d.controller_url,
+        "digest": d.digest,
+        "announced": list(d.announced),
+        "github_deployment_id": d.github_deployment_id,
+        "warnings": list(d.warnings),
     }
 
 
@@ -114,6 +120,12 @@ def from_document(doc: dict[str, Any], record_version: int) -> Deployment:
         swap_requested_at=parse_iso(doc.get("swap_requested_at")),
         swap_back=_swap_back(doc.get("swap_back")),
         chain=doc.get("chain"),
+        repository=doc.get("repository"),
+        controller_url=doc.get("controller_url"),
+        digest=doc.get("digest"),
+        announced=tuple(doc.get("announced") or ()),
+        github_deployment_id=doc.get("github_deployment_id"),
+        warnings=tuple(doc.get("warnings") or ()),
         record_version=record_version,
     )
 
@@ -173,6 +185,7 @@ def to_view(d: Deployment) -> dict[str, Any]:
         "tag": d.tag,
         "commit": d.commit,
         "build_url": d.build_url,
+        "repository": d.repository,
         "version_label": d.version_label,
         "promotion": d.promotion.value,
         "attempt": d.attempt,
@@ -193,7 +206,9 @@ def to_view(d: Deployment) -> dict[str, Any]:
             for s in d.steps
         ],
         "error": d.error,
+        "digest": d.digest,
         "failure_events": list(d.failure_events),
+        "warnings": list(d.warnings),
         "links": {"self": f"/deployments/{d.id}"},
     }
 

@@ -9,6 +9,7 @@ import urllib.request
 from controller.core.observation import HttpCheck
 
 TIMEOUT_S = 5.0
+BODY_BYTES = 200
 
 
 def health(url: str) -> HttpCheck:
@@ -18,12 +19,17 @@ def health(url: str) -> HttpCheck:
         with urllib.request.build_opener().open(request, timeout=TIMEOUT_S) as response:
             status, body = response.status, response.read(65536)
     except urllib.error.HTTPError as error:
-        return HttpCheck(url=url, status=error.code)
+        return HttpCheck(url=url, status=error.code, body=_excerpt(error.read(BODY_BYTES)))
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         return HttpCheck(url=url, error=f"unreachable ({reason})")
     try:
         version = json.loads(body).get("version")
     except (ValueError, AttributeError):
-        return HttpCheck(url=url, status=status, error="answer is not a JSON object")
-    return HttpCheck(url=url, status=status, version=None if version is None else str(version))
+        return HttpCheck(url=url, status=status, error="answer is not a JSON object", body=_excerpt(body))
+    shown = None if version is None else str(version)
+    return HttpCheck(url=url, status=status, version=shown, body=_excerpt(body))
+
+
+def _excerpt(body: bytes) -> str:
+    return body[:BODY_BYTES].decode(errors="replace")

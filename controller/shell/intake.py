@@ -26,10 +26,11 @@ class Intake:
     created: bool  # a new deployment (202), or one that already existed (200)
 
 
-def take(n: Notification, rt: Runtime) -> Intake | str:
-    """The deployment for the notification, or why none can be made."""
+def take(n: Notification, rt: Runtime, controller_url: str | None = None) -> Intake | str:
+    """The deployment for the notification, or why none can be made. `controller_url`: where the
+    notification came in (its one-click links point there)."""
     if not n.redeploy:
-        created = rt.store.create(_new(n, rt, 1))
+        created = rt.store.create(_new(n, rt, 1, controller_url))
         if created is not None:
             return Intake(created, True)
     for _ in range(3):  # each round loses only to a concurrent notification making the same attempt
@@ -39,7 +40,7 @@ def take(n: Notification, rt: Runtime) -> Intake | str:
         attempt = 1 if latest is None else latest.attempt + 1
         if attempt > MAX_ATTEMPTS:
             return f"{n.image}:{n.tag} was deployed {MAX_ATTEMPTS} times; push a new tag"
-        created = rt.store.create(_new(n, rt, attempt))
+        created = rt.store.create(_new(n, rt, attempt, controller_url))
         if created is not None:
             return Intake(created, True)
     return f"{n.image}:{n.tag} is being notified concurrently; look at its deployments and retry"
@@ -56,7 +57,7 @@ def latest_attempt(image: str, tag: str, rt: Runtime) -> Deployment | None:
     return latest
 
 
-def _new(n: Notification, rt: Runtime, attempt: int) -> Deployment:
+def _new(n: Notification, rt: Runtime, attempt: int, controller_url: str | None) -> Deployment:
     return new_deployment(
         rt.config.eb_application,
         n.image,
@@ -66,4 +67,6 @@ def _new(n: Notification, rt: Runtime, attempt: int) -> Deployment:
         rt.clock(),
         Promotion(n.promotion),
         attempt,
+        repository=n.repository,
+        controller_url=controller_url,
     )

@@ -65,7 +65,19 @@ def rollback(deployment_id: str, rt: Runtime) -> Deployment | Refused:
             rt.store.save(refused, now, LeaseChange(LeaseKind.RESTORE_SUCCESS))
             logline.transitions(saved, refused)
             return Refused(409, f"Beanstalk refused the swap: {result.message}")
+    _announce_later(saved, rt)
     return saved
+
+
+def _announce_later(d: Deployment, rt: Runtime) -> None:
+    """A tick tells people about the rollback (announce.py runs in ticks); without it, nobody is told."""
+    try:
+        rt.enqueue(d.id, 0)
+    except Exception as error:
+        classified = aws_errors.classify(error, "SendMessage")
+        if classified is None:
+            raise
+        logline.emit("announce_unscheduled", deployment_id=d.id, error=str(classified))
 
 
 def promote(deployment_id: str, rt: Runtime) -> Deployment | Refused:

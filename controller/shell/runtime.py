@@ -7,6 +7,7 @@ simulated clock, queue or HTTP check) and install it with `install()`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -32,15 +33,18 @@ class Runtime:
         clock: Callable[[], datetime] = utc_now,
         http_get: Callable[[str], HttpCheck] = http_check.health,
         queue: TickQueue | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
         self.clock = clock
         self.http_get = http_get
+        self.sleep = sleep  # between deliveries of a notification (tests may pass their own)
         self._session = session
         self._queue = queue
         self._clients: dict[tuple[str, bool], Any] = {}
         self._store: DeploymentStore | None = None
         self._secret: str | None = None
+        self._secrets: dict[str, str | None] = {}
 
     # --- AWS ----------------------------------------------------------------------------------------
 
@@ -100,6 +104,25 @@ class Runtime:
                 )
                 self._secret = str(answer["Parameter"]["Value"])
         return self._secret
+
+
+    def github_token(self) -> str | None:
+        """GitHub's token: the Secrets Manager secret GITHUB_TOKEN_SECRET (read once), or GITHUB_TOKEN for
+        local runs; None when neither is set. Never logged."""
+        return self._secret_value(self.config.github_token_secret, self.config.github_token)
+
+    def chat_webhook_url(self) -> str | None:
+        """The chat's incoming webhook: the secret CHAT_WEBHOOK_URL_SECRET (read once), or CHAT_WEBHOOK_URL
+        for local runs; None when neither is set. Never logged (the URL is the credential)."""
+        return self._secret_value(self.config.chat_webhook_url_secret, self.config.chat_webhook_url)
+
+    def _secret_value(self, secret_id: str | None, local: str | None) -> str | None:
+        if secret_id is None:
+            return local
+        if secret_id not in self._secrets:
+            answer = self.client("secretsmanager").get_secret_value(SecretId=secret_id)
+            self._secrets[secret_id] = str(answer["SecretString"]).strip() or None
+        return self._secrets[secret_id]
 
 
 _current: list[Runtime] = []

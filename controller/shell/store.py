@@ -5,6 +5,9 @@ Items (partition key `pk`):
   `created_at` for the `by_application` index (newest first listing).
 - `application#<name>`: the lease (`holder`, `lease_expires_at` epoch s), `newest_id`/`newest_created_at`
   (the latest notification: only it may start) and `last_succeeded_id` (what rollback may undo).
+- `used#<id>`: a single-use capability that was used (a signed mutating request's signature, a one-click
+  link's nonce), written once with a conditional put; `expires_at` (epoch s, the table's TTL attribute) is
+  past the time the capability could be used at all, so DynamoDB deletes it afterwards.
 """
 
 from __future__ import annotations
@@ -93,7 +96,29 @@ class DeploymentStore:
         )["Items"]
         return [_deployment(item) for item in items]
 
+    def was_used(self, use_id: str) -> bool:
+        """Whether the single-use capability `use_id` was used."""
+        item = self._db.get_item(
+            TableName=self._table, Key={"pk": {"S": f"used#{use_id}"}}, ConsistentRead=True
+        ).get("Item")
+        return item is not None
+
     # --- writes -------------------------------------------------------------------------------------
+
+    def use_once(self, use_id: str, expires_at: int, **facts: str) -> bool:
+        """Record the use of the single-use capability `use_id`; False when it was used before."""
+        item = {
+            "pk": {"S": f"used#{use_id}"},
+            "expires_at": {"N": str(int(expires_at))},
+            **{name: {"S": value} for name, value in facts.items()},
+        }
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def create(self, d: Deployment) -> Deployment | None:
         """Store a new deployment and mark it the application's newest; None when the id already exists."""
@@ -137,6 +162,19 @@ class DeploymentStore:
                 raise StaleRecord(d.id)
             if failed == 1:
                 raise LeaseLost(d.id)
+        return dataclasses.replace(d, record_version=version + 1)
+
+    def claim(self, d: Deployment) -> Deployment:
+        """Write `d` only if nobody saved since it was loaded, with no second look: unlike `save`, a write
+        that fails its condition is never taken for our own (two ticks claiming the same announcement make
+        the same record). StaleRecord when the condition failed, even when it was our own lost write: an
+        announcement is then not sent (at most once)."""
+        version = d.record_version
+        put = self._put(d, version + 1, condition="record_version = :v", values={":v": {"N": str(version)}})
+        try:
+            self._db.put_item(**put)
+        except self._db.exceptions.ConditionalCheckFailedException:
+            raise StaleRecord(d.id) from None
         return dataclasses.replace(d, record_version=version + 1)
 
     def _transact(self, items: list[dict[str, Any]]) -> int | None:

@@ -28,12 +28,13 @@ import contextlib
 import dataclasses
 from collections.abc import Sequence
 
-from controller.core import reconcile
+from controller.core import announcements, digest, reconcile
 from controller.core.actions import WRITE_AHEAD, AcquireLease, Action, ReleaseLease
+from controller.core.announcements import Event
 from controller.core.decision import DONE, ContinueNow, Decision, Done, Next, RequeueAfter
 from controller.core.model import Deployment, Status
-from controller.core.observation import Need, Observed
-from controller.shell import aws_errors, logline, observe, perform
+from controller.core.observation import HttpCheck, Need, Observed
+from controller.shell import announce, aws_errors, logline, observe, perform
 from controller.shell.aws_errors import AwsError
 from controller.shell.beanstalk_events import BeanstalkEvent
 from controller.shell.runtime import Runtime
@@ -56,7 +57,8 @@ def run(message: TickMessage, rt: Runtime) -> Next:
     if saved is None:
         logline.emit("tick_ignored", deployment_id=message.deployment_id, reason="unknown deployment")
         return DONE
-    if saved.finished:
+    if saved.finished:  # nothing to decide; what it has not announced yet (a rollback by request) it does now
+        _announce_finished(saved, rt)
         logline.emit("tick_ignored", deployment_id=saved.id, reason=f"deployment is {saved.status.value}")
         return DONE
     chain = message.chain or new_chain()
@@ -128,6 +130,8 @@ class _Tick:
         self.waking = wakes  # a wake that has not taken the deployment over (yet)
         self.released = False  # this tick gave the lease up, and so learnt ...
         self.waiting: str | None = None  # ... the newest notification waiting for it
+        self.last_smoke: tuple[HttpCheck, ...] | None = None  # its last smoke round (a digest quotes it)
+        self.claimed: list[Event] = []  # changes this tick's saves claimed, told before it ends
 
     def run(self) -> Next:
         try:
@@ -162,6 +166,7 @@ class _Tick:
                 continue
             match decision.next:
                 case Done():
+                    self._announce()
                     if self.d.finished:
                         self._wake_next()
                     return DONE
@@ -179,6 +184,8 @@ class _Tick:
                 return False
             self.observed = observe.fetch(need, self.d, self.observed, self.rt)
             self.fetched.add(need)
+            if self.observed.smoke is not None:
+                self.last_smoke = self.observed.smoke
         return True
 
     def _decided(self, decision: Decision) -> Deployment:
@@ -212,8 +219,12 @@ class _Tick:
         if self.d == self.saved and lease is None:
             self.unlogged.clear()
             return True
+        self.d = self._with_digest(self.d)
         if lease is None and self.d.holds_lease:
             lease = LeaseChange(LeaseKind.RENEW)
+        claim = announcements.due(self.d) if lease is not None else None
+        if claim is not None:  # a transaction: the save that wins it is the claim (announce.py)
+            self.d = announcements.claim(self.d, claim)
         now = self.rt.clock()
         ours = dataclasses.replace(self.d, record_version=self.saved.record_version)
         try:
@@ -238,13 +249,23 @@ class _Tick:
         for before, after in self.unlogged:
             logline.transitions(before, after)
         self.unlogged.clear()
+        if claim is not None:
+            self.claimed.append(claim)
         return True
+
+    def _with_digest(self, d: Deployment) -> Deployment:
+        """A deployment that fails or is rolled back now is saved with its digest (the same write)."""
+        if d.status not in (Status.FAILED, Status.ROLLED_BACK) or d.digest is not None:
+            return d
+        causes, smoke = announce.instance_causes(d, self.rt), announce.last_response(self.last_smoke)
+        return dataclasses.replace(d, digest=digest.compose(d, causes, smoke))
 
     def _requeue(self, after: RequeueAfter) -> Next:
         """Save, then queue the next tick of this chain. A queue that does not exist (or refuses us) can
         never move the deployment: it fails with that error."""
         if not self._save(None):
             return DONE
+        self._announce()
         try:
             self.rt.enqueue(self.d.id, after.seconds, self.chain)
         except Exception as error:
@@ -267,8 +288,25 @@ class _Tick:
         decision = reconcile.aws_refused(self.d, self.rt.clock(), f"{error}{note}")
         self._decided(decision)
         if self._save(self._lease_change(decision)):
+            self._announce()
             self._wake_next()
         return DONE
+
+    def _announce(self) -> None:
+        """The saved record's state change, told (announce.py); before the next tick is queued, so the
+        announcement's own save never races this chain's next tick."""
+        if self.d != self.saved:
+            return  # decided but not saved: nothing new has happened yet
+        claimed, self.claimed = self.claimed, []
+        try:
+            for event in claimed:
+                self.saved = self.d = announce.deliver(self.saved, event, self.rt)
+            self.saved = self.d = announce.run(self.saved, self.rt, self.last_smoke)  # what is still due
+        except Exception as error:
+            classified = aws_errors.classify(error)
+            if classified is None:
+                raise
+            logline.emit("announce_failed", deployment_id=self.d.id, error=str(classified))
 
     def _wake_next(self) -> None:
         """A finished deployment hands over at once to the newest waiting notification, if any (it also
@@ -283,6 +321,16 @@ class _Tick:
             if classified is None:
                 raise
             logline.emit("wake_failed", deployment_id=self.d.id, error=str(classified))
+
+
+def _announce_finished(saved: Deployment, rt: Runtime) -> None:
+    try:
+        announce.run(saved, rt)
+    except Exception as error:
+        classified = aws_errors.classify(error)
+        if classified is None:
+            raise
+        logline.emit("announce_failed", deployment_id=saved.id, error=str(classified))
 
 
 def _nothing_new(decision: Decision, saved: Deployment) -> bool:

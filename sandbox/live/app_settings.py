@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sandbox.live.dockerrun import ImageRef
+from sandbox.network.ports import LOOPBACK
 
 BROKEN_TAG_SUFFIX = "-broken"
 INVALID_PORT = "broken"
@@ -22,8 +23,10 @@ def cannot_start(image: ImageRef) -> bool:
 
 
 def app_settings(image: ImageRef, port: int, store: Path, threads: int = 4) -> dict[str, str]:
-    """PORT / WEB_THREADS / APP_VERSION / SQLITE_PATH for one instance of `image` listening on `port`."""
+    """HOST / PORT / WEB_THREADS / APP_VERSION / SQLITE_PATH for one instance of `image` listening on `port`
+    of the loopback interface only (an environment is reached through the CNAME front, never from outside)."""
     return {
+        "HOST": LOOPBACK,
         "PORT": INVALID_PORT if cannot_start(image) else str(port),
         "WEB_THREADS": str(threads),
         "APP_VERSION": image.tag,

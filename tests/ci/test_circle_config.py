@@ -205,6 +205,29 @@ def test_the_deploy_job_waits_for_the_deployment(config):
     assert re.search(r"python -m controller\.client deploy .*--image .*--tag .*--wait", text, re.S)
 
 
+def test_the_deploy_job_names_the_commit_its_build_and_its_github_repository(config, tmp_path):
+    """GitHub deployments are made for `repository` and `commit` (CircleCI's project is owner/name)."""
+    (command,) = [c for c in _run_commands_of(config["jobs"]["deploy"]["steps"]) if "controller.client" in c]
+    fake = tmp_path / "python"
+    fake.write_text('#!/bin/sh\necho "$@"\n')
+    fake.chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:/usr/bin:/bin",
+        "IMAGE_REPOSITORY": "docker.io/acme/deliverypipeline",
+        "IMAGE_TAG": "1.0.42-3f2a1bc",
+        "CIRCLE_SHA1": "3f2a1bc",
+        "CIRCLE_BUILD_URL": "https://circleci.com/gh/acme/deliverypipeline/42",
+        "CIRCLE_PROJECT_USERNAME": "acme",
+        "CIRCLE_PROJECT_REPONAME": "deliverypipeline",
+    }
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", command], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    args = done.stdout.split()
+    assert args[args.index("--repository") + 1] == "acme/deliverypipeline"
+    assert args[args.index("--commit") + 1] == "3f2a1bc"
+    assert args[args.index("--build-url") + 1] == "https://circleci.com/gh/acme/deliverypipeline/42"
+
+
 def test_a_failed_deploy_job_fails_and_says_how_to_deploy_the_same_image_again(config, tmp_path):
     """CI's "Rerun from failed" posts the same tag and gets the failed deployment back: the job says what to
     do instead, and still fails with the client's exit code. Run with a `python` that fails as the client

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from controller_harness import World, process_environment
 from moto import mock_aws
+from receiver import GITHUB_TOKEN, Receiver, receiving
 
 from controller.shell import logline, runtime
 
@@ -41,5 +42,21 @@ def controller_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptu
 
 @pytest.fixture
 def world() -> Iterator[World]:
+    with mock_aws():
+        yield World()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """GitHub's REST API and a chat webhook on loopback (tests/controller/receiver.py)."""
+    yield from receiving()
+
+
+@pytest.fixture
+def told_world(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """A world whose controller tells GitHub and the chat (both the receiver) about its deployments."""
+    monkeypatch.setenv("GITHUB_API_URL", receiver.url)
+    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+    monkeypatch.setenv("CHAT_WEBHOOK_URL", receiver.chat_url)
     with mock_aws():
         yield World()

@@ -10,12 +10,15 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from chalice.config import Config
 from chalice.local import create_local_server
 from controller_harness import GREEN, ROOT, SECRET, World
+from webdriver import chromium
 
 import moto_ext
 from controller.api.routes import app
@@ -226,6 +229,59 @@ def test_an_unreachable_controller_is_a_clear_error(monkeypatch: pytest.MonkeyPa
     err = io.StringIO()
     assert client.main(["status", "d-1"], out=io.StringIO(), err=err) == 1
     assert "cannot reach http://127.0.0.1:9/api" in err.getvalue()
+
+
+def test_deploy_wait_prints_the_digest_of_a_failure(served: tuple[World, str]) -> None:
+    world, url = served
+    world.be.set_outcome(GREEN, moto_ext.Outcome.RED)
+    done = _cli(
+        url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.5", "--wait", "--interval", "0.05"
+    )
+    assert done.returncode == 1
+    why = [line for line in done.stdout.splitlines() if line.startswith("why: ")]
+    assert len(why) == 1 and why[0].startswith("why: 2.0.5 failed at wait_ready:")
+    assert "Beanstalk reported: Failed to deploy application." in why[0]
+
+
+def test_dashboard_prints_a_signed_link_to_the_deployments(served: tuple[World, str]) -> None:
+    _, url = served
+    held = _hold(url, "2.3.0")
+    deployment_id = held.stdout.split()[1].rstrip(":")
+
+    printed = _cli(url, "dashboard", "--ttl", "60")
+    assert printed.returncode == 0, printed.stderr
+    link = printed.stdout.strip()
+    assert link.startswith(url.rstrip("/") + "/dashboard?token=")
+    with urllib.request.urlopen(link, timeout=30) as page:
+        html = page.read().decode()
+    assert deployment_id in html and "awaiting_promotion" in html
+    assert "deliverypipeline-dev-green" in html and "pre-production" in html
+    assert "class=promote" in html and "class=abort" in html
+    assert _cli(url, "dashboard", "--ttl", "0").returncode == 2
+
+
+@pytest.mark.browser
+def test_the_dashboard_in_a_browser_shows_progress_and_a_click_on_promote_promotes(
+    served: tuple[World, str], tmp_path: Path
+) -> None:
+    world, url = served
+    held = _hold(url, "2.4.0")
+    deployment_id = held.stdout.split()[1].rstrip(":")
+    link = _cli(url, "dashboard").stdout.strip()
+
+    with chromium(tmp_path) as browser:
+        browser.go(link)
+        page = browser.wait_for(deployment_id)
+        assert "smoke_test: succeeded" in page and "promote: running" in page
+        assert "awaiting_promotion" in browser.text(f"[id='{deployment_id}'] .status")
+        browser.click(f"[id='{deployment_id}'] button.promote")
+        assert f"deployment {deployment_id} promoted" in browser.wait_for('id="outcome"')
+
+        browser.go(link)
+        browser.wait_for("swap: succeeded", timeout_s=60)  # the page refreshes by itself as it goes
+        browser.wait_for("<span class=\"status succeeded\">succeeded</span>", timeout_s=60)
+    assert world.record(deployment_id).status.value == "succeeded"
+    assert world.prod_owner() == GREEN
 
 
 def test_list_has_a_header_and_columns_that_line_up(served: tuple[World, str]) -> None:

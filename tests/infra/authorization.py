@@ -102,6 +102,13 @@ def _ssm_get_parameter(call: Call) -> list[Request]:
     ]
 
 
+def _secret_value(call: Call) -> list[Request]:
+    """GetSecretValue on the secret its SecretId names (an ARN, as the controller's configuration gives)."""
+    secret = str(call.params["SecretId"])
+    resource = secret if secret.startswith("arn:") else _arn(call, "secretsmanager", f"secret:{secret}")
+    return [Request("secretsmanager:GetSecretValue", resource)]
+
+
 def _s3_object(action: str) -> Callable[[Call], list[Request]]:
     def rule(call: Call) -> list[Request]:
         return [Request(f"s3:{action}", f"arn:{PARTITION}:s3:::{call.params['Bucket']}/{call.params['Key']}")]
@@ -196,6 +203,7 @@ _RULES: dict[tuple[str, str], Callable[[Call], list[Request]]] = {
     ("sqs", "ChangeMessageVisibility"): _sqs("ChangeMessageVisibility"),
     ("sqs", "GetQueueAttributes"): _sqs("GetQueueAttributes"),
     ("ssm", "GetParameter"): _ssm_get_parameter,
+    ("secretsmanager", "GetSecretValue"): _secret_value,
     ("s3", "PutObject"): _s3_object("PutObject"),
     ("s3", "GetObject"): _s3_object("GetObject"),
     ("s3", "HeadObject"): _s3_object("GetObject"),
@@ -209,6 +217,9 @@ _RULES: dict[tuple[str, str], Callable[[Call], list[Request]]] = {
     ("elasticbeanstalk", "DescribeEvents"): _eb_describe_events,
     ("elasticbeanstalk", "DescribeEnvironmentHealth"): _eb_environment_action(
         "DescribeEnvironmentHealth", "EnvironmentName"
+    ),
+    ("elasticbeanstalk", "DescribeInstancesHealth"): _eb_environment_action(
+        "DescribeInstancesHealth", "EnvironmentName"
     ),
     ("elasticbeanstalk", "UpdateEnvironment"): _eb_environment_action("UpdateEnvironment", "EnvironmentName"),
     ("elasticbeanstalk", "AbortEnvironmentUpdate"): _eb_environment_action(

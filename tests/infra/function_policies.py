@@ -76,12 +76,35 @@ def resolve(node: Any, bound: dict[str, str], pseudo: dict[str, str]) -> Any:
         return bound[_canonical(node)]
     if len(node) == 1:
         ((key, value),) = node.items()
+        if key == "Fn::If":
+            name, when_true, when_false = value
+            return resolve(when_true if _condition(name, bound) else when_false, bound, pseudo)
         if key == "Fn::Sub":
             text, variables = (value, {}) if isinstance(value, str) else value
             return _substitute(text, variables, bound, pseudo)
         if key in ("Ref", "Fn::GetAtt", "Fn::ImportValue"):
             return UNRESOLVED.format(json.dumps(node, sort_keys=True))
     return {key: resolve(value, bound, pseudo) for key, value in node.items()}
+
+
+def _condition(name: str, bound: dict[str, str]) -> bool:
+    """A condition of the merge template, its parameters taken from the configuration (else their default)."""
+    merge = json.loads((CHALICE / "resources.json").read_text())
+    return bool(_evaluate(merge["Conditions"][name], bound, merge["Parameters"]))
+
+
+def _evaluate(node: Any, bound: dict[str, str], parameters: dict[str, Any]) -> Any:
+    if not isinstance(node, dict):
+        return node
+    ((key, value),) = node.items()
+    if key == "Ref":
+        return bound.get(_canonical(node), parameters.get(value, {}).get("Default", ""))
+    if key == "Fn::Not":
+        return not _evaluate(value[0], bound, parameters)
+    if key == "Fn::Equals":
+        left, right = (_evaluate(v, bound, parameters) for v in value)
+        return str(left) == str(right)
+    raise ValueError(f"condition function {key} is not evaluated here")
 
 
 def _substitute(text: str, variables: dict[str, Any], bound: dict[str, str], pseudo: dict[str, str]) -> str:
@@ -110,6 +133,8 @@ EXAMPLE_CONFIG = {  # what a prod deployment's functions are given (names from i
     "DEPLOYMENTS_TABLE": "deliverypipeline-prod-deployments",
     "RECONCILE_QUEUE": "deliverypipeline-prod-reconcile",
     "SIGNING_SECRET_PARAM": "/aws/reference/secretsmanager/deliverypipeline/signing-secret",
+    "GITHUB_TOKEN_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:deliverypipeline/gh-AbCdEf",
+    "CHAT_WEBHOOK_URL_SECRET": "arn:aws:secretsmanager:us-east-1:123456789012:secret:deliverypipeline/chat-A",
 }
 EXAMPLE_EXPORTS = {  # the provisioning stack's exports no environment variable carries
     "SigningSecretArn": (

@@ -84,11 +84,30 @@ def test_the_api_function_holds_no_deployment_permission() -> None:
     )
 
 
-def test_the_signing_secret_is_read_through_its_ssm_reference_by_the_api_only() -> None:
+def test_the_signing_secret_is_read_through_its_ssm_reference_by_both_functions_and_no_other() -> None:
+    """The API checks signatures and links; the reconcile function mints its messages' one-click links."""
     read = {"Name": CONFIG["SIGNING_SECRET_PARAM"], "WithDecryption": True}
+    other = {"Name": "/aws/reference/secretsmanager/bank/signing-secret", "WithDecryption": True}
 
     assert iam_plugin.problems_of(_call("api_handler", "ssm", "GetParameter", **read)) == []
-    assert iam_plugin.problems_of(_call("reconcile_tick", "ssm", "GetParameter", **read))
+    assert iam_plugin.problems_of(_call("reconcile_tick", "ssm", "GetParameter", **read)) == []
+    assert iam_plugin.problems_of(_call("reconcile_tick", "ssm", "GetParameter", **other))
+
+
+def test_notification_secrets_are_readable_by_the_reconcile_function_only_when_configured() -> None:
+    github = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/github-token-AbCdEf"
+    chat = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/chat-webhook-AbCdEf"
+    configured = {**CONFIG, "GITHUB_TOKEN_SECRET": github, "CHAT_WEBHOOK_URL_SECRET": chat}
+
+    def read(function: str, secret: str, config: dict[str, str]) -> list[str]:
+        call = Call(function, "secretsmanager", "GetSecretValue", {"SecretId": secret}, "eu-west-1", config)
+        return iam_plugin.problems_of(call)
+
+    assert read("reconcile_tick", github, configured) == []
+    assert read("reconcile_tick", chat, configured) == []
+    assert read("api_handler", github, configured)
+    assert read("reconcile_tick", github, dict(CONFIG))  # not configured: not granted
+    assert read("reconcile_tick", github.replace("github-token", "other"), configured)
 
 
 def test_a_transaction_is_authorized_item_by_item() -> None:

@@ -55,6 +55,15 @@ def test_the_demo_deploys_promotes_a_held_release_survives_a_broken_one_rolls_ba
     assert "sandbox: stopped" in output
     assert len(seen) >= 3
     assert not [pid for pid in seen if processes.alive(pid)]
+    # where people are: the GitHub statuses and chat messages of its deployments, and the dashboard link
+    assert re.search(r"\| http://127\.0\.0\.1:\d+/dashboard\?token=\S+", output)
+    assert re.search(r"GitHub: production deployment #\d+ success: 2\.0\.0 is in production", output)
+    assert re.search(r"GitHub: staging deployment #\d+ success: 2\.1\.0 on pre-production", output)
+    assert re.search(r"GitHub: production deployment #\d+ failure: 3\.0\.0-broken failed at", output)
+    assert re.search(r"GitHub: production deployment #\d+ error: 2\.1\.0 was rolled back", output)
+    told_all = ("Deploying 2.0.0", "2.1.0 awaits promotion", "2.1.0 is in production", "3.0.0-broken failed")
+    for told in told_all:
+        assert f"chat:   {told}" in output
 
 
 def test_ctrl_c_in_the_middle_of_a_deployment_stops_everything(

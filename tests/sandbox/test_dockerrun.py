@@ -65,6 +65,7 @@ def test_a_broken_tag_is_started_with_a_port_the_app_rejects(tmp_path) -> None:
     assert cannot_start(broken) and not cannot_start(fine)
     assert app_settings(broken, 8081, tmp_path / "db")["PORT"] == "broken"
     assert app_settings(fine, 8081, tmp_path / "db") == {
+        "HOST": "127.0.0.1",
         "PORT": "8081",
         "WEB_THREADS": "4",
         "APP_VERSION": "3.0.0",

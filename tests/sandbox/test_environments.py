@@ -48,6 +48,36 @@ def test_a_launched_environment_serves_its_version(environments: Environments) -
     assert environments.version_of("app-blue") == "1.0.0"
 
 
+def _non_loopback_address() -> str | None:
+    """An address of this machine that is not loopback (None when it has none)."""
+    import socket
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: no packet is sent by a UDP connect
+        address = probe.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") else address
+
+
+def test_an_environment_listens_on_loopback_only(environments: Environments) -> None:
+    """The sandbox's web apps are reached through the CNAME front; they never listen on the machine's
+    other interfaces (HOST=127.0.0.1, contract section 1)."""
+    import socket
+
+    address = _non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no interface but loopback")
+    environments.launch("app-blue", ImageRef(IMAGE, "1.0.0"))
+    port = environments.port_of("app-blue")
+    assert port is not None and _get(port, "/health")["status"] == "ok"
+    with pytest.raises(OSError), socket.create_connection((address, port), timeout=5):
+        pass
+
+
 def test_a_deploy_switches_to_the_new_version_and_stops_the_old(environments: Environments) -> None:
     environments.launch("app-blue", ImageRef(IMAGE, "1.0.0"))
     old_port = environments.port_of("app-blue")

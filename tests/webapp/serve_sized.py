@@ -1,5 +1,6 @@
-"""`python serve_sized.py PORT`: `webapp.server.serve` with an app answering `/<n>` with n bytes, so the tests
-can check that the server delivers responses of any size, written by the worker thread or by the loop."""
+"""`python serve_sized.py PORT [IDLE_TIMEOUT_S]`: `webapp.server.serve` with an app answering `/<n>` with n
+bytes, so the tests can check that the server delivers responses of any size, written by the worker thread or
+by the loop, and how it treats connections (an idle timeout shorter than the default 65 s)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from webapp.connection_policy import DEFAULT_IDLE_TIMEOUT_S
 from webapp.server import ServerLimits, serve
 
 
@@ -21,4 +23,7 @@ def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
 if __name__ == "__main__":
     listener = socket.create_server(("127.0.0.1", int(sys.argv[1])))
     print("ready", flush=True)
-    serve(app, listener, ServerLimits(threads=4, connection_limit=100, read_timeout_s=10))
+    idle_timeout_s = float(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_IDLE_TIMEOUT_S
+    serve(
+        app, listener, ServerLimits(4, connection_limit=100, read_timeout_s=10, idle_timeout_s=idle_timeout_s)
+    )

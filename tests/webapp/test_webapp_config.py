@@ -24,6 +24,7 @@ def test_defaults_follow_the_contract() -> None:
         processes=2,
         connection_limit=1000,
         read_timeout_s=10.0,
+        host="0.0.0.0",
     )
 
 
@@ -40,6 +41,7 @@ def test_every_variable_is_read() -> None:
             "WEB_PROCESSES": "4",
             "WEB_CONNECTION_LIMIT": "2001",
             "WEB_READ_TIMEOUT_S": "2.5",
+            "HOST": "127.0.0.1",
         }
     )
     assert (config.port, config.threads, config.version) == (9000, 16, "1.0.42-3f2a1bc")
@@ -48,6 +50,7 @@ def test_every_variable_is_read() -> None:
     assert config.store_timeout_s == 0.5
     assert config.sqlite_synchronous == "NORMAL"
     assert (config.processes, config.connection_limit, config.read_timeout_s) == (4, 2001, 2.5)
+    assert config.host == "127.0.0.1"
     assert config.connections_per_process == 501, "the instance's limit shared out, rounded up"
 
 
@@ -72,6 +75,9 @@ def test_every_variable_is_read() -> None:
         ("WEB_CONNECTION_LIMIT", "5", "between 10 and 100000"),
         ("WEB_READ_TIMEOUT_S", "0.1", "between 0.5 and 300"),
         ("WEB_READ_TIMEOUT_S", "nan", "between 0.5 and 300"),
+        ("HOST", "localhost", "must be an IP address"),
+        ("HOST", "0.0.0.0:8080", "must be an IP address"),
+        ("HOST", "256.0.0.1", "must be an IP address"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_problem(variable: str, value: str, problem: str) -> None:
@@ -82,13 +88,26 @@ def test_a_bad_value_names_the_variable_and_the_problem(variable: str, value: st
     assert problem in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("raw", "host"), [("127.0.0.1", "127.0.0.1"), (" ::1 ", "::1"), ("[::]", "::"), ("", "0.0.0.0")]
+)
+def test_host_takes_an_ipv4_or_ipv6_address(raw: str, host: str) -> None:
+    assert config_from_env({"HOST": raw}).host == host
+
+
 def test_an_empty_mongodb_uri_means_sqlite() -> None:
     assert config_from_env({"MONGODB_URI": ""}).mongodb_uri is None
 
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("PORT", "abc"), ("MONGODB_URI", "http://x"), ("WEB_THREADS", "-1"), ("WEB_PROCESSES", "65")],
+    [
+        ("PORT", "abc"),
+        ("MONGODB_URI", "http://x"),
+        ("WEB_THREADS", "-1"),
+        ("WEB_PROCESSES", "65"),
+        ("HOST", "example.com"),
+    ],
 )
 def test_python_m_webapp_exits_non_zero_with_one_line_naming_the_variable(variable: str, value: str) -> None:
     env = webapp_env(**{variable: value})
@@ -145,3 +164,55 @@ def test_python_m_webapp_exits_1_naming_port_when_the_port_is_taken(tmp_path: Pa
     assert done.returncode == 1
     expected = f"error: PORT: cannot listen on 0.0.0.0:{port}: Address already in use"
     assert done.stderr.splitlines()[-1] == expected
+
+
+class Recording(dict[str, str]):
+    """An empty environment that remembers every variable asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def test_python_m_webapp_help_lists_every_variable_it_reads_and_exits_0_without_serving(
+    tmp_path: Path,
+) -> None:
+    env = Recording()
+    config_from_env(env)
+    # A port and a store it could serve on: --help must not start the server (it would run until the timeout).
+    run_env = webapp_env(PORT=0, SQLITE_PATH=tmp_path / "db.sqlite3")
+    done = subprocess.run(
+        [sys.executable, "-m", "webapp", "--help"],
+        cwd=REPO,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m webapp")
+    listed = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("  ") and line.split()}
+    assert env.asked <= listed, f"--help does not list {sorted(env.asked - listed)}"
+    for line in done.stdout.splitlines():
+        if line.strip().startswith(tuple(env.asked)):
+            assert "(default: " in line, line
+    assert not (tmp_path / "db.sqlite3").exists(), "--help opened the store"
+
+
+def test_python_m_webapp_refuses_an_argument_with_exit_2_pointing_at_the_environment() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "webapp", "--port", "9000"],
+        cwd=REPO,
+        env=webapp_env(PORT=0),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "error: takes no arguments, got '--port 9000'" in done.stderr
+    assert "the configuration is the environment (see --help)" in done.stderr

@@ -100,3 +100,24 @@ def test_workers_stop_when_the_supervisor_is_killed(tmp_path: Path, db: Path, se
     assert not any(alive(pid) for pid in workers)
     with pytest.raises(OSError):
         server.get("/health")
+
+
+def test_start_up_logs_one_line_per_process_saying_what_it_serves(
+    tmp_path: Path, db: Path, servers: list
+) -> None:
+    server = start_webapp(tmp_path, sqlite_path=db, processes=2, threads=8)
+    servers.append(server)
+    workers = wait_for_workers(server, 2)
+    for _ in range(20):  # requests reach several threads of both workers
+        assert server.get("/").status == 200
+    assert server.stop() == 0
+    log = server.log()
+    started = [line for line in log.splitlines() if "webapp.access[" not in line and "SIGTERM" not in line]
+    started = [line for line in started if "stopped" not in line and "exited with code 0" not in line]
+    (supervisor_line,) = [line for line in started if f"[{server.proc.pid}]" in line]
+    assert f"serves http://0.0.0.0:{server.port} from 2 process(es) x 8 threads" in supervisor_line
+    assert f"SQLite {db} (FULL)" in supervisor_line
+    for pid in workers:
+        (worker_line,) = [line for line in started if f"[{pid}]" in line]
+        assert "serving on" in worker_line
+    assert len(started) == 3, "\n".join(started)

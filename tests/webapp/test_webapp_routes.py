@@ -103,6 +103,93 @@ def test_health_answers_ok_and_never_counts(app: Any, store: MemoryStore) -> Non
     assert store.read_state().calls == 0
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_browsers_favicon_request_gets_204_cached_and_never_counts(
+    app: Any, store: MemoryStore, method: str
+) -> None:
+    for _ in range(2):
+        status, headers, body = call(app, "/favicon.ico", method=method, accept="image/avif,image/webp,*/*")
+        assert (status, body) == (204, "")
+        assert "max-age=" in headers["cache-control"]
+    assert store.read_state().calls == 0
+
+
+BODY_HEADERS = [
+    {"CONTENT_LENGTH": "5"},
+    {"CONTENT_LENGTH": str(2**40)},
+    {"HTTP_TRANSFER_ENCODING": "chunked"},
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/"), ("HEAD", "/"), ("GET", "/health"), ("GET", "/favicon.ico"), ("POST", "/"), ("PUT", "/x")],
+)
+@pytest.mark.parametrize("body", BODY_HEADERS)
+def test_a_request_with_a_body_is_refused_413_on_every_route_and_never_counts(
+    app: Any, store: MemoryStore, method: str, path: str, body: dict[str, str]
+) -> None:
+    status, _, text = call(app, path, method=method, **body)
+    assert status == 413
+    if method != "HEAD":
+        assert json.loads(text) == {"error": "no route takes a request body", "status": 413}
+    assert store.read_state().calls == 0
+
+
+def test_an_empty_content_length_is_no_body(app: Any) -> None:
+    assert call(app, "/", CONTENT_LENGTH="0")[0] == 200
+    assert call(app, "/", CONTENT_LENGTH="")[0] == 200
+
+
+# waitress hands the app the path percent-decoded, as latin-1 characters (PEP 3333): "%ff" arrives as "\xff".
+@pytest.mark.parametrize("path", ["/\xff", "/\xc0\xaf", "/\xe9", "/health\xff", "/\xed\xa0\x80"])
+def test_a_path_that_is_not_utf8_is_refused_400_and_never_counts(
+    app: Any, store: MemoryStore, path: str
+) -> None:
+    status, headers, body = call(app, path)
+    assert (status, headers["content-type"]) == (400, "application/json")
+    assert json.loads(body) == {"error": "the path is not valid UTF-8", "status": 400}
+    assert store.read_state().calls == 0
+
+
+def test_a_utf8_path_is_routed_as_usual(app: Any) -> None:
+    assert call(app, "/caf\xc3\xa9")[0] == 404  # "/café", UTF-8 encoded: a path like any other
+
+
+class FailingWrites(MemoryStore):
+    """Reads work, writes fail: a full disk."""
+
+    def count_call(self, version: str) -> State:
+        raise StoreUnavailable("SQLite /data/webapp.sqlite3: cannot count a call: database or disk is full")
+
+    def probe_write(self) -> None:
+        raise StoreUnavailable("SQLite /data/webapp.sqlite3: cannot write the health probe: disk is full")
+
+
+def test_health_answers_503_while_the_last_count_failed_though_the_store_reads() -> None:
+    store = FailingWrites()
+    app = make_app(store, FIRST_START)
+    assert call(app, "/health")[0] == 503, "no call yet: the probe write fails"
+    assert call(app)[0] == 503
+    status, _, body = call(app, "/health")
+    assert status == 503
+    assert json.loads(body)["error"].endswith("cannot count a call: database or disk is full")
+    assert call(app, method="HEAD")[0] == 200, "the store still reads"
+
+
+def test_health_answers_from_the_last_count_without_writing_while_calls_come(app: Any) -> None:
+    probes: list[int] = []
+
+    class Counting(MemoryStore):
+        def probe_write(self) -> None:
+            probes.append(1)
+
+    app = make_app(Counting(), FIRST_START)
+    call(app)
+    for _ in range(5):
+        assert call(app, "/health")[0] == 200
+    assert probes == [], "a count less than a second ago answers for the write path"
+
 
 @pytest.mark.parametrize("accept", [None, BROWSER])
 def test_head_root_answers_like_get_without_counting(
@@ -227,6 +314,6 @@ def test_access_log_escapes_control_characters_quotes_and_non_ascii(
     call(logged, "/x\n\xe9 y")  # a server without REQUEST_URI: the decoded path is encoded back
     first, second = access_lines(caplog)
     assert r'"GET /a\x1b[2J\"b\\\x7f\xe9\x0d HTTP/1.0" 404 ' in first
-    assert '"GET /x%0A%E9%20y HTTP/1.0" 404 ' in second
+    assert '"GET /x%0A%E9%20y HTTP/1.0" 400 ' in second, "a lone \\xe9 is not UTF-8: refused"
     for line in (first, second):
         assert line.isascii() and line.isprintable()

@@ -16,6 +16,7 @@ from webapp_process import (
     WebappProcess,
     free_port,
     start_webapp,
+    wait_for_health,
     wait_until_answering,
     webapp_env,
 )
@@ -104,13 +105,14 @@ def test_sqlite_outage_gives_503_and_recovers_without_restart(
     assert down.status == 503
     assert down.json()["status"] == 503 and "store unavailable" in down.json()["error"]
     assert "webapp.sqlite3" in down.json()["error"]
-    health = server.get("/health")
-    assert health.status == 503 and health.json()["status"] == "unavailable"
+    # The other worker's last count may have succeeded within the second: it probes once that is older.
+    health = wait_for_health(server, 503)
+    assert health.json()["status"] == "unavailable"
     assert server.proc.poll() is None
     assert not db.exists(), "the app must not create an empty database in the outage"
 
     (tmp_path / "unmounted").rename(db.parent)
-    assert server.get("/health").status == 200
+    wait_for_health(server, 200)
     assert server.get("/").json()["calls"] == 2
     assert "store unavailable" in server.log()
 
@@ -191,3 +193,43 @@ def test_a_request_cannot_forge_an_access_log_line(tmp_path: Path, db: Path, ser
     assert not [line for line in lines if line.startswith(forged[:30])], "a forged line reached the log"
     (logged,) = [line for line in lines if "/x%0a" in line]
     assert '"GET ' + target.replace('"', '\\"') + ' HTTP/1.1" 404 ' in logged
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a socket listening on `port` (Linux /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port_hex = local.rsplit(":", 1)
+            if state == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("host", "listening", "url_host"),
+    [("127.0.0.1", "0100007F", "127.0.0.1"), (None, "00000000", "0.0.0.0")],
+)
+def test_host_chooses_the_listen_address(
+    tmp_path: Path, db: Path, servers: list, host: str | None, listening: str, url_host: str
+) -> None:
+    """The sandbox binds its environments to loopback; the container listens on every interface."""
+    settings = {"HOST": host} if host else {}
+    server = start_webapp(tmp_path, sqlite_path=db, **settings)
+    servers.append(server)
+    assert server.get("/health").status == 200
+    assert listening_addresses(server.port) == {listening}
+    assert f"serves http://{url_host}:{server.port} " in server.log()
+
+
+def test_host_on_ipv6_loopback(tmp_path: Path, db: Path, servers: list) -> None:
+    if not Path("/proc/net/tcp6").exists():
+        pytest.skip("no IPv6 here")
+    server = start_webapp(tmp_path, sqlite_path=db, HOST="::1", wait=False)
+    servers.append(server)
+    deadline = time.monotonic() + 20
+    while "serves http://[::1]:" not in server.log():
+        assert server.proc.poll() is None and time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+    assert listening_addresses(server.port) == {"00000000000000000000000001000000"}

@@ -6,9 +6,12 @@ import os
 import shutil
 import socket
 import sqlite3
+import stat
+import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -18,6 +21,7 @@ import pymongo
 import pytest
 from store_contract import StoreContract, deploy
 
+from tests.prerequisites import unavailable
 from webapp.store.base import Store, StoreUnavailable
 from webapp.store.memory import MemoryStore
 from webapp.store.mongo import MongoStore, decode_key, encode_key
@@ -51,7 +55,6 @@ class TestMongoStore(StoreContract):
             pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) if uri else mongomock.MongoClient()
         )
         self._client = client
-        self.exact_under_threads = bool(uri)
         store = MongoStore(client[name])
         yield store
         client.drop_database(name)
@@ -98,7 +101,11 @@ def test_sqlite_store_moved_away_is_unavailable_then_recovers(
 ) -> None:
     sqlite_store.count_call("1.0.0")
     (tmp_path / "data").rename(tmp_path / "unmounted")
-    for operation in (lambda: sqlite_store.count_call("1.0.0"), sqlite_store.read_state, sqlite_store.ping):
+    for operation in (
+        lambda: sqlite_store.count_call("1.0.0"),
+        sqlite_store.read_state,
+        sqlite_store.probe_write,
+    ):
         with pytest.raises(StoreUnavailable, match=r"webapp\.sqlite3"):
             operation()
     assert not (tmp_path / "data").exists(), "a missing database must never be recreated empty"
@@ -186,7 +193,7 @@ def test_mongo_store_unreachable_is_unavailable_for_every_operation() -> None:
             lambda: store.count_call("1.0.0"),
             lambda: store.record_deploy(deploy("1.0.0")),
             store.read_state,
-            store.ping,
+            store.probe_write,
         )
         for operation in operations:
             with pytest.raises(StoreUnavailable, match="MongoDB: cannot"):
@@ -202,6 +209,106 @@ def test_mongo_store_uses_the_database_named_in_the_uri() -> None:
     store = MongoStore.connect(f"mongodb://127.0.0.1:{closed_port()}/", timeout_s=0.2)
     assert store._database.name == "deliverypipeline"
     store.close()
+
+
+class Recording:
+    """A collection that records the calls made to it, then makes them."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._collection, name)
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            with self.lock:
+                self.calls.append((name, args, kwargs))
+            return method(*args, **kwargs)
+
+        return recorded
+
+
+@pytest.fixture
+def mongo_store() -> Iterator[MongoStore]:
+    """On the MongoDB at MONGODB_URI when it is set, else on mongomock."""
+    uri = os.environ.get("MONGODB_URI")
+    client: Any = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) if uri else mongomock.MongoClient()
+    name = f"webapp_test_{uuid.uuid4().hex[:12]}"
+    yield MongoStore(client[name])
+    client.drop_database(name)
+    client.close()
+
+
+def test_mongo_writes_wait_for_a_journaled_majority(mongo_store: MongoStore) -> None:
+    """A 200 means stored: every collection the store writes asks for w=majority, j=true."""
+    for collection in (mongo_store._counters, mongo_store._deploys, mongo_store._health):
+        assert collection.write_concern.document == {"w": "majority", "j": True}, collection.name
+
+
+def test_mongo_concurrent_calls_are_counted_by_atomic_incs_only(mongo_store: MongoStore) -> None:
+    """Counting is MongoDB's $inc on one document, never a read-modify-write in Python: every write to the
+    counters is a find_one_and_update whose only operator is $inc, and their increments add up to the calls;
+    concurrent callers share writes (a batch is one $inc), and each still gets its own exact total."""
+    recording = Recording(mongo_store._counters)
+    mongo_store._counters = recording
+    threads, per_thread = 8, 25
+
+    def work(index: int) -> list[int]:
+        return [mongo_store.count_call(f"1.0.{index % 2}").calls for _ in range(per_thread)]
+
+    with ThreadPoolExecutor(threads) as pool:
+        seen = sorted(calls for result in pool.map(work, range(threads)) for calls in result)
+    total = threads * per_thread
+    assert seen == list(range(1, total + 1))
+    assert {name for name, _, _ in recording.calls} == {"find_one_and_update"}
+    incremented = 0
+    for _, (query, update), options in recording.calls:
+        assert query == {"_id": "calls"} and list(update) == ["$inc"]
+        assert options["upsert"] is True and options["return_document"] == pymongo.ReturnDocument.AFTER
+        incremented += sum(update["$inc"].values())
+    assert incremented == total
+    assert len(recording.calls) <= total
+    assert mongo_store.read_state().calls_by_version == {"1.0.0": total // 2, "1.0.1": total // 2}
+
+
+def test_mongo_writes_carry_the_write_concern_to_the_server() -> None:
+    """On the wire, against a real MongoDB (CircleCI's mongo:7): each write command's writeConcern."""
+    uri = os.environ.get("MONGODB_URI")
+    if not uri:
+        pytest.skip("needs a real MongoDB (MONGODB_URI, as on CircleCI): mongomock sends no commands")
+    from pymongo import monitoring
+
+    class Writes(monitoring.CommandListener):
+        def __init__(self) -> None:
+            self.concerns: dict[str, list[Any]] = {}
+
+        def started(self, event: monitoring.CommandStartedEvent) -> None:
+            if event.command_name in ("findAndModify", "update", "insert"):
+                concern = event.command.get("writeConcern")
+                self.concerns.setdefault(event.command_name, []).append(concern)
+
+        def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+            pass
+
+        def failed(self, event: monitoring.CommandFailedEvent) -> None:
+            pass
+
+    writes = Writes()
+    client: Any = pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000, event_listeners=[writes])
+    name = f"webapp_test_{uuid.uuid4().hex[:12]}"
+    try:
+        store = MongoStore(client[name])
+        store.count_call("1.0.0")
+        store.record_deploy(deploy("1.0.0"))
+        store.probe_write()
+    finally:
+        client.drop_database(name)
+        client.close()
+    assert set(writes.concerns) == {"findAndModify", "update"}
+    for concerns in writes.concerns.values():
+        assert concerns and all(c == {"w": "majority", "j": True} for c in concerns), writes.concerns
 
 
 @pytest.mark.parametrize("label", ["1.0.42", "$set", "%2E", "a%b.c$d", "plain"])
@@ -266,18 +373,163 @@ def test_sqlite_full_answers_only_after_syncing_the_log(
     normal.close()
 
 
-def test_sqlite_a_failed_log_sync_answers_unavailable(
+def test_sqlite_a_failed_log_sync_hands_the_process_over_and_refuses_everything_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = SqliteStore.open(tmp_path / "webapp.sqlite3", timeout_s=5)
+    """After a failed sync of the log, what this process committed can no longer be vouched for: the store
+    calls its hook (the server's ends the process without answering) and refuses every later operation, so
+    no later call is answered 200 on top of a log that may have a hole. A new process reads the file."""
+    db = tmp_path / "webapp.sqlite3"
+    lost: list[str] = []
+    store = SqliteStore.open(db, timeout_s=5, on_lost_durability=lost.append)
     store.count_call("1.0.0")
 
     def failing(fd: int) -> None:
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", failing)
-    with pytest.raises(StoreUnavailable, match="cannot count a call: log sync: Input/output error"):
+    with pytest.raises(StoreUnavailable, match="the log's sync failed after a commit: Input/output error"):
         store.count_call("1.0.0")
+    assert len(lost) == 1 and "Input/output error" in lost[0]
+    monkeypatch.undo()  # the disk works again: this process still refuses
+    operations = (
+        lambda: store.count_call("1.0.0"),
+        store.read_state,
+        store.probe_write,
+        lambda: store.record_deploy(deploy("1.0.0")),
+    )
+    for operation in operations:
+        with pytest.raises(StoreUnavailable, match="unavailable until this process restarts"):
+            operation()
+    assert len(lost) == 1
+    restarted = SqliteStore.open(db, timeout_s=5)
+    assert restarted.count_call("1.0.0").calls == 3, "the batch whose sync failed was committed"
+    restarted.close()
+
+
+def test_sqlite_a_failed_health_probe_sync_is_a_lost_durability_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lost: list[str] = []
+    store = SqliteStore.open(tmp_path / "webapp.sqlite3", timeout_s=5, on_lost_durability=lost.append)
+
+    def failing(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", failing)
+    with pytest.raises(StoreUnavailable, match="No space left on device"):
+        store.probe_write()
+    assert len(lost) == 1
+
+
+def test_sqlite_the_logs_directory_is_synced_once_not_per_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log's name must survive a power loss as well as its content: its directory is synced when the
+    log is first synced, and only then (a directory sync per commit would double the cost of each)."""
+    db = tmp_path / "data" / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=5)
+    directory = os.stat(db.parent).st_ino
+    synced_directories: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            synced_directories.append(info.st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fsync", fsync)
+    for _ in range(5):
+        store.count_call("1.0.0")
+    store.probe_write()
+    assert synced_directories == [directory]
+    store.close()
+
+
+def test_sqlite_a_deleted_file_reads_as_down_and_is_never_recreated_empty(tmp_path: Path) -> None:
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=1)
+    store.count_call("1.0.0")
+    store.close()  # the log is checkpointed into the file and removed with the last connection
+    saved = tmp_path / "saved.sqlite3"
+    db.rename(saved)
+    for operation in (lambda: store.count_call("1.0.0"), store.read_state, store.probe_write):
+        with pytest.raises(StoreUnavailable, match="No such file or directory"):
+            operation()
+    assert not db.exists(), "a missing database must never be recreated empty"
+    saved.rename(db)
+    assert store.count_call("1.0.0").calls == 2
+    store.close()
+
+
+def test_sqlite_a_new_connection_waits_while_the_database_is_busy(tmp_path: Path) -> None:
+    """A worker's first statements on a new connection find the database busy while another connection
+    holds it (recovering the log, or in exclusive mode); they are retried like any other statement, not
+    answered 503 just after the worker starts (the flaky first-starts test on main)."""
+    db = tmp_path / "webapp.sqlite3"
+    SqliteStore.open(db, timeout_s=5).close()
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")  # nobody else can even read until this connection closes
+    releasing = threading.Timer(0.3, holder.close)
+    store = SqliteStore(db, timeout_s=5)
+    releasing.start()
+    try:
+        store.record_deploy(deploy("1.0.0"))
+        assert store.count_call("1.0.0").calls == 1
+    finally:
+        releasing.join()
+        store.close()
+
+
+def test_sqlite_a_call_withdrawn_from_the_queue_is_never_counted_afterwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call that waits past the store timeout behind a slow commit is answered 503 and must never be
+    committed later, by the next batch or any other."""
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=0.2)
+    entered, release = threading.Event(), threading.Event()
+    real_fdatasync = os.fdatasync
+
+    def slow(fd: int) -> None:
+        entered.set()
+        release.wait(5)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr("webapp.store.wal_sync.os.fdatasync", slow)
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(store.count_call, "1.0.0")
+        assert entered.wait(5)
+        with pytest.raises(StoreUnavailable, match=r"waited more than 0\.2s for a commit"):
+            store.count_call("1.0.0")  # queued behind the first, which is still syncing
+        release.set()
+        assert first.result(5).calls == 1
     monkeypatch.undo()
-    assert store.count_call("1.0.0").calls == 3, "the next call counts again (the failed one was committed)"
+    for expected in (2, 3):
+        assert store.count_call("1.0.0").calls == expected
+    assert store.read_state().calls_by_version == {"1.0.0": 3}
+    store.close()
+
+
+def test_sqlite_a_shm_file_turned_unwritable_answers_unavailable_then_recovers(tmp_path: Path) -> None:
+    """SQLite writes the log's index (-shm) through a memory map: written once it is immutable, the process
+    would die of SIGBUS. The store checks it first and refuses instead, and carries on once it is writable."""
+    if os.geteuid() != 0:
+        pytest.skip("making a file immutable needs root (chattr +i)")
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=1)
+    store.count_call("1.0.0")
+    shm = Path(f"{db}-shm")
+    made = subprocess.run(["chattr", "+i", str(shm)], capture_output=True, text=True)
+    if made.returncode != 0:
+        unavailable(f"chattr +i does not work here: {made.stderr.strip()}")
+    try:
+        for operation in (lambda: store.count_call("1.0.0"), store.read_state, store.probe_write):
+            with pytest.raises(StoreUnavailable, match=r"webapp\.sqlite3-shm is not writable"):
+                operation()
+    finally:
+        subprocess.run(["chattr", "-i", str(shm)], check=True)
+    assert store.count_call("1.0.0").calls == 2
     store.close()

@@ -118,7 +118,7 @@ def webapp_env(**settings: str | int | float | Path | None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("MONGODB_URI", "SQLITE_PATH", "APP_VERSION", "PORT") and not k.startswith("WEB_")
+        if k not in ("MONGODB_URI", "SQLITE_PATH", "APP_VERSION", "PORT", "HOST") and not k.startswith("WEB_")
     }
     env["PYTHONUNBUFFERED"] = "1"
     env.update({k: str(v) for k, v in settings.items() if v is not None})
@@ -136,10 +136,12 @@ def start_webapp(
     store_timeout_s: float | None = None,
     wait: bool = True,
     command: tuple[str, ...] = (),
-    **settings: str | int | float,
+    program: tuple[str, ...] = ("-m", "webapp"),
+    **settings: str | int | float | Path,
 ) -> WebappProcess:
-    """`python -m webapp` (after `command`, e.g. a privilege wrapper) with these settings; `settings` are more
-    environment variables (WEB_READ_TIMEOUT_S=1, ...)."""
+    """`python -m webapp` (after `command`, e.g. a privilege wrapper; `program` replaces `-m webapp`, e.g. a
+    script running it with a fault) with these settings; `settings` are more environment variables
+    (WEB_READ_TIMEOUT_S=1, ...)."""
     port = free_port()
     env = webapp_env(
         PORT=port,
@@ -154,7 +156,7 @@ def start_webapp(
     log_path = log_dir / f"webapp-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [*command, sys.executable, "-m", "webapp"],
+            [*command, sys.executable, *program],
             cwd=REPO,
             env=env,
             stdout=log,
@@ -179,3 +181,14 @@ def wait_until_answering(server: WebappProcess, timeout: float = 20) -> None:
             time.sleep(0.05)
     server.kill()
     raise RuntimeError(f"webapp did not answer within {timeout}s:\n{server.log()}")
+
+
+def wait_for_health(server: WebappProcess, status: int, timeout: float = 10) -> Response:
+    """`/health` until it answers `status`: a worker answers from its last write for up to a second, then
+    probes (webapp/health.py)."""
+    deadline = time.monotonic() + timeout
+    while (answer := server.get("/health")).status != status:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"/health still answers {answer.status} after {timeout}s: {answer.body!r}")
+        time.sleep(0.1)
+    return answer

@@ -34,7 +34,7 @@ class MemoryStore:
         with self._lock:
             return self._state()
 
-    def ping(self) -> None:
+    def probe_write(self) -> None:
         pass
 
     def close(self) -> None:

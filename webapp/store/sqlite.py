@@ -4,40 +4,61 @@ Atomicity: calls are counted by an upsert (`calls = calls + n`) inside a `BEGIN 
 holds SQLite's single write lock; the state is read inside that same transaction. Several threads, processes
 and servers on one file never lose or double a count: the database does every increment under its lock.
 
-Durability: WAL, and with `synchronous="FULL"` (the default) no call is answered before the log holding it is
-synced to disk, so a call answered `200` survives a crash of the process *and* of the machine. SQLite's own
-FULL syncs inside the commit, holding the write lock; here connections run SQLite's NORMAL and `WalSync`
-syncs the log right after the commit, before the answer (`wal_sync.py`): the same durability, with the lock
-free for the next writer meanwhile. If that sync fails the calls answer 503, although their commit is
-visible: the disk failed, and whether the count survives it is the disk's to say. `"NORMAL"` skips the sync:
-faster, survives `kill -9`, but may lose the last commits on power loss - and the contract promises that a
-`200` is stored, so FULL is the default.
+Durability, answer by answer (the docs' "What an answer means" repeats this):
+- `200` (with `synchronous="FULL"`, the default): the transaction holding the call has committed and the
+  write-ahead log holding it has been synced to the device (`fdatasync`; the log's directory was synced
+  once, when this process first synced the log). It survives a crash of the process, of the machine, and a
+  power loss, as far as the device honours a flush. With `"NORMAL"` no sync: it survives a crash of the
+  process, not necessarily of the machine.
+- `503`: the call was not committed, and never will be: the statement failed before the commit (disk full,
+  file-size limit, the file missing, moved or unwritable, the write lock taken past the store timeout), or
+  the call waited past the timeout for a commit and was withdrawn from the queue (`group_commit.py`).
+- no answer (the connection closes): the log's sync failed *after* the commit. The calls of that batch are
+  already visible to every other connection, but Linux may have dropped the log's dirty pages and reports
+  the error only once, so nothing this process commits can be vouched for any more. The store calls its
+  `on_lost_durability` hook, which in the server ends the worker at once (as PostgreSQL panics on a failed
+  fsync); the supervisor starts another, whose new connection reads what SQLite finds in the files. Those
+  calls may or may not have survived; none of them was answered, and no later call is answered by this
+  process. (A hook that returns, as in tests, leaves the store refusing every operation.)
+
+SQLite syncs the log itself with FULL, but inside the commit, holding the write lock, so every other
+process's writer waits for that fsync too. Here connections run SQLite's NORMAL and `WalSync` syncs the log
+right after the commit, before anyone is answered (`wal_sync.py`): the same durability, with the lock free
+for the next writer meanwhile.
 
 Throughput: the calls of one process that arrive while a commit is in progress are committed together in
-the next transaction (group commit, `group_commit.py`): one fsync for the batch instead of one per call, and
-the threads of one process never contend for SQLite's file lock. Each call still answers the exact state
-after its own increment: the batch's increments are applied in order to the state read inside the
-transaction. A batch is four statements whatever its size and however many versions and deploys there are:
-one upsert for all its versions, one SELECT for the whole state as one JSON value. The committing thread
-gives up the GIL for every SQLite step (each statement, each row read), and each time it waits behind the
-request threads to get it back (README, "Throughput").
+the next transaction (group commit): one fsync for the batch instead of one per call. Each call still
+answers the exact state after its own increment: the batch's increments are applied in order to the state
+read inside the transaction. A batch is four statements whatever its size: one upsert for all its versions,
+one SELECT for the whole state as two JSON values (the deploys are parsed again only when they changed).
+Each process has one connection, used by the thread leading the current commit (and by `record_deploy` and
+`read_state`, under a lock): its threads never contend for SQLite's file lock.
 
 Waiting for the write lock another process holds: SQLite's busy handler sleeps 1, 2, 5, 10, 15... ms between
 attempts, so a writer that finds the lock taken for a fraction of a millisecond sleeps for several, while
 the holder's next batch may take the lock again. Connections here have no busy handler; `_run` retries a
-statement that found the lock taken after 50 us, doubling up to 1 ms, until the store timeout. With two
-worker processes on one file this doubled throughput and cut p99 latency tenfold (README, "Throughput").
+statement that found the database busy after 50 us, doubling up to 1 ms, until the store timeout - a new
+connection's first statements included, which find the database busy while another connection recovers
+the log.
 
-Outages: every thread keeps its own connection, checked against the file on disk before each use; when the
-file is gone, moved or replaced (a volume unmounted or swapped), the connection is dropped and the call
-answers StoreUnavailable. Reopening never creates a database: a missing file must read as "down", not as
+Outages: the connection is checked against the file on disk before each use; when the file is gone, moved
+or replaced (a volume unmounted or swapped), the connection is dropped and the call answers
+StoreUnavailable. Reopening never creates a database (`mode=rw`): a missing file must read as "down", not as
 an empty store that starts counting from zero. Only `SqliteStore.open` creates the file and its schema.
+
+The one case answered by a crash instead of a 503: SQLite maps the `-shm` file (the log's index) into
+memory and writes to it on every transaction; if that file turns read-only or immutable under a running
+process, the kernel kills the process with SIGBUS on its next write there, and the supervisor starts
+another. Before each use the connection checks that `-shm` can still be written and answers 503 when it
+cannot, so only a change within the microseconds between that check and SQLite's write still ends in a
+SIGBUS. No memory map of the database file itself is used (`mmap_size = 0`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import stat
 import threading
@@ -48,7 +69,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from webapp.store.base import MAX_DEPLOYS, Deploy, State, StoreUnavailable
+from webapp.store.base import MAX_DEPLOYS, Deploy, State, StoreUnavailable, each_callers_state
 from webapp.store.group_commit import GroupCommit, QueueTimeout
 from webapp.store.wal_sync import WalSync
 
@@ -56,7 +77,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Pauses between attempts while another connection holds the write lock (see "Waiting for the write lock").
+# Pauses between attempts while another connection holds the lock a statement needs (see "Waiting").
 BUSY_FIRST_PAUSE_S = 0.00005
 BUSY_LONGEST_PAUSE_S = 0.001
 
@@ -72,25 +93,40 @@ SCHEMA = (
            deployed_at TEXT NOT NULL
        )""",
     "CREATE INDEX IF NOT EXISTS deploys_newest ON deploys (deployed_at DESC, id DESC)",
+    # What /health writes when no call came lately: one row, never counted.
+    """CREATE TABLE IF NOT EXISTS health_probe (
+           id        INTEGER PRIMARY KEY CHECK (id = 1),
+           probed_at TEXT NOT NULL
+       )""",
 )
 
-# The whole state in one JSON value: {"calls": {version: n}, "deploys": [[version, hostname, at, id], ...]}.
-READ_STATE = """SELECT json_object(
-    'calls', (SELECT json_group_object(version, calls) FROM calls_by_version),
-    'deploys', (SELECT json_group_array(json_array(version, hostname, deployed_at, id)) FROM (
+# The whole state in one row: the calls as {version: n}, the deploys as [[version, hostname, at, id], ...].
+READ_STATE = """SELECT
+    (SELECT json_group_object(version, calls) FROM calls_by_version),
+    (SELECT json_group_array(json_array(version, hostname, deployed_at, id)) FROM (
         SELECT version, hostname, deployed_at, id FROM deploys
-        ORDER BY deployed_at DESC, id DESC LIMIT ?)))"""
+        ORDER BY deployed_at DESC, id DESC LIMIT ?))"""
 # Adds the calls of a batch, given as one JSON object {version: n}, whatever the number of versions.
 COUNT_CALLS = """INSERT INTO calls_by_version (version, calls) SELECT key, value FROM json_each(?) WHERE true
     ON CONFLICT (version) DO UPDATE SET calls = calls + excluded.calls"""
 RECORD_DEPLOY = "INSERT OR IGNORE INTO deploys (version, hostname, deployed_at) VALUES (?, ?, ?)"
+WRITE_PROBE = """INSERT INTO health_probe (id, probed_at) VALUES (1, ?)
+    ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at"""
+
+LostDurability = Callable[[str], None]
 
 
 class SqliteStore:
     """The store in one SQLite file; safe to share between threads, processes and servers."""
 
     @classmethod
-    def open(cls, path: Path, timeout_s: float, synchronous: str = "FULL") -> SqliteStore:
+    def open(
+        cls,
+        path: Path,
+        timeout_s: float,
+        synchronous: str = "FULL",
+        on_lost_durability: LostDurability | None = None,
+    ) -> SqliteStore:
         """Creates the file (and its directory) and schema when missing; StoreUnavailable when it cannot."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,25 +142,43 @@ class SqliteStore:
                 conn.close()
         except (OSError, sqlite3.Error) as error:
             raise StoreUnavailable(f"cannot open SQLite database {str(path)!r}: {error}") from error
-        return cls(path, timeout_s, synchronous)
+        return cls(path, timeout_s, synchronous, on_lost_durability)
 
-    def __init__(self, path: Path, timeout_s: float, synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        path: Path,
+        timeout_s: float,
+        synchronous: str = "FULL",
+        on_lost_durability: LostDurability | None = None,
+    ) -> None:
+        """`on_lost_durability(reason)` is called when the log's sync fails after a commit; the server's
+        ends the process without answering (module docstring). Without one, the store refuses every
+        operation from then on."""
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
         self._synchronous = synchronous
         self._path = path
         self._uri = path.absolute().as_uri() + "?mode=rw"
+        self._shm = Path(f"{os.path.realpath(path)}-shm")
         self._timeout_s = timeout_s
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._counts = GroupCommit(self._count_batch, timeout_s)
-        self._connections: dict[sqlite3.Connection, WalSync] = {}
+        self._on_lost_durability = on_lost_durability
+        self._lost: str | None = None
+        self._lock = threading.Lock()  # the connection, used by one thread at a time
+        self._conn: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None
+        self._owner_pid = 0
+        self._wal: WalSync | None = None
+        self._deploys: tuple[str, tuple[Deploy, ...]] = ("[]", ())
+        # A batch's items: the version of each counted call, None for each health probe.
+        self._writes: GroupCommit[str | None, State | None] = GroupCommit(self._commit_batch, timeout_s)
 
     def count_call(self, version: str) -> State:
-        try:
-            return self._counts.submit(version)
-        except QueueTimeout as error:
-            raise StoreUnavailable(f"SQLite {self._path}: cannot count a call: {error}") from error
+        state = self._submit("count a call", version)
+        assert state is not None
+        return state
+
+    def probe_write(self) -> None:
+        self._submit("write the health probe", None)
 
     def record_deploy(self, deploy: Deploy) -> None:
         at = deploy.deployed_at.astimezone(UTC).isoformat(timespec="microseconds")
@@ -134,110 +188,123 @@ class SqliteStore:
         )
 
     def read_state(self) -> State:
-        return self._run("read the state", _read_state)  # one statement: one snapshot
-
-    def ping(self) -> None:
-        """Answers when a call could be counted now: the database can be read *and* written."""
-        self._run("ping", _probe_write)
+        return self._run("read the state", self._read_state)  # one statement: one snapshot
 
     def close(self) -> None:
         with self._lock:
-            connections, self._connections = self._connections, {}
-        for conn, wal in connections.items():
-            conn.close()
-            wal.close()
+            self._drop_connection()
 
-    def _count_batch(self, versions: list[str]) -> list[State]:
+    # -- the write path ------------------------------------------------------------------------------------
+
+    def _submit(self, what: str, item: str | None) -> State | None:
+        try:
+            return self._writes.submit(item)
+        except QueueTimeout as error:
+            raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
+
+    def _commit_batch(self, items: list[str | None]) -> list[State | None]:
         """One transaction for the batch; each call answers the state right after its own increment."""
+        versions = [item for item in items if item is not None]
+        probed = len(versions) < len(items)
+        counts = Counter(versions)
 
-        counts = json.dumps(Counter(versions))
-
-        def count(conn: sqlite3.Connection) -> State:
+        def commit(conn: sqlite3.Connection) -> State | None:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.execute(COUNT_CALLS, (counts,))
-                state = _read_state(conn)
+                if counts:
+                    conn.execute(COUNT_CALLS, (json.dumps(counts),))
+                if probed:
+                    conn.execute(WRITE_PROBE, (datetime.now(UTC).isoformat(),))
+                after = self._read_state(conn) if counts else None
                 conn.execute("COMMIT")
             except BaseException:
                 _rollback(conn)
                 raise
             if self._synchronous == "FULL":
-                self._local.wal.sync()  # outside the write lock, before anyone is answered
-            return state
+                self._sync_log()  # after the commit, outside SQLite's write lock, before anyone is answered
+            return after
 
-        after = self._run("count a call", count)
-        calls = dict(after.calls_by_version)
-        for version in versions:
-            calls[version] -= 1
-        answers = []
-        for version in versions:
-            calls[version] += 1
-            answers.append(State(calls_by_version=dict(calls), deploys=after.deploys))
-        return answers
+        after = self._run("count a call" if counts else "write the health probe", commit)
+        return [None] * len(items) if after is None else each_callers_state(after, items)
 
-    # -- connections ---------------------------------------------------------------------------------------
+    def _sync_log(self) -> None:
+        """The committed batch reaches the disk before anyone is answered; if it cannot, the durability of
+        what this process committed is lost (module docstring)."""
+        try:
+            assert self._wal is not None
+            self._wal.sync()
+        except OSError as error:
+            reason = f"SQLite {self._path}: the log's sync failed after a commit: {error.strerror or error}"
+            self._lost = reason
+            log.critical("%s; this process can no longer vouch for what it committed", reason)
+            if self._on_lost_durability is not None:
+                self._on_lost_durability(reason)
+            raise StoreUnavailable(reason) from error
+
+    def _read_state(self, conn: sqlite3.Connection) -> State:
+        ((calls_json, deploys_json),) = conn.execute(READ_STATE, (MAX_DEPLOYS,)).fetchall()
+        if deploys_json != self._deploys[0]:  # deploys change with a new version only: parse them then
+            self._deploys = (deploys_json, _deploys(deploys_json))
+        return State(calls_by_version=json.loads(calls_json), deploys=self._deploys[1])
+
+    # -- the connection ------------------------------------------------------------------------------------
 
     def _run(self, what: str, operation: Callable[[sqlite3.Connection], T]) -> T:
-        """`operation` on this thread's connection; retried while another connection holds the write lock
-        (with pauses of 50 us doubling up to 1 ms, until the store timeout), StoreUnavailable otherwise."""
+        """`operation` on this process's connection, retried while the database is busy (pauses of 50 us
+        doubling up to 1 ms, until the store timeout); StoreUnavailable otherwise."""
         deadline = time.monotonic() + self._timeout_s
         pause = BUSY_FIRST_PAUSE_S
         while True:
-            conn = self._connection(what)
-            try:
-                return operation(conn)
-            except sqlite3.Error as error:
-                if _busy(error) and time.monotonic() + pause < deadline:
-                    time.sleep(pause)
-                    pause = min(pause * 2, BUSY_LONGEST_PAUSE_S)
-                    continue
-                self._drop_connection()
-                raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
-            except OSError as error:  # syncing the log
-                self._drop_connection()
-                reason = error.strerror or error
-                raise StoreUnavailable(
-                    f"SQLite {self._path}: cannot {what}: log sync: {reason}"
-                ) from error
+            with self._lock:
+                try:
+                    return operation(self._connection(what))
+                except sqlite3.Error as error:
+                    busy = _busy(error)
+                    if not busy:
+                        self._drop_connection()
+                    if not busy or time.monotonic() + pause >= deadline:
+                        raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
+            time.sleep(pause)
+            pause = min(pause * 2, BUSY_LONGEST_PAUSE_S)
 
     def _connection(self, what: str) -> sqlite3.Connection:
-        """This thread's connection to the file now at the path; reopened when the file changed."""
+        """The connection to the file now at the path, (re)opened when the file changed; its first
+        statements run here, so a busy database is retried by `_run` like any other statement."""
+        if self._lost is not None:
+            raise StoreUnavailable(f"{self._lost}; unavailable until this process restarts")
         try:
             identity = _file_identity(self._path)
         except OSError as error:
             self._drop_connection()
-            reason = error.strerror or error
-            raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {reason}") from error
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and self._local.identity == identity:
-            return conn
+            raise StoreUnavailable(
+                f"SQLite {self._path}: cannot {what}: {error.strerror or error}"
+            ) from error
+        if not os.access(self._shm, os.W_OK) and self._shm.exists():
+            # Not dropped: closing runs a checkpoint, which writes to -shm as well (module docstring).
+            raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {self._shm.name} is not writable")
+        if self._conn is not None and self._identity == identity and self._owner_pid == os.getpid():
+            return self._conn
         self._drop_connection()
+        # No busy handler (timeout=0): SQLite's sleeps 1, 2, 5, 10... ms; _run retries much sooner.
+        conn = sqlite3.connect(self._uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False)
         try:
-            # No busy handler (timeout=0): SQLite's sleeps 1, 2, 5, 10... ms; _run retries much sooner.
-            conn = sqlite3.connect(
-                self._uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False
-            )
             conn.execute("PRAGMA synchronous = NORMAL")  # FULL's log sync is WalSync's, after the commit
-        except sqlite3.Error as error:
-            raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {error}") from error
-        wal = WalSync(self._path)
-        self._local.conn, self._local.identity, self._local.wal = conn, identity, wal
-        with self._lock:
-            self._connections[conn] = wal
-        log.info("opened SQLite connection to %s", self._path)
+            conn.execute("PRAGMA mmap_size = 0")
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._identity, self._owner_pid = conn, identity, os.getpid()
+        self._wal = WalSync(self._path)
+        log.debug("opened SQLite connection to %s", self._path)
         return conn
 
     def _drop_connection(self) -> None:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            return
-        self._local.conn = None
-        with self._lock:
-            wal = self._connections.pop(conn, None)
-        try:
-            conn.close()
-        except sqlite3.Error:
-            log.warning("closing a broken SQLite connection to %s failed", self._path, exc_info=True)
+        conn, wal, self._conn, self._wal = self._conn, self._wal, None, None
+        if conn is not None and self._owner_pid == os.getpid():  # a parent's connection is never closed
+            try:
+                conn.close()
+            except sqlite3.Error:
+                log.warning("closing a broken SQLite connection to %s failed", self._path, exc_info=True)
         if wal is not None:
             wal.close()
 
@@ -254,26 +321,12 @@ def _file_identity(path: Path) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
-def _read_state(conn: sqlite3.Connection) -> State:
-    ((state_json,),) = conn.execute(READ_STATE, (MAX_DEPLOYS,)).fetchall()
-    document = json.loads(state_json)
-    newest_first = sorted(document["deploys"], key=lambda deploy: (deploy[2], deploy[3]), reverse=True)
-    deploys = tuple(
+def _deploys(deploys_json: str) -> tuple[Deploy, ...]:
+    newest_first = sorted(json.loads(deploys_json), key=lambda deploy: (deploy[2], deploy[3]), reverse=True)
+    return tuple(
         Deploy(version=version, hostname=hostname, deployed_at=datetime.fromisoformat(at))
         for version, hostname, at, _ in newest_first
     )
-    return State(calls_by_version=document["calls"], deploys=deploys)
-
-
-def _probe_write(conn: sqlite3.Connection) -> None:
-    """Rewrites the header's user_version with its own value and rolls back: SQLITE_READONLY when the file or
-    its log cannot be written (SQLite then opens the database read-only); nothing changes otherwise."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        ((version,),) = conn.execute("PRAGMA user_version").fetchall()
-        conn.execute(f"PRAGMA user_version = {int(version)}")
-    finally:
-        _rollback(conn)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -1,0 +1,1 @@
+../../../controller/core/announcements.py

@@ -1,0 +1,1 @@
+../../../controller/core/chat_message.py

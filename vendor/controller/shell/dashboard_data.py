@@ -1,0 +1,1 @@
+../../../controller/shell/dashboard_data.py

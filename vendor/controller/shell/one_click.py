@@ -1,0 +1,1 @@
+../../../controller/shell/one_click.py
