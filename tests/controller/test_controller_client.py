@@ -240,7 +240,9 @@ def test_deploy_wait_prints_the_digest_of_a_failure(served: tuple[World, str]) -
     assert done.returncode == 1
     why = [line for line in done.stdout.splitlines() if line.startswith("why: ")]
     assert len(why) == 1 and why[0].startswith("why: 2.0.5 failed at wait_ready:")
-    assert "Beanstalk reported: Failed to deploy application." in why[0]
+    # Beanstalk's ERROR events in the order AWS writes them (tests/parity), the last one the summary
+    assert "Beanstalk reported: Instance deployment failed." in why[0]
+    assert "Failed to deploy application." in why[0]
 
 
 def test_dashboard_prints_a_signed_link_to_the_deployments(served: tuple[World, str]) -> None:
