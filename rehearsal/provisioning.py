@@ -1,7 +1,7 @@
 """Both stacks under the run's prefix, through `make provision` and `make deploy-controller`, and what the
 deployments need from them: the controller's URL, the signing secret, the controller's functions (whose
-logs hold its AWS calls). Their deletion is `delete_stacks` (removal.py writes it down before anything
-is made)."""
+logs hold its AWS calls). Their deletion, with what the controller's stack keeps, is
+`delete_stack_and_what_it_kept` (removal.py writes it down before anything is made)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ from .settings import Settings
 from .teardown import gone_if_missing
 
 STACK_GONE = {"DELETE_COMPLETE", "DELETE_FAILED"}
+# The controller's stack names its table and queues after its stage (`make deploy-controller`'s default,
+# prod), not after the stack, and keeps the table when the stack is deleted (DeletionPolicy Retain;
+# docs/aws.md, "Tear it all down"). Where one of them exists, the account runs a controller already, or kept
+# the table of an earlier one: the controller's stack cannot be created there.
+STAGE = "prod"
+TABLE = f"deliverypipeline-{STAGE}-deployments"
+QUEUES = (f"deliverypipeline-{STAGE}-reconcile", f"deliverypipeline-{STAGE}-reconcile-dlq")
+# What a stack may keep after its deletion, and how the rehearsal deletes it then.
+KEPT_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,70 @@ def provision(settings: Settings, commands: Commands, clients: Any) -> Provision
         artifact_bucket=infra["ArtifactBucketName"],
         seconds={"make provision": provisioned.seconds, "make deploy-controller": deployed.seconds},
     )
+
+
+def taken(clients: Any) -> list[str]:
+    """The controller's stage-named resources that exist already (empty: the controller's stack fits)."""
+    from botocore.exceptions import ClientError
+
+    found = []
+    try:
+        clients.client("dynamodb").describe_table(TableName=TABLE)
+        found.append(f"the DynamoDB table {TABLE}")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+    sqs = clients.client("sqs")
+    for queue in QUEUES:
+        try:
+            sqs.get_queue_url(QueueName=queue)
+            found.append(f"the SQS queue {queue}")
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if "NonExistentQueue" not in code and code != "QueueDoesNotExist":
+                raise
+    return found
+
+
+def delete_stack_and_what_it_kept(stack: str, clients: Any) -> None:
+    """Delete `stack`, then what it created and kept (a resource with DeletionPolicy Retain: the
+    controller's table). Only what this stack created is deleted, never a same-named thing it found."""
+    cfn = clients.client("cloudformation")
+    made = _made(cfn, stack)
+    delete_stack(stack, cfn)
+    for kind, physical_id in made:
+        _delete_kept(kind, physical_id, clients)
+
+
+def _made(cfn: Any, stack: str) -> list[tuple[str, str]]:
+    from botocore.exceptions import ClientError
+
+    found = []
+    try:
+        for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack):
+            for resource in page["StackResourceSummaries"]:
+                created = resource["ResourceStatus"].startswith(("CREATE_COMPLETE", "UPDATE_"))
+                if resource["ResourceType"] in KEPT_TYPES and created and resource.get("PhysicalResourceId"):
+                    found.append((resource["ResourceType"], resource["PhysicalResourceId"]))
+    except ClientError:
+        return []  # no such stack
+    return found
+
+
+def _delete_kept(kind: str, physical_id: str, clients: Any) -> None:
+    if kind == "AWS::DynamoDB::Table":
+        dynamodb = clients.client("dynamodb")
+        gone_if_missing(lambda: dynamodb.delete_table(TableName=physical_id), "ResourceNotFoundException")
+        dynamodb.get_waiter("table_not_exists").wait(
+            TableName=physical_id, WaiterConfig={"Delay": 5, "MaxAttempts": 60}
+        )
+    elif kind == "AWS::S3::Bucket":
+        s3 = clients.client("s3")
+        gone_if_missing(lambda: _empty(s3, physical_id), "NoSuchBucket")
+        gone_if_missing(lambda: s3.delete_bucket(Bucket=physical_id), "NoSuchBucket")
+    else:
+        logs = clients.client("logs")
+        gone_if_missing(lambda: logs.delete_log_group(logGroupName=physical_id), "ResourceNotFoundException")
 
 
 def _outputs(cfn: Any, stack: str) -> dict[str, str]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from . import capture
-from .provisioning import delete_infra_stack, delete_stack
+from .provisioning import TABLE, delete_infra_stack, delete_stack_and_what_it_kept
 from .teardown import Teardown
 
 
 def everything(prefix: str, clients: Any, teardown: Teardown) -> Teardown:
-    """Deleted newest first: the controller's stack, the provisioning stack (and its bucket), then the
-    event capture."""
+    """Deleted newest first: the controller's stack (and the table it keeps), the provisioning stack (and
+    its bucket), then the event capture."""
     infra, controller = prefix, f"{prefix}-controller"
     named = capture.names(prefix)
     teardown.will_create(f"log group {named.log_group}", lambda: capture.delete(prefix, clients, "log group"))
@@ -26,7 +26,8 @@ def everything(prefix: str, clients: Any, teardown: Teardown) -> Teardown:
         lambda: delete_infra_stack(infra, clients.client("cloudformation"), clients.client("s3")),
     )
     teardown.will_create(
-        f"stack {controller}", lambda: delete_stack(controller, clients.client("cloudformation"))
+        f"stack {controller} (and its table {TABLE}, which the stack keeps)",
+        lambda: delete_stack_and_what_it_kept(controller, clients),
     )
     return teardown
 

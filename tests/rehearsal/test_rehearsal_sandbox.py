@@ -22,6 +22,8 @@ from typing import Any
 import boto3
 import pytest
 
+from rehearsal.provisioning import TABLE
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,6 +135,11 @@ def _left_behind(host: dict[str, str], prefix: str) -> list[str]:
         if prefix in g["logGroupName"]
     ]
     found += [f"bucket {b['Name']}" for b in client("s3").list_buckets()["Buckets"] if prefix in b["Name"]]
+    # named after the controller's stage, not the prefix; the table is one its stack keeps on deletion
+    found += [f"table {t}" for t in client("dynamodb").list_tables()["TableNames"] if t == TABLE]
+    found += [
+        f"queue {q}" for q in client("sqs").list_queues().get("QueueUrls", []) if "deliverypipeline-" in q
+    ]
     return found
 
 
