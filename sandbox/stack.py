@@ -33,6 +33,7 @@ import boto3
 
 import moto_ext
 from sandbox.beanstalk_clock import BeanstalkClock
+from sandbox.interruptions import shielded
 from sandbox.live.dockerrun import ImageRef
 from sandbox.live.environments import Environments, EnvironmentStartError
 from sandbox.live.instances import (
@@ -288,8 +289,9 @@ class Stack:
         log_path = self.run_dir / CONTROLLER_LOG
         self._report(f"sandbox: starting the controller (API + SQS poller) on {url}; its log: {log_path}")
         command = [sys.executable, "-m", "sandbox.hosting.controller_host", "--port", str(port)]
-        process = spawn_logged(command, env, log_path)
-        self._stops.append(("controller", lambda: stop_process_group(process)))
+        with shielded():  # recorded for the stop before a signal can interrupt
+            process = spawn_logged(command, env, log_path)
+            self._stops.append(("controller", lambda: stop_process_group(process)))
         deadline = time.monotonic() + CONTROLLER_START_TIMEOUT_S
         while time.monotonic() < deadline:
             if process.poll() is not None:

@@ -144,6 +144,15 @@ def _unknown(deployment_id: str) -> Response:
 # --- routes -------------------------------------------------------------------------------------------
 
 
+@app.middleware("http")
+def within_api_gateway_limit(event: Request, get_response: Any) -> Response:
+    """Every request's AWS calls and checks fit in API Gateway's 29 s (controller.shell.budgets)."""
+    from controller.shell import budgets, deadline
+
+    with deadline.within(budgets.API):
+        return get_response(event)  # type: ignore[no-any-return]
+
+
 @app.route("/health", methods=["GET"])
 def health() -> dict[str, str]:
     """The controller answers: 200 {"status": "ok"}, without a signature."""
@@ -364,16 +373,17 @@ def dashboard() -> Response:
 def reconcile_tick(event: SQSEvent) -> None:
     """A tick the controller queued for a deployment, or one of Beanstalk's events (EventBridge delivers
     them to the same queue), which wakes the deployment holding the lease."""
-    from controller.shell import beanstalk_events, runtime, tick, tick_queue
+    from controller.shell import beanstalk_events, budgets, deadline, runtime, tick, tick_queue
 
     rt = runtime.current()
     for record in event:
-        message = tick_queue.parse(record.body)
-        if message is not None:
-            tick.run(message, rt)
-            continue
-        news = beanstalk_events.parse(record.body)
-        if news is not None:
-            tick.wake(news, rt)
-            continue
-        logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])
+        with deadline.within(budgets.TICK):
+            message = tick_queue.parse(record.body)
+            if message is not None:
+                tick.run(message, rt)
+                continue
+            news = beanstalk_events.parse(record.body)
+            if news is not None:
+                tick.wake(news, rt)
+                continue
+            logline.emit("tick_ignored", reason="malformed message", body=record.body[:200])

@@ -114,6 +114,13 @@ def fail(d: Deployment, now: datetime, reason: str, events: tuple[str, ...] = ()
     return Decision(failed, (ReleaseLease(d.id, succeeded=False),))
 
 
+def warn(d: Deployment, now: datetime, warning: str) -> Deployment:
+    """The deployment goes on, and the record says what people should look at (once)."""
+    if warning in d.warnings:
+        return d
+    return dataclasses.replace(d, warnings=(*d.warnings, warning), updated_at=now)
+
+
 def note(d: Deployment, now: datetime, name: StepName, detail: str) -> Deployment:
     """The running step's detail (what it waits for), shown live to the CI client."""
     if d.step(name).detail == detail:

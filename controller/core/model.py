@@ -117,6 +117,9 @@ class Deployment:
     update_request_id: str | None = None  # its RequestId, when its answer arrived
     update_requests: int = 0  # UpdateEnvironment calls that may have taken effect
     preprod_ready_at: datetime | None = None  # first seen Ready on the new label (health grace starts)
+    expected_update_s: float | None = None  # what pre-production's past updates took (steps.update_polls)
+    update_spread_s: float = 0.0  # ... and how much they varied
+    update_s: float | None = None  # what this deployment's update took, once it landed on the new label
     verify_failures: int = 0  # consecutive failed direct checks of the new production environment
     promoted_at: datetime | None = None  # POST .../promote accepted (manual promotion)
     abort_requested_at: datetime | None = None  # POST .../abort accepted: the next tick ends it failed

@@ -16,6 +16,8 @@ class Need(StrEnum):
     VERSION = "version"
     ENVIRONMENTS = "environments"
     EVENTS = "events"
+    HISTORY = "history"  # what earlier deployments' updates took, per environment (newest first)
+    INSTANCES = "instances"  # pre-production's instances and the version each runs
     SMOKE = "smoke"  # pre-production through its own CNAME: one round of consecutive checks
     DIRECT = "direct"  # the environment that should be production, through its EndpointURL (no DNS)
     PUBLIC = "public"  # the production name, through DNS (which may still lead to the other one)
@@ -78,6 +80,24 @@ class VersionView:
 
 
 @dataclass(frozen=True)
+class InstanceView:
+    """One instance of an environment and the application version its last deployment left on it
+    (DescribeInstancesHealth's `Deployment`)."""
+
+    instance_id: str
+    version_label: str | None
+    deployment_status: str | None = None  # In Progress | Deployed | Failed
+
+
+@dataclass(frozen=True)
+class PastUpdate:
+    """How long an earlier deployment's update of an environment took (its record's `update_s`)."""
+
+    environment: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class HttpCheck:
     """Result of `GET <url>`: status and the JSON `version`, or the transport error."""
 
@@ -111,6 +131,8 @@ class Observed:
     version: VersionView | None = None
     environments: tuple[EnvironmentView, ...] | None = None
     events: tuple[EventView, ...] | None = None
+    history: tuple[PastUpdate, ...] | None = None
+    instances: tuple[InstanceView, ...] | None = None  # of pre-production
     smoke: tuple[HttpCheck, ...] | None = None  # a round: up to SMOKE_PASSES checks, ending at a failure
     direct: HttpCheck | None = None
     public: HttpCheck | None = None

@@ -104,20 +104,24 @@ def _needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
     if step is None:
         return ()
     if step.name is StepName.WAIT_READY and preprod.events_needed(d, observed, now, config):
+        if preprod.instances_needed(d, observed):
+            return (Need.ENVIRONMENTS, Need.EVENTS, Need.INSTANCES)
         return (Need.ENVIRONMENTS, Need.EVENTS)
     if step.name is StepName.BAKE:
         return bake.needs(config)
+    if step.name is StepName.VERIFY:
+        return checks.verify_needs(d, observed, now, config)
+    if step.name is StepName.DEPLOY_PREPROD:
+        return preprod.deploy_needs(d, observed, now, config)
     return _STEP_NEEDS[step.name]
 
 
 _STEP_NEEDS: dict[StepName, tuple[Need, ...]] = {
     StepName.CREATE_VERSION: (Need.VERSION,),
-    StepName.DEPLOY_PREPROD: (Need.ENVIRONMENTS,),
     StepName.WAIT_READY: (Need.ENVIRONMENTS,),
     StepName.SMOKE_TEST: (Need.SMOKE,),
     StepName.PROMOTE: (),
     StepName.SWAP: (Need.ENVIRONMENTS,),
-    StepName.VERIFY: (Need.DIRECT, Need.PUBLIC),
 }
 
 

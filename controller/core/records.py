@@ -66,6 +66,9 @@ def to_document(d: Deployment) -> dict[str, Any]:
         "update_request_id": d.update_request_id,
         "update_requests": d.update_requests,
         "preprod_ready_at": iso(d.preprod_ready_at),
+        "expected_update_s": d.expected_update_s,
+        "update_spread_s": d.update_spread_s,
+        "update_s": d.update_s,
         "verify_failures": d.verify_failures,
         "promoted_at": iso(d.promoted_at),
         "abort_requested_at": iso(d.abort_requested_at),
@@ -113,6 +116,9 @@ def from_document(doc: dict[str, Any], record_version: int) -> Deployment:
         update_request_id=doc.get("update_request_id"),
         update_requests=int(doc.get("update_requests") or (1 if doc.get("deploy_requested_at") else 0)),
         preprod_ready_at=parse_iso(doc.get("preprod_ready_at")),
+        expected_update_s=_seconds_or_none(doc.get("expected_update_s")),
+        update_spread_s=float(doc.get("update_spread_s") or 0.0),
+        update_s=_seconds_or_none(doc.get("update_s")),
         verify_failures=int(doc.get("verify_failures") or 0),
         promoted_at=parse_iso(doc.get("promoted_at")),
         abort_requested_at=parse_iso(doc.get("abort_requested_at")),
@@ -128,6 +134,10 @@ def from_document(doc: dict[str, Any], record_version: int) -> Deployment:
         warnings=tuple(doc.get("warnings") or ()),
         record_version=record_version,
     )
+
+
+def _seconds_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _steps(stored: list[dict[str, Any]]) -> tuple[Step, ...]:

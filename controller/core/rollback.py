@@ -9,8 +9,9 @@ from controller.core import topology
 from controller.core.actions import SwapCNAMEs
 from controller.core.config import Config
 from controller.core.decision import Decision
+from controller.core.mixed_versions import mixed_versions
 from controller.core.model import Deployment, Status, status_phrase
-from controller.core.observation import EnvironmentView, LeaseView
+from controller.core.observation import EnvironmentView, InstanceView, LeaseView
 
 
 def decide_rollback(
@@ -19,8 +20,11 @@ def decide_rollback(
     environments: tuple[EnvironmentView, ...],
     now: datetime,
     config: Config,
+    previous_instances: tuple[InstanceView, ...] = (),
 ) -> Decision | str:
-    """Swap production back to the previous environment, or the reason it is refused."""
+    """Swap production back to the previous environment, or the reason it is refused. A previous
+    environment whose instances do not all run its version (`previous_instances`: a failed or aborted
+    update since) is no rollback target until a full deployment."""
     if d.status is not Status.SUCCEEDED:
         return f"deployment {d.id} {status_phrase(d.status)}; only a succeeded deployment can be rolled back"
     if lease.last_succeeded_id is None:
@@ -42,6 +46,9 @@ def decide_rollback(
         return f"{previous.name} is {previous.status}, {current.name} is {current.status}; both must be Ready"
     if previous.version_label != d.previous_label:
         return f"{previous.name} runs {previous.version_label}, not the previous version {d.previous_label}"
+    mixed = mixed_versions(previous, previous_instances)
+    if mixed is not None:
+        return f"{previous.name} is no rollback target: {mixed}"
     rolled = dataclasses.replace(
         d,
         status=Status.ROLLED_BACK,

@@ -27,7 +27,7 @@ from controller.core.config import DEFAULT_GITHUB_API_URL
 from controller.core.links import Links
 from controller.core.model import Deployment, Status
 from controller.core.observation import HttpCheck
-from controller.shell import aws_errors, links, logline, metrics, webhook
+from controller.shell import aws_errors, clients, deadline, links, logline, metrics, webhook
 from controller.shell.runtime import Runtime
 from controller.shell.store import StaleRecord
 
@@ -64,10 +64,17 @@ def telling(rt: Runtime) -> bool:
     return any((c.github_token_secret, c.github_token, c.chat_webhook_url_secret, c.chat_webhook_url))
 
 
+def notify_budget_s() -> float:
+    """NOTIFY_BUDGET_S, or less when the invocation's deadline (deadline.py) leaves less after room for the
+    announcement's own save and the next tick's queueing: deliveries never push a tick past its timeout."""
+    left = deadline.current().left_s() - 2 * clients.ATTEMPT_S
+    return max(0.0, min(NOTIFY_BUDGET_S, left))
+
+
 class _Announcement:
     def __init__(self, d: Deployment, event: Event, rt: Runtime) -> None:
         self.d, self.event, self.rt = d, event, rt
-        self.budget = webhook.Budget(NOTIFY_BUDGET_S)
+        self.budget = webhook.Budget(notify_budget_s())
         self.warnings: list[str] = []
         self.github_id: int | None = d.github_deployment_id
 

@@ -7,12 +7,16 @@
   nothing happened; wait until the environment is Ready.
 - refused: any other answer (access denied, a missing resource, a bad parameter): asking again changes
   nothing.
+- out_of_time: the invocation's budget had no room for the call (deadline.py): it was not sent; the next
+  invocation tries again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from controller.shell.deadline import OutOfTime
 
 THROTTLING_CODES = frozenset(
     {
@@ -43,6 +47,7 @@ class ErrorKind(StrEnum):
     UNKNOWN = "unknown"
     BUSY = "busy"
     REFUSED = "refused"
+    OUT_OF_TIME = "out_of_time"
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class AwsError:
     @property
     def transient(self) -> bool:
         """Worth trying again later as it is (throttling, 5xx, timeouts)."""
-        return self.kind in (ErrorKind.THROTTLED, ErrorKind.UNKNOWN)
+        return self.kind in (ErrorKind.THROTTLED, ErrorKind.UNKNOWN, ErrorKind.OUT_OF_TIME)
 
     def __str__(self) -> str:
         return f"{self.operation}: {self.code}: {self.message}"
@@ -66,6 +71,8 @@ def classify(error: BaseException, operation: str = "") -> AwsError | None:
     from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
     from botocore.exceptions import ConnectionError as NoConnection
 
+    if isinstance(error, OutOfTime):
+        return AwsError(ErrorKind.OUT_OF_TIME, operation or error.what, "OutOfTime", str(error))
     if isinstance(error, ClientError):
         info = error.response.get("Error", {})
         code = str(info.get("Code", "")) or "Unknown"

@@ -27,6 +27,12 @@ NEWS = (
     "Environment termination started",
     "Environment termination successful",
 )
+# An operation ended: what DescribeEnvironments shows should have changed (it may lag behind the event).
+OPERATION_ENDS = (
+    "Environment creation successful",
+    "Environment update successful",
+    "Environment update failed",
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,10 @@ class BeanstalkEvent:
     @property
     def is_news(self) -> bool:
         return self.status in NEWS
+
+    @property
+    def ends_operation(self) -> bool:
+        return self.status in OPERATION_ENDS
 
 
 def parse(body: str) -> BeanstalkEvent | None:

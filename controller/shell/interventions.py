@@ -1,6 +1,7 @@
 """The requests about one deployment: `POST /deployments/{id}/rollback`, `.../promote` and `.../abort`.
 
-Rollback swaps production back, when that is still safe. The decision (core.rollback) is saved first, with
+Rollback swaps production back, when that is still safe (the previous environment's instances all run
+its version: core.mixed_versions). The decision (core.rollback) is saved first, with
 the lease's `last_succeeded_id` forgotten, then the swap is requested once (single attempt). A refusal puts
 both back as they were: the deployment is succeeded again and still the one a rollback may undo.
 
@@ -47,7 +48,11 @@ def rollback(deployment_id: str, rt: Runtime) -> Deployment | Refused:
     if d is None:
         return Refused(404, f"no deployment {deployment_id}")
     now = rt.clock()
-    decision = decide_rollback(d, rt.store.lease(d.application), observe.environments(rt), now, rt.config)
+    lease, environments = rt.store.lease(d.application), observe.environments(rt)
+    decision = decide_rollback(d, lease, environments, now, rt.config)
+    if not isinstance(decision, str) and d.prod_env is not None:  # allowed so far: is its target clean?
+        previous = observe.instances(d.prod_env, rt)
+        decision = decide_rollback(d, lease, environments, now, rt.config, previous)
     if isinstance(decision, str):
         return Refused(409, decision)
     try:

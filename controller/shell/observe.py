@@ -1,5 +1,6 @@
 """Fetch one kind of observation from AWS or HTTP (the shell's read side). Errors propagate to the tick,
-which classifies them (aws_errors)."""
+which classifies them (aws_errors). An HTTP check starts only when its timeout fits in the invocation's
+deadline (AWS calls ask it themselves, clients.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,22 @@ from typing import Any
 from controller.core.decision import health_problem
 from controller.core.failure_events import EVENT_SKEW
 from controller.core.model import Deployment
-from controller.core.observation import EnvironmentView, EventView, HttpCheck, Need, Observed, VersionView
+from controller.core.observation import (
+    EnvironmentView,
+    EventView,
+    HttpCheck,
+    InstanceView,
+    Need,
+    Observed,
+    PastUpdate,
+    VersionView,
+)
 from controller.core.steps.checks import SMOKE_PASSES, direct_url, public_url, smoke_url
-from controller.shell import aws_errors, bundle
+from controller.shell import aws_errors, bundle, deadline, http_check
 from controller.shell.runtime import Runtime
 
 MAX_EVENTS = 50
+HISTORY_RECORDS = 10
 
 
 def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observed:
@@ -27,11 +38,19 @@ def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observe
             return dataclasses.replace(observed, environments=environments(rt))
         case Need.EVENTS:
             return dataclasses.replace(observed, events=events(d, rt))
+        case Need.HISTORY:
+            return dataclasses.replace(observed, history=history(d, rt))
+        case Need.INSTANCES:
+            assert d.preprod_env is not None
+            return dataclasses.replace(observed, instances=instances(d.preprod_env, rt))
         case Need.SMOKE:
+            deadline.require(SMOKE_PASSES * http_check.TIMEOUT_S, "the smoke test's round of checks")
             return dataclasses.replace(observed, smoke=smoke_round(d, rt))
         case Need.DIRECT:
+            deadline.require(http_check.TIMEOUT_S, "a check of the new environment")
             return dataclasses.replace(observed, direct=rt.http_get(direct_url(d)))
         case Need.PUBLIC:
+            deadline.require(http_check.TIMEOUT_S, "a check of the production name")
             return dataclasses.replace(observed, public=rt.http_get(public_url(d)))
 
 
@@ -71,6 +90,36 @@ def _image_of(version: dict[str, Any], rt: Runtime) -> str | None:
             return image
     description = version.get("Description")
     return description if isinstance(description, str) else None
+
+
+def history(d: Deployment, rt: Runtime) -> tuple[PastUpdate, ...]:
+    """What the updates of the application's last HISTORY_RECORDS deployments took (newest first): one
+    query of the records."""
+    return tuple(
+        PastUpdate(past.preprod_env, past.update_s)
+        for past in rt.store.recent(d.application, HISTORY_RECORDS)
+        if past.id != d.id and past.preprod_env is not None and past.update_s is not None
+    )
+
+
+def instances(environment: str, rt: Runtime) -> tuple[InstanceView, ...]:
+    """The environment's instances and the version each runs (DescribeInstancesHealth, enhanced health)."""
+    found: list[InstanceView] = []
+    query: dict[str, Any] = {"EnvironmentName": environment, "AttributeNames": ["Deployment"]}
+    while True:
+        answer = rt.eb.describe_instances_health(**query)
+        for instance in answer.get("InstanceHealthList", []):
+            deployment = instance.get("Deployment") or {}
+            found.append(
+                InstanceView(
+                    instance_id=instance.get("InstanceId", ""),
+                    version_label=deployment.get("VersionLabel"),
+                    deployment_status=deployment.get("Status"),
+                )
+            )
+        if not answer.get("NextToken"):
+            return tuple(found)
+        query["NextToken"] = answer["NextToken"]
 
 
 def environments(rt: Runtime) -> tuple[EnvironmentView, ...]:

@@ -21,6 +21,7 @@ OUTCOMES = {
     ErrorKind.BUSY: ActionOutcome.NOT_DONE,
     ErrorKind.UNKNOWN: ActionOutcome.UNKNOWN,
     ErrorKind.REFUSED: ActionOutcome.REFUSED,
+    ErrorKind.OUT_OF_TIME: ActionOutcome.NOT_DONE,  # never sent
 }
 OPERATIONS = {
     CreateVersion: "CreateApplicationVersion",

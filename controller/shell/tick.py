@@ -11,7 +11,9 @@ a step that would need a second one goes back to the queue instead. The tick end
 
 Errors of AWS calls are classified once (aws_errors): a transient one (throttling, 5xx, timeout) sends
 the tick back to the queue with a growing delay; any other one fails the deployment with the error in its
-record and releases the lease. Nothing is left `running` with no tick scheduled to move it.
+record and releases the lease. Nothing is left `running` with no tick scheduled to move it. A tick that
+runs out of its budget (deadline.py) records what it has (the answer of an action it could not send
+included) and queues the next tick at once.
 
 Each message names its tick chain (`chain`): requeues continue the chain of the tick that sent them. When
 a queued deployment takes the lease, its record keeps that chain, and ticks of any other chain (a kick
@@ -20,6 +22,11 @@ running deployment, so extra messages do not multiply into extra polling. A rede
 its chain and is handled as usual. A Beanstalk event wakes the deployment (`wake`): a tick that takes the
 deployment over with a chain of its own only when it moves it on; a promote or abort request does the same
 (interventions.py).
+
+Nothing promises that DescribeEnvironments already shows what an event announced. When the end of an
+operation wakes the deployment and it finds nothing new, the wake leaves a re-check (a message that is a
+wake, not a tick of a chain) POLL_INTERVAL_S later, then 2x and 4x that, MAX_RECHECKS in all: a bounded
+few looks, never a second polling loop.
 """
 
 from __future__ import annotations
@@ -34,19 +41,23 @@ from controller.core.announcements import Event
 from controller.core.decision import DONE, ContinueNow, Decision, Done, Next, RequeueAfter
 from controller.core.model import Deployment, Status
 from controller.core.observation import HttpCheck, Need, Observed
-from controller.shell import announce, aws_errors, logline, observe, perform
-from controller.shell.aws_errors import AwsError
+from controller.shell import announce, aws_errors, deadline, logline, observe, perform
+from controller.shell.aws_errors import AwsError, ErrorKind
 from controller.shell.beanstalk_events import BeanstalkEvent
+from controller.shell.deadline import OutOfTime
 from controller.shell.runtime import Runtime
 from controller.shell.store import LeaseChange, LeaseKind, LeaseLost, StaleRecord
 from controller.shell.tick_queue import TickMessage, new_chain
 
 MAX_STEPS_PER_TICK = 10
 MAX_TRANSIENT_RETRIES = 8  # transient errors in a row before the deployment fails with the last one
+MAX_RECHECKS = 3  # of a quiet wake on the end of an operation
 
 
 def run(message: TickMessage, rt: Runtime) -> Next:
     """Drive the deployment as far as it can go now; what this tick scheduled next."""
+    if message.recheck is not None:
+        return _recheck(message, message.recheck, rt)
     try:
         saved = rt.store.get(message.deployment_id)
     except Exception as error:
@@ -94,12 +105,32 @@ def wake(event: BeanstalkEvent, rt: Runtime) -> Next:
         if saved is None or not reconcile.woken_by(saved, event.environment):
             reason = "unknown deployment" if saved is None else "not waiting for news of this environment"
             return _wake_ignored(event, reason, deployment_id=holder)
-        return _Tick(saved, rt, new_chain(), 0, wakes=True).run()
+        recheck = TickMessage(saved.id, recheck=event.environment) if event.ends_operation else None
+        return _Tick(saved, rt, new_chain(), 0, wakes=True, recheck=recheck).run()
     except Exception as error:
         classified = aws_errors.classify(error)
         if classified is None:
             raise
         logline.emit("wake_failed", id=event.id, error=str(classified))
+        return DONE
+
+
+def _recheck(message: TickMessage, environment: str, rt: Runtime) -> Next:
+    """A quiet wake's re-check: a wake again, for the same environment, while the deployment still waits
+    for its news."""
+    try:
+        saved = rt.store.get(message.deployment_id)
+        if saved is None or not reconcile.woken_by(saved, environment):
+            reason = "unknown deployment" if saved is None else "no longer waiting for news of it"
+            logline.emit("recheck_ignored", deployment_id=message.deployment_id, reason=reason)
+            return DONE
+        logline.emit("recheck", deployment_id=saved.id, environment=environment, rechecks=message.rechecks)
+        return _Tick(saved, rt, new_chain(), 0, wakes=True, recheck=message).run()
+    except Exception as error:
+        classified = aws_errors.classify(error)
+        if classified is None:
+            raise
+        logline.emit("recheck_failed", deployment_id=message.deployment_id, error=str(classified))
         return DONE
 
 
@@ -118,7 +149,15 @@ def _wake_ignored(event: BeanstalkEvent, reason: str, **fields: str) -> Next:
 class _Tick:
     """One invocation's state: the last saved record, the decided one, and what was observed."""
 
-    def __init__(self, saved: Deployment, rt: Runtime, chain: str, retry: int, wakes: bool = False) -> None:
+    def __init__(
+        self,
+        saved: Deployment,
+        rt: Runtime,
+        chain: str,
+        retry: int,
+        wakes: bool = False,
+        recheck: TickMessage | None = None,
+    ) -> None:
         self.rt = rt
         self.chain = chain
         self.retry = retry
@@ -128,6 +167,7 @@ class _Tick:
         self.fetched: set[Need] = set()
         self.unlogged: list[tuple[Deployment, Deployment]] = []
         self.waking = wakes  # a wake that has not taken the deployment over (yet)
+        self.recheck = recheck  # what a quiet wake on the end of an operation checks again later
         self.released = False  # this tick gave the lease up, and so learnt ...
         self.waiting: str | None = None  # ... the newest notification waiting for it
         self.last_smoke: tuple[HttpCheck, ...] | None = None  # its last smoke round (a digest quotes it)
@@ -145,12 +185,19 @@ class _Tick:
 
     def _drive(self) -> Next:
         for _ in range(MAX_STEPS_PER_TICK):
+            if deadline.current().recording and self.observed.action_result is None:
+                return self._requeue(RequeueAfter(0))  # out of time: record, and the next tick goes on
             now = self.rt.clock()
-            if not self._observe_until_decidable():
+            try:
+                decidable = self._observe_until_decidable()
+            except OutOfTime:
+                return self._requeue(RequeueAfter(0))  # what was decided is saved; the next tick goes on
+            if not decidable:
                 return self._requeue(RequeueAfter(0))  # a second look of one kind: the next tick
             decision = reconcile.reconcile(self.d, self.observed, now, self.rt.config)
             if self.waking and _nothing_new(decision, self.saved):
                 logline.emit("wake_quiet", deployment_id=self.d.id, reason="nothing new; its chain goes on")
+                self._recheck_later()
                 return DONE
             before = self._decided(decision)
             beanstalk = [a for a in decision.actions if not isinstance(a, AcquireLease | ReleaseLease)]
@@ -175,6 +222,24 @@ class _Tick:
                 case RequeueAfter():
                     return self._requeue(decision.next)
         return self._requeue(RequeueAfter(0))
+
+    def _recheck_later(self) -> None:
+        """An operation's end was announced, DescribeEnvironments does not show it yet: look again
+        POLL_INTERVAL_S later (then 2x, 4x), a few times at most. A failure here only leaves it to the
+        safety poll."""
+        if self.recheck is None or self.recheck.rechecks >= MAX_RECHECKS:
+            return
+        later = dataclasses.replace(self.recheck, rechecks=self.recheck.rechecks + 1)
+        delay = self.rt.config.poll_interval_s * 2**self.recheck.rechecks
+        try:
+            self.rt.queue.send(later, delay)
+        except Exception as error:
+            classified = aws_errors.classify(error, "SendMessage")
+            if classified is None:
+                raise
+            logline.emit("recheck_failed", deployment_id=self.d.id, error=str(classified))
+            return
+        logline.emit("recheck_queued", deployment_id=self.d.id, environment=later.recheck, delay_s=delay)
 
     def _observe_until_decidable(self) -> bool:
         """Fetch what the step needs; False when it needs a kind already fetched this tick."""
@@ -263,6 +328,7 @@ class _Tick:
     def _requeue(self, after: RequeueAfter) -> Next:
         """Save, then queue the next tick of this chain. A queue that does not exist (or refuses us) can
         never move the deployment: it fails with that error."""
+        deadline.current().record()
         if not self._save(None):
             return DONE
         self._announce()
@@ -276,6 +342,11 @@ class _Tick:
         return after
 
     def _after_error(self, error: AwsError) -> Next:
+        deadline.current().record()
+        if error.kind is ErrorKind.OUT_OF_TIME:  # no error of AWS's: the next tick goes on, uncounted
+            logline.emit("out_of_time", deployment_id=self.d.id, error=str(error))
+            self.rt.enqueue(self.d.id, 0, self.chain, self.retry)
+            return RequeueAfter(0)
         if not error.transient:
             return self._fail_with(error)
         if self.retry >= MAX_TRANSIENT_RETRIES:

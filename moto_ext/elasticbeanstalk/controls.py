@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from . import control_numbers
 from .deploy import DeployHook, Outcome
 from .eventbridge import Delivery
 from .faults import ONE_SHOT, THROTTLED_SHARE, Fault, Timings
@@ -97,10 +98,13 @@ class ControlSurface:
     def settle(self) -> None:  # the life cycle's (LifeCycle comes first in the backend)
         raise NotImplementedError
 
+    MAX_CLOCK_STEP_S = control_numbers.MAX_CLOCK_STEP_S
+
     def move_clock(self, seconds: float) -> datetime:
-        """Move the emulation's clock forward by `seconds` and settle what is due; answers the new now."""
-        if seconds < 0:
-            raise ValueError(f"the clock only moves forward, got {seconds} s")
+        """Move the emulation's clock forward by `seconds` (finite, at most MAX_CLOCK_STEP_S, and never past
+        what a date holds) and settle what is due; answers the new now."""
+        seconds = control_numbers.seconds("advance_s", seconds, self.MAX_CLOCK_STEP_S)
+        control_numbers.clock_reachable(self.clock(), seconds)
         if not isinstance(self.clock, ShiftedClock):
             self.clock = ShiftedClock(self.clock)
         self.clock.offset += timedelta(seconds=seconds)
@@ -167,9 +171,9 @@ class ControlSurface:
         self.controls.delivery = Delivery.chosen(drop, duplicate, delay_s, seed)
 
     def set_version_quota(self, quota: int) -> None:
-        if quota < 0:
-            raise ValueError(f"the version quota must be >= 0, got {quota}")
-        self.controls.version_quota = quota
+        self.controls.version_quota = control_numbers.count(
+            "the version quota", quota, control_numbers.MAX_VERSION_QUOTA
+        )
 
     def set_throttling(
         self,

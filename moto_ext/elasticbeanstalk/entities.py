@@ -11,7 +11,9 @@ from typing import Any
 from moto.elasticbeanstalk.models import Application
 from moto.elasticbeanstalk.utils import make_arn
 
+from . import events as texts
 from .deploy import DeployResult, Outcome
+from .faults import MIXED_FLEET, MIXED_LEFT
 
 DNS_SUFFIX = "elasticbeanstalk.com"
 HEALTH_STATUS = {"Green": "Ok", "Yellow": "Warning", "Red": "Severe", "Grey": "Pending"}
@@ -93,6 +95,11 @@ class Environment:
         self.pending: Operation | None = None
         self.deployed_at: datetime | None = None  # when an update last landed on a new version
         self.failing = False  # fails-after-swap: its version fails /health until the next deployment
+        # events-before-state: what DescribeEnvironments still shows after an operation ended, and until when
+        self.shown_before: tuple[dict[str, Any], datetime] | None = None
+        self.deployment_id = 1  # each deployment of a version counts one (AWS's DeploymentId)
+        self.expected_deployment = 1  # the last one that succeeded: what every instance should run
+        self.stray_version: str | None = None  # mixed-versions: what a partway update left on some instances
 
     @property
     def is_web(self) -> bool:
@@ -102,6 +109,15 @@ class Environment:
     def environment_arn(self) -> str:
         return make_arn(
             self.region, self.account_id, "environment", f"{self.application_name}/{self.environment_name}"
+        )
+
+    def mixed_cause(self) -> str | None:
+        """The health cause of instances left on another version (mixed-versions), or None."""
+        if self.stray_version is None:
+            return None
+        expected, deployment = self.version_label, self.expected_deployment
+        return texts.INCORRECT_VERSIONS.format(
+            left=MIXED_LEFT, fleet=MIXED_FLEET, expected=expected, deployment=deployment
         )
 
     @property

@@ -26,6 +26,7 @@ from typing import Any
 
 from moto.elasticbeanstalk.utils import make_arn
 
+from . import control_numbers
 from . import events as texts
 from .events import Event
 
@@ -93,8 +94,7 @@ class Delivery:
         for name, share in (("drop", drop), ("duplicate", duplicate)):
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"{name} must be a share within 0..1, got {share}")
-        if delay_s < 0:
-            raise ValueError(f"delay_s must be >= 0, got {delay_s}")
+        delay_s = control_numbers.seconds("delay_s", delay_s)
         return cls(drop, duplicate, delay_s, random.Random(seed))  # noqa: S311 - not for secrets
 
     def copies(self) -> int:

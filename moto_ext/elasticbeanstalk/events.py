@@ -34,6 +34,11 @@ INITIALIZED = (
 )
 ABORT_REQUESTED = "Abort environment update operation requested."
 ABORT_COMPLETED = "Environment update was aborted. The environment was rolled back to the previous version."
+# https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/environments-health-messages.html (Deployments)
+INCORRECT_VERSIONS = (
+    'Incorrect application version found on {left} out of {fleet} instances. Expected version "{expected}" '
+    "(deployment {deployment})."
+)
 CREATE_STARTING = "createEnvironment is starting."
 CREATE_COMPLETED = "Successfully launched environment: {name}"
 CREATE_INSTANCES = "Created EC2 instance(s) for environment {name}."

@@ -13,6 +13,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, fields, replace
 
+from . import control_numbers
+
 
 class Fault(enum.Enum):
     TRANSIENT_RED = "transient-red"  # Ready on the new label, Red for `health_recovery_s`, then Green
@@ -24,6 +26,10 @@ class Fault(enum.Enum):
     VERSION_QUOTA = "version-quota"  # the application version quota is reached: the next version is refused
     THROTTLE = "throttle"  # a share of Describe* calls answer Throttling
     FAILS_AFTER_SWAP = "fails-after-swap"  # the new version fails health once a swap gives it the other CNAME
+    # an operation's end goes out on EventBridge at once; DescribeEnvironments shows it `state_lag_s` later
+    EVENTS_BEFORE_STATE = "events-before-state"
+    # an update to a new version fails partway (an abort stops one partway): some instances keep the new one
+    MIXED_VERSIONS = "mixed-versions"
 
     @classmethod
     def named(cls, name: str) -> Fault:
@@ -36,6 +42,8 @@ class Fault(enum.Enum):
 
 
 ONE_SHOT = frozenset({Fault.BUSY, Fault.MUTATION_5XX})
+MIXED_FLEET = 5  # mixed-versions: the instances an environment runs ...
+MIXED_LEFT = 2  # ... and how many a partway update leaves on the new version
 MUTATING_OPERATIONS = frozenset({"UpdateEnvironment", "SwapEnvironmentCNAMEs"})
 THROTTLED_SHARE = 0.3  # `throttle`: the share of Describe* calls refused
 
@@ -53,6 +61,7 @@ class Timings:
     health_recovery_s: float = 60.0  # transient-red: Red this long after Ready
     register_s: float = 30.0  # slow-register: 502/503 this long after Ready (the sandbox)
     dns_ttl_s: float = 60.0  # dns-lag: the old target this long after a swap (the sandbox)
+    state_lag_s: float = 10.0  # events-before-state: DescribeEnvironments this long behind the events
 
     def with_values(self, values: dict[str, object]) -> Timings:
         """These timings with some replaced; ValueError names an unknown or negative one."""
@@ -61,9 +70,7 @@ class Timings:
         for name, value in values.items():
             if name not in known:
                 raise ValueError(f"unknown timing {name!r}; known timings: {', '.join(sorted(known))}")
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"timing {name} must be a number of seconds >= 0, got {value!r}")
-            changes[name] = float(value)
+            changes[name] = control_numbers.seconds(f"timing {name}", value)
         return replace(self, **changes)
 
 
@@ -77,4 +84,5 @@ REALISTIC = Timings(
     health_recovery_s=3.0,
     register_s=2.0,
     dns_ttl_s=3.0,
+    state_lag_s=1.0,
 )

@@ -43,9 +43,6 @@ class LifeCycle:
     _operations: list[Operation]
     _lock: threading.RLock
 
-    def read_bundle(self, bucket: str, key: str) -> bytes:  # the backend's, from moto's S3
-        raise NotImplementedError
-
     def settle(self) -> None:
         """Settle every operation that is due by the clock."""
         with self._lock:
@@ -124,6 +121,7 @@ class LifeCycle:
             self._complete(operation, min(due, now))
 
     def _complete(self, operation: Operation, at: datetime) -> None:
+        self._shown_late(operation, at)
         completions: dict[str, Callable[[Operation, datetime], None]] = {
             "launch": self._complete_launch,
             "update": self._complete_update,
@@ -133,6 +131,22 @@ class LifeCycle:
             "health": self._complete_health_change,
         }
         completions[operation.kind](operation, at)
+
+    def _shown_late(self, operation: Operation, at: datetime) -> None:
+        """events-before-state: the end of a launch, update, swap or termination goes out on EventBridge at
+        once, while DescribeEnvironments keeps showing the environments as they were for `state_lag_s`."""
+        if operation.kind not in SHOWN_LATE or not self.controls.active(Fault.EVENTS_BEFORE_STATE):
+            return
+        until = at + timedelta(seconds=self.controls.timings.state_lag_s)
+        for env in operation.environments:
+            env.shown_before = (env.describe(), until)
+
+    def shown(self, env: Environment) -> dict[str, Any]:
+        """The EnvironmentDescription DescribeEnvironments answers for `env` now."""
+        lagging = env.shown_before
+        if lagging is not None and self.clock() < lagging[1]:
+            return lagging[0]
+        return env.describe()
 
     def _complete_launch(self, operation: Operation, at: datetime) -> None:
         env = operation.environments[0]
@@ -146,6 +160,9 @@ class LifeCycle:
         outcome, failure = operation.outcome, None
         if operation.hook_result is not None:
             outcome, failure = operation.hook_result.outcome, operation.hook_result.message
+        partway = operation.version_label is not None and self.controls.active(Fault.MIXED_VERSIONS)
+        if partway and outcome is not Outcome.STUCK:
+            outcome = Outcome.RED  # a batch failed: the deployment fails, some instances already run it
         unhealthy, recovers = self._health_after_update()
         landing = transitions.update_settled(
             outcome,
@@ -162,8 +179,19 @@ class LifeCycle:
         if landing.version_label == operation.version_label and operation.version_label is not None:
             env.deployed_at = at
             env.failing = False
+            env.stray_version, env.expected_deployment = None, env.deployment_id
+        elif partway:
+            self.left_partway(env, operation.version_label, at)
         if unhealthy is not None and landing.health == unhealthy and recovers:
             self._change_health_later(env, "Green", self.controls.timings.health_recovery_s, at)
+
+    def left_partway(self, env: Environment, label: str | None, at: datetime) -> None:
+        """mixed-versions: an update stopped partway leaves MIXED_LEFT of MIXED_FLEET instances on `label`
+        until a later one lands; health monitoring says so."""
+        env.stray_version = label
+        cause = env.mixed_cause()
+        assert cause is not None
+        self._write(env, (transitions.Note(cause, "WARN", monitor=True),), at, None)
 
     def _health_after_update(self) -> tuple[str | None, bool]:
         """(the color health monitoring finds after a successful update, whether it recovers)."""
@@ -239,9 +267,9 @@ class LifeCycle:
 
     # ----- deploy hooks -------------------------------------------------------------------------------
 
-    def _start_hook(self, operation: Operation, hook: DeployHook, env: Environment, label: str) -> None:
-        version = self.versions[(env.application_name, label)]
-        bundle = self.read_bundle(*version.source_bundle) if version.source_bundle else b""
+    def _start_hook(
+        self, operation: Operation, hook: DeployHook, env: Environment, label: str, bundle: bytes
+    ) -> None:
         request = DeployRequest(
             environment_name=env.environment_name,
             environment_id=env.environment_id,
@@ -268,7 +296,9 @@ class LifeCycle:
                 return  # aborted, terminated or reset meanwhile
             operation.hook_result = result
             self._drop(operation)
-            self._complete_update(operation, self.clock())
+            now = self.clock()
+            self._shown_late(operation, now)
+            self._complete_update(operation, now)
 
     # ----- events --------------------------------------------------------------------------------------
 
@@ -331,6 +361,9 @@ class LifeCycle:
     def _deliver(self, now: datetime) -> None:
         """Put the EventBridge events that are due on moto's default bus (best effort, as AWS)."""
         eventbridge.publish(self.outbox.due(now), self.account_id, self.region_name)
+
+
+SHOWN_LATE = frozenset({"launch", "update", "swap", "terminate"})
 
 
 def _due(operation: Operation) -> datetime:

@@ -288,14 +288,20 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         version_label: str | None,
         description: str | None,
     ) -> Environment:
-        """Starts deploying `version_label` (or a configuration-only update)."""
+        """Starts deploying `version_label` (or a configuration-only update). Everything that can refuse the
+        request is checked before anything changes, the version's bundle included: AWS refuses a version
+        it cannot download, and the environment stays as it was."""
         with self._lock:
             env = self.environment(environment_id, environment_name)
             if self.controls.take(Fault.BUSY):
                 raise exceptions.not_ready(env.environment_name)  # a managed update holds it
             self._require_ready(env)
-            if version_label is not None and (env.application_name, version_label) not in self.versions:
-                raise exceptions.no_version(version_label)
+            bundle = None
+            if version_label is not None:
+                version = self.versions.get((env.application_name, version_label))
+                if version is None:
+                    raise exceptions.no_version(version_label)
+                bundle = self.read_bundle(*version.source_bundle) if version.source_bundle else b""
             if description is not None:
                 env.description = description
             hook = self.controls.hooks.get(env.environment_name)
@@ -316,11 +322,12 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             env.date_updated = operation.started
             if version_label is not None:
                 env.version_label = version_label
+                env.deployment_id += 1
             self._write(
                 env, transitions.update_started(version_label), operation.started, operation.request_id
             )
-            if hook is not None and version_label is not None:
-                self._start_hook(operation, hook, env, version_label)
+            if hook is not None and version_label is not None and bundle is not None:
+                self._start_hook(operation, hook, env, version_label, bundle)
             return env
 
     def swap_environment_cnames(
@@ -396,6 +403,8 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             self._drop(operation)
             landing = transitions.update_aborted(operation.version_label, operation.previous_version_label)
             self._land(env, landing, self.clock(), request_ids.current())
+            if operation.version_label is not None and self.controls.active(Fault.MIXED_VERSIONS):
+                self.left_partway(env, operation.version_label, self.clock())
 
     def describe_events(self, query: EventQuery) -> list[Event]:
         with self._lock:

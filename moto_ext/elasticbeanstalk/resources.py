@@ -1,6 +1,8 @@
 """What an environment shows besides its description: health, instances, AWS resources, configuration.
 
-Plain functions of an `Environment` (and the time); the emulation runs one instance per environment.
+Plain functions of an `Environment` (and the time); the emulation runs one instance per environment, or,
+once an update stopped partway under the `mixed-versions` fault, MIXED_FLEET of them, MIXED_LEFT still on
+the version that update brought (until a later update lands).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from .entities import HEALTH_STATUS, Environment
+from .faults import MIXED_FLEET, MIXED_LEFT
 from .transitions import INSTANCE_ID
 
 # The option settings the EB CLI reads (eb status, eb health, eb deploy); AWS returns many more.
@@ -33,7 +36,7 @@ def environment_health(env: Environment, now: datetime, attributes: set[str]) ->
         "Status": env.status,
         "Color": env.health,
         "HealthStatus": env.health_status,
-        "Causes": causes(env.status, env.health),
+        "Causes": causes(env.status, env.health, env.mixed_cause()),
         "ApplicationMetrics": {"Duration": 10, "RequestCount": 0},
         "InstancesHealth": _instance_counts(env),
         "RefreshedAt": now,
@@ -45,28 +48,41 @@ def environment_health(env: Environment, now: datetime, attributes: set[str]) ->
 
 
 def instances_health(env: Environment, now: datetime) -> dict[str, Any]:
-    """DescribeInstancesHealth's answer: the environment's one instance."""
-    instances = []
-    if env.status not in ("Launching", "Terminated"):
-        instances.append(
-            {
-                "InstanceId": INSTANCE_ID,
-                "HealthStatus": HEALTH_STATUS[env.health],
-                "Color": env.health,
-                "Causes": causes(env.status, env.health),
-                "LaunchedAt": env.date_created,
-                "ApplicationMetrics": {"Duration": 10, "RequestCount": 0},
-                "System": {"CPUUtilization": {"User": 1.0, "Idle": 99.0}, "LoadAverage": [0.0, 0.0, 0.0]},
-                "Deployment": {
-                    "VersionLabel": env.version_label or "Sample Application",
-                    "DeploymentId": 1,
-                    "Status": "Deployed",
-                    "DeploymentTime": env.deployed_at or env.date_created,
-                },
-                "AvailabilityZone": f"{env.region}a",
-                "InstanceType": "t3.micro",
-            }
-        )
+    """DescribeInstancesHealth's answer: the environment's instances, and the version each runs."""
+    if env.status in ("Launching", "Terminated"):
+        return {"InstanceHealthList": [], "RefreshedAt": now}
+    running = env.version_label or "Sample Application"
+    if env.stray_version is None:
+        fleet = [(INSTANCE_ID, running, env.expected_deployment, "Deployed", env.health)]
+    else:
+        fleet = [
+            (f"{INSTANCE_ID[:-2]}{n:02d}", running, env.expected_deployment, "Deployed", env.health)
+            for n in range(MIXED_FLEET - MIXED_LEFT)
+        ]
+        fleet += [
+            (f"{INSTANCE_ID[:-2]}{n:02d}", env.stray_version, env.deployment_id, "Failed", "Red")
+            for n in range(MIXED_FLEET - MIXED_LEFT, MIXED_FLEET)
+        ]
+    instances = [
+        {
+            "InstanceId": instance_id,
+            "HealthStatus": HEALTH_STATUS[color],
+            "Color": color,
+            "Causes": causes(env.status, color, env.mixed_cause() if label != running else None),
+            "LaunchedAt": env.date_created,
+            "ApplicationMetrics": {"Duration": 10, "RequestCount": 0},
+            "System": {"CPUUtilization": {"User": 1.0, "Idle": 99.0}, "LoadAverage": [0.0, 0.0, 0.0]},
+            "Deployment": {
+                "VersionLabel": label,
+                "DeploymentId": deployment,
+                "Status": status,
+                "DeploymentTime": env.deployed_at or env.date_created,
+            },
+            "AvailabilityZone": f"{env.region}a",
+            "InstanceType": "t3.micro",
+        }
+        for instance_id, label, deployment, status, color in fleet
+    ]
     return {"InstanceHealthList": instances, "RefreshedAt": now}
 
 
@@ -119,9 +135,11 @@ def configuration_settings(env: Environment) -> dict[str, Any]:
     }
 
 
-def causes(status: str, health: str) -> list[str]:
+def causes(status: str, health: str, mixed: str | None = None) -> list[str]:
     if status in ("Updating", "Launching"):
         return ["Command is executing on all instances."]
+    if mixed is not None:
+        return [mixed]
     if health == "Red":
         return ["Failed to deploy application."]
     if health == "Yellow":
@@ -131,6 +149,11 @@ def causes(status: str, health: str) -> list[str]:
 
 def _instance_counts(env: Environment) -> dict[str, int]:
     counts = dict.fromkeys(("NoData", "Unknown", "Pending", "Ok", "Info", "Warning", "Degraded", "Severe"), 0)
-    if env.status not in ("Launching", "Terminated"):
+    if env.status in ("Launching", "Terminated"):
+        return counts
+    if env.stray_version is None:
         counts[HEALTH_STATUS[env.health]] += 1
+    else:
+        counts[HEALTH_STATUS[env.health]] += MIXED_FLEET - MIXED_LEFT
+        counts[HEALTH_STATUS["Red"]] += MIXED_LEFT
     return counts

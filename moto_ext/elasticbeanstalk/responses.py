@@ -194,7 +194,8 @@ class BeanstalkResponse(EBResponse):
             deleted_back_to=_utc(self._get_param("IncludedDeletedBackTo")),
         )
         shown, token = self._page(envs)
-        return ActionResult(_with_token({"Environments": [env.describe() for env in shown]}, token))
+        described = [self.backend.shown(env) for env in shown]
+        return ActionResult(_with_token({"Environments": described}, token))
 
     def check_dns_availability(self) -> ActionResult:
         available, cname = self.backend.check_dns_availability(self._get_param("CNAMEPrefix"))

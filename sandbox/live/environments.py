@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sandbox.interruptions import shielded
 from sandbox.live.dockerrun import BundleError, ImageRef, read_image
 from sandbox.live.health_probe import await_version
 from sandbox.live.instances import Instance, Launcher
@@ -51,6 +52,7 @@ class Environments:
         self._pick_port = pick_port
         self._lock = threading.Lock()
         self._serving: dict[str, Instance] = {}
+        self._starting: list[Instance] = []  # started, not serving yet (waiting for /health)
         self._registered_at: dict[str, float] = {}  # env name -> monotonic time its instance is registered
         self._closed = False
 
@@ -104,25 +106,40 @@ class Environments:
             instance.stop()
 
     def stop_all(self) -> None:
-        """Stop every instance; deploys still in flight stop theirs when they finish."""
+        """Stop every instance, those still starting included (a deploy in flight then finds the sandbox
+        shutting down)."""
         with self._lock:
             self._closed = True
-            serving = list(self._serving.values())
+            running = [*self._serving.values(), *self._starting]
             self._serving.clear()
-        for instance in serving:
+            self._starting.clear()
+        for instance in running:
             instance.stop()
 
     def _replace(self, env_name: str, image: ImageRef) -> str | None:
-        """Start `image` for `env_name`; switch to it once healthy. None on success, else why not."""
+        """Start `image` for `env_name`; switch to it once healthy. None on success, else why not.
+
+        The instance is recorded as starting before a signal can interrupt (`shielded`), so `stop_all`
+        finds it; an interruption while it starts (SIGINT on the main thread: `Interrupted`, which no
+        `except Exception` catches) stops it before going on up."""
         with self._lock:
             if self._closed:
                 return "the sandbox is shutting down"
+        with shielded():
+            try:
+                instance = self._launcher.start(env_name, image, self._pick_port())
+            except Exception as error:  # the launcher's failure is this deploy's event text
+                return f"The container for {image} could not be started: {error}."
+            with self._lock:
+                self._starting.append(instance)
         try:
-            instance = self._launcher.start(env_name, image, self._pick_port())
-        except Exception as error:  # the launcher's failure is this deploy's event text
-            return f"The container for {image} could not be started: {error}."
-        failure = await_version(instance, self._start_timeout_s)
+            failure = await_version(instance, self._start_timeout_s)
+        except BaseException:
+            self._forget(instance)
+            instance.stop()
+            raise
         if failure is not None:
+            self._forget(instance)
             instance.stop()
             return f"The container for {image} did not start: {failure}."
         with self._lock:
@@ -130,9 +147,16 @@ class Environments:
             closed = self._closed
             if not closed:
                 self._serving[env_name] = instance
+            if instance in self._starting:
+                self._starting.remove(instance)
         if closed:
             instance.stop()
             return "the sandbox is shutting down"
         if previous is not None:
             previous.stop()
         return None
+
+    def _forget(self, instance: Instance) -> None:
+        with self._lock:
+            if instance in self._starting:
+                self._starting.remove(instance)

@@ -3,8 +3,9 @@ the emulation's faults (or none), alone or with others at once, with or without 
 
 Faults are drawn from a bag holding each fault once and "none" once, refilled when empty, so every run of
 `len(Fault) + 1` rounds meets every fault. What a deployment that runs under a fault must end as is
-`EXPECTED`: real Beanstalk's rough edges are survived (succeeded), a persistent Red or a refused version
-fails before production is touched, a failure after the swap is swapped back (rolled_back).
+`EXPECTED`: real Beanstalk's rough edges are survived (succeeded), a persistent Red, a refused version or
+an update that fails partway (mixed-versions) fails before production is touched, a failure after the swap
+is swapped back (rolled_back).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ EXPECTED: dict[Fault | None, str] = {
     Fault.VERSION_QUOTA: "failed",
     Fault.THROTTLE: "succeeded",
     Fault.FAILS_AFTER_SWAP: "rolled_back",
+    Fault.EVENTS_BEFORE_STATE: "succeeded",  # the quiet wake looks again
+    Fault.MIXED_VERSIONS: "failed",  # the update fails partway, before production is touched
 }
 
 

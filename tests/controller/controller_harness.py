@@ -118,11 +118,13 @@ class Message:
     chain: str = field(compare=False, default="")
     retry: int = field(compare=False, default=0)
     event: str | None = field(compare=False, default=None)  # the body of an EventBridge event instead
+    recheck: str | None = field(compare=False, default=None)  # a quiet wake's re-check of this environment
+    rechecks: int = field(compare=False, default=0)
 
     def body(self) -> str:
         if self.event is not None:
             return self.event
-        return TickMessage(self.deployment_id, self.chain, self.retry).body()
+        return TickMessage(self.deployment_id, self.chain, self.retry, self.recheck, self.rechecks).body()
 
 
 class SimQueue:
@@ -145,7 +147,17 @@ class SimQueue:
             self._seq += 1
             due = self.clock.now + timedelta(seconds=delay_s)
             chain = json.loads(message.body())["chain"]
-            self.pending.append(Message(due, self._seq, message.deployment_id, chain, message.retry))
+            self.pending.append(
+                Message(
+                    due,
+                    self._seq,
+                    message.deployment_id,
+                    chain,
+                    message.retry,
+                    recheck=message.recheck,
+                    rechecks=message.rechecks,
+                )
+            )
 
     def arrive(self, event_body: str) -> None:
         """An EventBridge event reaches the queue now."""
@@ -165,9 +177,13 @@ class SimQueue:
             return self.pending.pop(0)
 
     def ticks_of(self, chain: str | None) -> list[Message]:
-        """The queued ticks (not events) of one chain."""
+        """The queued ticks (not events, not re-checks) of one chain."""
         with self._lock:
-            return [m for m in self.pending if m.event is None and m.chain == chain]
+            return [m for m in self.pending if m.event is None and m.recheck is None and m.chain == chain]
+
+    def rechecks(self) -> list[Message]:
+        with self._lock:
+            return [m for m in self.pending if m.recheck is not None]
 
 
 class World:

@@ -140,9 +140,22 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         {"status": Status.RUNNING, "next": POLL, "failures": 0},
     ),
     (
-        "production name still on the previous version when the window ends -> swap back",
+        "production name still on the previous version when the window ends, CNAME on the new one (DNS) "
+        "-> verified, with a warning",
         verifying(),
-        observed(direct=health(), public=OLD_CHECK),
+        observed(direct=health(), public=OLD_CHECK, environments=after_swap()),
+        WINDOW,
+        {
+            "status": Status.RUNNING,
+            "step": (S.VERIFY, StepStatus.SUCCEEDED),
+            "next": CONTINUE,
+            "warned": "DNS",
+        },
+    ),
+    (
+        "production name on the previous version when the window ends, and so is the CNAME -> swap back",
+        verifying(),
+        observed(direct=health(), public=OLD_CHECK, environments=before_swap()),
         WINDOW,
         {
             "status": Status.RUNNING,
@@ -150,6 +163,13 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
             "swap_back": "the production name still answers",
             "next": CONTINUE,
         },
+    ),
+    (
+        "production name unreachable when the window ends -> swap back (not DNS holding the old target)",
+        verifying(),
+        observed(direct=health(), public=unreachable()),
+        WINDOW,
+        {"status": Status.RUNNING, "step": (S.VERIFY, StepStatus.FAILED), "swap_back": "unreachable"},
     ),
     (
         "the new environment fails a check -> counted, waits",
@@ -295,9 +315,13 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
 )
 def test_checks_and_swap_back(deployment: Any, seen: Any, seconds: float, expect: dict[str, Any]) -> None:
     decision = reconcile(deployment, seen, at(seconds), CONFIG)
-    own = ("failures", "back_requested")
+    own = ("failures", "back_requested", "warned")
     check_decision(decision, seconds, {k: v for k, v in expect.items() if k not in own})
     d = decision.deployment
+    if "warned" in expect:
+        assert len(d.warnings) == 1 and expect["warned"] in d.warnings[0], d.warnings
+    else:
+        assert d.warnings == ()
     if "failures" in expect:
         assert d.verify_failures == expect["failures"]
     if "back_requested" in expect:
@@ -352,3 +376,12 @@ def test_the_swap_back_reads_the_checks_only_once_production_is_back() -> None:
     assert next_need(d, observed(), at(120), CONFIG) is Need.ENVIRONMENTS
     assert next_need(d, observed(environments=after_swap()), at(120), CONFIG) is None
     assert next_need(d, observed(environments=back_on_blue()), at(120), CONFIG) is Need.DIRECT
+
+
+def test_verify_asks_where_the_cname_is_only_when_the_window_ends_with_the_name_behind() -> None:
+    d = verifying()
+    checked = {"direct": health(), "public": OLD_CHECK}
+    assert next_need(d, observed(), at(WINDOW), CONFIG) is Need.DIRECT
+    assert next_need(d, observed(**checked), at(WINDOW - 1), CONFIG) is None  # still waiting: no extra call
+    assert next_need(d, observed(**checked), at(WINDOW), CONFIG) is Need.ENVIRONMENTS
+    assert next_need(d, observed(direct=health(502, None), public=OLD_CHECK), at(WINDOW), CONFIG) is None

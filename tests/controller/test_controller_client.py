@@ -379,3 +379,14 @@ def test_help_gives_full_descriptions() -> None:
         assert shown.returncode == 0
         description = " ".join(shown.stdout.split("\n\n")[1].split())
         assert re.fullmatch(r"[A-Z].*\.", description), (command, description)
+
+
+def test_wait_prints_the_warnings_of_a_deployment_that_succeeded() -> None:
+    class Answers:
+        def call(self, method: str, path: str, body: object = None) -> tuple[int, dict[str, object]]:
+            view = {"status": "succeeded", "steps": [], "error": None, "warnings": ["DNS still lags"]}
+            return 200, view
+
+    out = io.StringIO()
+    assert client.wait(Answers(), "d-1", 5, 0.01, out) == 0  # type: ignore[arg-type]
+    assert out.getvalue().splitlines()[-2:] == ["deployment d-1 succeeded", "warning: DNS still lags"]

@@ -186,3 +186,40 @@ def test_news_with_no_deployment_running_reads_the_lease_only(world: World) -> N
     event = world.client.events.generate_sqs_event(message_bodies=[_event()], queue_name="q")
     world.client.lambda_.invoke("reconcile_tick", event)
     assert dict(world.calls) == {"dynamodb.GetItem": 1}
+
+
+def test_an_event_ahead_of_describe_environments_is_looked_at_again_within_a_poll_interval(
+    world: World,
+) -> None:
+    """events-before-state: "Environment update successful" arrives while DescribeEnvironments still shows
+    the update in progress. The quiet wake leaves a re-check POLL_INTERVAL_S later instead of waiting for
+    the safety poll (issue 18, item 6)."""
+    world.be.set_fault("events-before-state")
+    world.be.set_timings(update_s=UPDATE_S, state_lag_s=10)
+    deployment_id = _post(world)
+
+    _one_chain_throughout(world, deployment_id)
+
+    assert world.record(deployment_id).status is Status.SUCCEEDED
+    late = _swap_requested(world, deployment_id) - _ended(world)
+    assert timedelta(0) < late <= timedelta(seconds=world.rt.config.poll_interval_s), late
+    assert world.queue.rechecks() == []
+
+
+def test_re_checks_of_a_quiet_wake_are_few_and_the_safety_poll_still_finishes(world: World) -> None:
+    """DescribeEnvironments behind its events for longer than the re-checks look: MAX_RECHECKS of them,
+    never a polling loop of their own; the safety poll finishes the deployment."""
+    from controller.shell.tick import MAX_RECHECKS
+
+    world.be.set_fault("events-before-state")
+    world.be.set_timings(update_s=UPDATE_S, state_lag_s=400)
+    deployment_id = _post(world)
+    rechecks = 0
+    for message in world.run():
+        rechecks += message.recheck is not None
+        if not world.record(deployment_id).finished:
+            assert len(world.driving_ticks(deployment_id)) <= 1, world.queue.pending
+            assert len(world.queue.rechecks()) <= 1, world.queue.pending
+
+    assert rechecks == MAX_RECHECKS
+    assert world.record(deployment_id).status is Status.SUCCEEDED

@@ -219,3 +219,63 @@ def test_dns_still_giving_the_previous_environment_after_the_swap_is_waited_out(
     assert verify["finished_at"] >= lagging[-1].strftime("%Y-%m-%dT%H:%M:%SZ"), (
         "verified only once DNS caught up"
     )
+
+
+def test_a_production_name_cached_past_the_verify_window_is_a_warning_not_a_swap_back(world: World) -> None:
+    """dns-lag longer than VERIFY_WINDOW_S: the new environment answers the new version directly and owns
+    production's CNAME, but resolvers keep leading the name to the previous environment. That is no
+    failure: the deployment succeeds, and its record warns about DNS (issue 18, item 10)."""
+    window = world.rt.config.verify_window_s
+    world.be.set_fault(moto_ext.Fault.DNS_LAG)
+    world.be.set_timings(dns_ttl_s=window + 100)
+
+    def users_call_production(world: World, _message: Any) -> None:
+        world.http_get(f"http://{PROD_CNAME}/")  # resolvers hold the old target when the swap settles
+
+    response = world.post_deployment(TAG)
+    for _ in world.run(on_message=users_call_production):
+        pass
+
+    view = world.get_deployment(json.loads(response.body)["id"])
+    assert view["status"] == "succeeded", view["error"]
+    assert len(view["warnings"]) == 1, view["warnings"]
+    assert "DNS" in view["warnings"][0] and OLD_LABEL in view["warnings"][0]
+    verify = next(s for s in view["steps"] if s["name"] == "verify")
+    assert verify["status"] == "succeeded" and "(DNS)" in verify["detail"]
+    assert world.prod_owner() == GREEN
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
+
+
+def test_an_update_refused_because_its_bundle_is_gone_fails_alone_and_the_next_deployment_succeeds(
+    world: World,
+) -> None:
+    """A version whose source bundle was deleted from S3: Beanstalk refuses UpdateEnvironment before it
+    changes anything (the emulation's deploy hook is set, as in the sandbox, where it used to leave
+    pre-production Updating for good). That deployment fails with the refusal; the next one goes through
+    (issue 23, item 9)."""
+    from controller_harness import ENV, IMAGE
+
+    world.be.set_deploy_hook(GREEN, lambda request: moto_ext.DeployResult(moto_ext.Outcome.GREEN))
+    key = f"{APPLICATION}/1.0.50.zip"
+    aws_client("s3").put_object(Bucket=ENV["ARTIFACT_BUCKET"], Key=key, Body=b"soon gone")
+    aws_client("elasticbeanstalk").create_application_version(
+        ApplicationName=APPLICATION,
+        VersionLabel="1.0.50",
+        Description=f"{IMAGE}:1.0.50",
+        SourceBundle={"S3Bucket": ENV["ARTIFACT_BUCKET"], "S3Key": key},
+    )
+    aws_client("s3").delete_object(Bucket=ENV["ARTIFACT_BUCKET"], Key=key)
+
+    refused = world.post_deployment("1.0.50")
+    world.drain()
+    view = world.get_deployment(json.loads(refused.body)["id"])
+    assert view["status"] == "failed", view
+    assert "UpdateEnvironment was refused" in view["error"] and "Unable to download" in view["error"]
+    assert world.environments()[GREEN].status == "Ready"
+    _production_untouched(world)
+
+    world.clock.advance(3600)
+    following = world.post_deployment("1.0.51")
+    world.drain()
+    assert world.get_deployment(json.loads(following.body)["id"])["status"] == "succeeded"
+    assert world.prod_owner() == GREEN and world.environments()[GREEN].version_label == "1.0.51"

@@ -159,7 +159,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
         "pre-production Ready -> update it",
         running_at(S.DEPLOY_PREPROD),
-        observed(environments=before_swap(green_label="1.0.40")),
+        observed(environments=before_swap(green_label="1.0.40"), history=()),
         1,
         {
             "step": (S.WAIT_READY, StepStatus.RUNNING),
@@ -181,7 +181,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
         "pre-production changed DNS_TTL_S ago -> update it",
         running_at(S.DEPLOY_PREPROD),
-        observed(environments=changed_at(-CONFIG.dns_ttl_s, before_swap(green_label="1.0.40"))),
+        observed(environments=changed_at(-CONFIG.dns_ttl_s, before_swap(green_label="1.0.40")), history=()),
         0,
         {"step": (S.WAIT_READY, StepStatus.RUNNING), "actions": [act.UpdateEnvironment]},
     ),
@@ -226,7 +226,10 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
         "the legacy production name (no region) is production",
         running_at(S.DEPLOY_PREPROD),
-        observed(environments=(env("shop-blue", "shop.elasticbeanstalk.com"), env("shop-green", BLUE_CNAME))),
+        observed(
+            environments=(env("shop-blue", "shop.elasticbeanstalk.com"), env("shop-green", BLUE_CNAME)),
+            history=(),
+        ),
         1,
         {"actions": [act.UpdateEnvironment]},
     ),
@@ -244,7 +247,9 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     (
         "a worker environment (no CNAME) is never pre-production",
         running_at(S.DEPLOY_PREPROD),
-        observed(environments=(*before_swap(green_label="x"), env("shop-jobs", "", tier="Worker"))),
+        observed(
+            environments=(*before_swap(green_label="x"), env("shop-jobs", "", tier="Worker")), history=()
+        ),
         1,
         {"actions": [act.UpdateEnvironment]},
     ),
@@ -252,7 +257,8 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         "a terminated third environment does not count",
         running_at(S.DEPLOY_PREPROD),
         observed(
-            environments=(*before_swap(green_label="x"), env("old", "o.elasticbeanstalk.com", "Terminated"))
+            environments=(*before_swap(green_label="x"), env("old", "o.elasticbeanstalk.com", "Terminated")),
+            history=(),
         ),
         1,
         {"actions": [act.UpdateEnvironment]},

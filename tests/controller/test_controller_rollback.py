@@ -151,3 +151,37 @@ def test_a_rollback_whose_answer_is_lost_stays_rolled_back_and_says_so(world: Wo
     )
     world.be.advance()
     assert world.prod_owner() == BLUE
+
+
+def test_an_update_that_failed_partway_leaves_no_rollback_target_until_a_full_deployment(
+    world: World,
+) -> None:
+    """mixed-versions: the next deployment's update of the standby fails partway, leaving 2 of 5 instances on
+    the failed version while Beanstalk names the previous one. Its record says pre-production is not clean,
+    and the rollback that would swap production onto it is refused; a full deployment makes it clean again
+    (issue 18, item 12)."""
+    first = json.loads(world.post_deployment("1.0.42").body)["id"]
+    world.drain()
+    assert world.record(first).status is Status.SUCCEEDED and world.prod_owner() == GREEN
+
+    world.be.set_fault("mixed-versions")
+    world.clock.advance(3600)
+    partway = json.loads(world.post_deployment("1.0.43").body)["id"]
+    world.drain()
+    failed = world.record(partway)
+    assert failed.status is Status.FAILED and failed.preprod_env == BLUE
+    assert len(failed.warnings) == 1 and "pre-production is not clean" in failed.warnings[0]
+    assert "2 of 5 instances of" in failed.warnings[0] and "1.0.43" in failed.warnings[0]
+
+    refused = world.request("POST", f"/deployments/{first}/rollback", b"{}")
+    assert refused.status_code == 409, refused.body
+    assert f"{BLUE} is no rollback target" in json.loads(refused.body)["error"]
+    assert world.prod_owner() == GREEN
+
+    world.be.clear_faults("mixed-versions")
+    world.clock.advance(3600)
+    full = json.loads(world.post_deployment("1.0.44").body)["id"]
+    world.drain()
+    assert world.record(full).status is Status.SUCCEEDED and world.prod_owner() == BLUE
+    rolled = world.request("POST", f"/deployments/{full}/rollback", b"{}")
+    assert rolled.status_code == 202, rolled.body

@@ -152,3 +152,40 @@ def test_delayed_events_arrive_once_the_clock_passes_the_delay(wired: Aws) -> No
     wired.clock.tick(30)
     wired.describe("green-env")
     assert "Environment update started" in statuses(received(wired))
+
+
+def test_events_before_state_the_event_arrives_while_describe_environments_still_shows_the_update(
+    wired: Aws,
+) -> None:
+    """Nothing promises that DescribeEnvironments already shows what an event announced (issue 18, item
+    6): with `events-before-state`, the end of an operation goes out on EventBridge at once, while
+    DescribeEnvironments keeps the environment as it was for `state_lag_s`. DescribeEvents has it."""
+    wired.be.set_fault("events-before-state")
+    wired.be.set_timings(update_s=5, state_lag_s=10)
+    received(wired)
+    wired.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+
+    wired.clock.tick(5)
+    wired.be.settle()
+    arrived = statuses(received(wired))
+    shown = wired.describe("green-env")
+
+    assert "Environment update successful" in arrived
+    assert (shown["Status"], shown["VersionLabel"]) == ("Updating", "v2")
+    assert wired.messages(EnvironmentName="green-env")[0] == "Environment update completed successfully."
+    wired.clock.tick(9)
+    assert wired.describe("green-env")["Status"] == "Updating"
+    wired.clock.tick(1)
+    later = wired.describe("green-env")
+    assert (later["Status"], later["Health"], later["VersionLabel"]) == ("Ready", "Green", "v2")
+
+
+def test_without_the_fault_describe_environments_shows_the_end_with_its_event(wired: Aws) -> None:
+    wired.be.set_timings(update_s=5, state_lag_s=10)
+    received(wired)
+    wired.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    wired.clock.tick(5)
+    wired.be.settle()
+
+    assert "Environment update successful" in statuses(received(wired))
+    assert wired.describe("green-env")["Status"] == "Ready"

@@ -187,3 +187,61 @@ def test_settling_health_is_yellow_after_each_update_then_green(pair: Aws) -> No
     assert health(pair, "green-env") == ("Ready", "Yellow", "v2")
     pair.clock.tick(20)
     assert health(pair, "green-env") == ("Ready", "Green", "v2")
+
+
+def _versions_on_instances(aws: Aws, name: str) -> list[tuple[str, str]]:
+    found = aws.eb.describe_instances_health(EnvironmentName=name, AttributeNames=["All"])
+    return sorted(
+        (i["Deployment"]["VersionLabel"], i["Deployment"]["Status"]) for i in found["InstanceHealthList"]
+    )
+
+
+def test_mixed_versions_an_update_that_fails_partway_leaves_some_instances_on_the_new_version(
+    pair: Aws,
+) -> None:
+    """AWS: "If a rolling deployment fails, the version of your application running on the instances in
+    your environment may vary": VersionLabel goes back to the last successful deployment's, 2 of 5
+    instances keep the new one, and health says so
+    (https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/environments-health-messages.html)."""
+    pair.be.set_fault("mixed-versions")
+    update = pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.be.advance()
+
+    assert health(pair, "green-env") == ("Ready", "Red", "v1")
+    assert _versions_on_instances(pair, "green-env") == [("v1", "Deployed")] * 3 + [("v2", "Failed")] * 2
+    expected = 'Incorrect application version found on 2 out of 5 instances. Expected version "v1"'
+    causes = pair.eb.describe_environment_health(EnvironmentName="green-env", AttributeNames=["Causes"])
+    assert any(cause.startswith(expected) for cause in causes["Causes"]), causes
+    own = pair.eb.describe_events(RequestId=update["ResponseMetadata"]["RequestId"])["Events"]
+    assert any(e["Severity"] == "ERROR" and e["Message"] == "Failed to deploy application." for e in own)
+    assert any(m.startswith(expected) for m in pair.messages(EnvironmentName="green-env", Severity="WARN"))
+
+
+def test_mixed_versions_an_aborted_update_leaves_them_too_and_a_full_deployment_clears_them(
+    pair: Aws,
+) -> None:
+    pair.be.set_fault("mixed-versions")
+    pair.be.set_timings(update_s=600)
+    pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.eb.abort_environment_update(EnvironmentName="green-env")
+
+    assert health(pair, "green-env")[0::2] == ("Ready", "v1")
+    assert [label for label, _ in _versions_on_instances(pair, "green-env")].count("v2") == 2
+
+    pair.be.clear_faults("mixed-versions")
+    pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.be.advance()
+    assert health(pair, "green-env") == ("Ready", "Green", "v2")
+    assert {label for label, _ in _versions_on_instances(pair, "green-env")} == {"v2"}
+    causes = pair.eb.describe_environment_health(EnvironmentName="green-env", AttributeNames=["Causes"])
+    assert causes["Causes"] == []
+
+
+def test_without_the_fault_a_failed_update_leaves_every_instance_on_the_previous_version(pair: Aws) -> None:
+    from moto_ext import Outcome
+
+    pair.be.set_outcome("green-env", Outcome.RED)
+    pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.be.advance()
+
+    assert {label for label, _ in _versions_on_instances(pair, "green-env")} == {"v1"}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from botocore.exceptions import ClientError
 
 from moto_ext import DeployRequest, DeployResult, Outcome
 
-from .harness import Aws, wait_until
+from .harness import APP, BUCKET, Aws, wait_until
 
 
 class GatedHook:
@@ -129,3 +130,34 @@ def test_removing_the_hook_returns_to_clock_settling(env: Aws) -> None:
     env.be.advance()
 
     assert env.describe("green-env")["Health"] == "Green"
+
+
+@pytest.mark.parametrize("hooked", [True, False], ids=["with a deploy hook", "without"])
+def test_an_update_whose_bundle_is_gone_is_refused_before_anything_changes(env: Aws, hooked: bool) -> None:
+    """AWS refuses UpdateEnvironment whose version's bundle it cannot read, and the environment stays as it
+    was (issue 23, item 9): it used to be left Updating for good, and every later deployment failed."""
+    hook = GatedHook(DeployResult(Outcome.GREEN))
+    hook.gate.set()
+    if hooked:
+        env.be.set_deploy_hook("green-env", hook)
+    env.version("v3")
+    env.client("s3").delete_object(Bucket=BUCKET, Key=f"{APP}/v3.zip")
+    before = env.describe("green-env")
+    events_before = len(env.eb.describe_events(EnvironmentName="green-env")["Events"])
+
+    with pytest.raises(ClientError) as refused:
+        env.eb.update_environment(EnvironmentName="green-env", VersionLabel="v3")
+
+    error = refused.value.response["Error"]
+    assert error["Code"] == "InvalidParameterCombination"
+    assert f"(Bucket: {BUCKET}  Key: {APP}/v3.zip)" in error["Message"]
+    after = env.describe("green-env")
+    assert (after["Status"], after["VersionLabel"], after["Health"]) == ("Ready", "v1", before["Health"])
+    assert after["AbortableOperationInProgress"] is False
+    assert len(env.eb.describe_events(EnvironmentName="green-env")["Events"]) == events_before
+    assert hook.requests == []
+
+    env.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")  # the next one goes through
+    env.be.advance("green-env")
+    wait_until(lambda: settled(env))
+    assert env.describe("green-env")["VersionLabel"] == "v2"

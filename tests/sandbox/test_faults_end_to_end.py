@@ -49,6 +49,7 @@ SURVIVED = [
     Fault.DNS_LAG,
     Fault.BUSY,
     Fault.THROTTLE,
+    Fault.EVENTS_BEFORE_STATE,
 ]
 
 
@@ -64,7 +65,8 @@ def test_the_deployment_survives_the_fault_and_production_never_notices(soak: So
 
 def test_every_fault_is_tested_here_or_through_up_fault() -> None:
     through_up = {Fault.STAYS_RED, Fault.FAILS_AFTER_SWAP}
-    assert {*SURVIVED, Fault.MUTATION_5XX, Fault.VERSION_QUOTA} | through_up == set(Fault)
+    here = {*SURVIVED, Fault.MUTATION_5XX, Fault.VERSION_QUOTA, Fault.MIXED_VERSIONS}
+    assert here | through_up == set(Fault)
 
 
 def test_a_mutation_answered_500_is_never_sent_again(soak: Soak) -> None:
@@ -85,4 +87,18 @@ def test_a_refused_version_fails_before_production_is_touched(soak: Soak) -> Non
     assert record["status"] == EXPECTED[Fault.VERSION_QUOTA] == "failed"
     assert _step(record, "create_version")["status"] == "failed"
     assert "TooManyApplicationVersions" in record["error"]
+    assert result.swaps == 0 and result.served_after == result.served_before
+
+
+def test_an_update_failing_partway_fails_before_production_and_says_pre_production_is_not_clean(
+    soak: Soak,
+) -> None:
+    """mixed-versions: the update fails partway, some instances keep the new version; the deployment fails
+    before production is touched, and its record warns that pre-production is not clean."""
+    result, violations = soak.play(Round(1, Kind.SINGLE, Fault.MIXED_VERSIONS))
+    [record] = result.records
+    assert violations == []
+    assert record["status"] == EXPECTED[Fault.MIXED_VERSIONS] == "failed"
+    assert _step(record, "wait_ready")["status"] == "failed"
+    assert any("pre-production is not clean" in warning for warning in record["warnings"]), record
     assert result.swaps == 0 and result.served_after == result.served_before

@@ -46,11 +46,11 @@ def test_a_short_soak_holds_every_invariant(progress: Progress) -> None:
     assert summary["violations"] == [], soak.stderr[-3000:]
     assert soak.returncode == 0
     assert summary["deployments"] == DEPLOYMENTS == sum(summary["outcomes"].values())
-    assert summary["faults"] == {"none": 1, "transient-red": 2, "throttle": 1, "stays-red": 1}
+    assert summary["faults"] == {"none": 1, "transient-red": 2, "events-before-state": 1, "busy": 1}
     assert summary["counts_exact"] is True
     assert summary["prod_failed_calls"] == 0 and summary["prod_calls"] > 100
     assert summary["swaps"] >= 3  # the first deployment and its rollback, and the burst's last
-    assert "soak: round 4 (rollback, fault stays-red)" in soak.stderr  # progress on stderr
+    assert "soak: round 4 (rollback, fault busy)" in soak.stderr  # progress on stderr
 
 
 def test_the_soak_refuses_a_bad_count_before_starting_anything() -> None:

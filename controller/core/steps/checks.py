@@ -7,8 +7,11 @@ register) is tried again after `smoke_interval_s`, not fatal.
 
 Verify: the new environment itself (its EndpointURL, no DNS involved) and the production name (through DNS,
 which may still lead to the previous environment for a while after the swap) both answer the new version
-within VERIFY_WINDOW_S. The production name answering the previous version is DNS lag and is waited out;
-the new environment failing VERIFY_DIRECT_FAILURES checks in a row, or the window ending, is a failure in
+within VERIFY_WINDOW_S. The production name answering the previous version is DNS lag and is waited out.
+When the window ends that way (the new environment answering the new version directly, and
+DescribeEnvironments showing production's CNAME on it), resolvers still hold the old target: that is no
+evidence of a failure, so the deployment succeeds with a warning in its record. The new environment failing
+VERIFY_DIRECT_FAILURES checks in a row, or the window ending with anything else wrong, is a failure in
 production: the controller swaps back.
 """
 
@@ -17,10 +20,21 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
+from controller.core import topology
 from controller.core.config import Config
-from controller.core.decision import Decision, advance, elapsed, fail, health_problem, note, require, wait
+from controller.core.decision import (
+    Decision,
+    advance,
+    elapsed,
+    fail,
+    health_problem,
+    note,
+    require,
+    wait,
+    warn,
+)
 from controller.core.model import Deployment, StepName
-from controller.core.observation import Need, Observed
+from controller.core.observation import HttpCheck, Need, Observed
 from controller.core.steps.swap import start_swap_back
 
 SMOKE_PASSES = 3
@@ -60,6 +74,14 @@ def smoke_test(d: Deployment, observed: Observed, now: datetime, config: Config)
     return wait(note(d, now, StepName.SMOKE_TEST, detail), config.smoke_interval_s)
 
 
+def verify_needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> tuple[Need, ...]:
+    """The checks; and, once the window has ended with only the production name behind (it answers another
+    version), where DescribeEnvironments puts production's CNAME."""
+    if observed.direct is not None and observed.public is not None and _name_behind(d, observed, now, config):
+        return (Need.DIRECT, Need.PUBLIC, Need.ENVIRONMENTS)
+    return (Need.DIRECT, Need.PUBLIC)
+
+
 def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
     direct = require(observed.direct, Need.DIRECT)
     public = require(observed.public, Need.PUBLIC)
@@ -68,6 +90,11 @@ def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
     if direct_problem is None and public_problem is None:
         detail = f"{d.preprod_env} ({direct.url}) and production ({public.url}) answer {label}"
         return advance(dataclasses.replace(d, verify_failures=0), now, StepName.VERIFY, detail)
+    if _name_behind(d, observed, now, config):
+        environments = require(observed.environments, Need.ENVIRONMENTS)
+        owner = topology.production_owner(environments, config.prod_cname_prefix, config.region)
+        if owner is not None and owner.name == d.preprod_env:
+            return _verified_despite_dns(d, direct, public, now, config)
     failures = d.verify_failures + 1 if direct_problem is not None else 0
     counted = dataclasses.replace(d, verify_failures=failures, updated_at=now)
     if direct_problem is not None and failures >= VERIFY_DIRECT_FAILURES:
@@ -86,3 +113,34 @@ def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
         detail = f"{d.preprod_env} answers {label}; waiting for the production name (DNS): {public_problem}"
     remaining = config.verify_window_s - waited
     return wait(note(counted, now, StepName.VERIFY, detail), max(1, min(config.poll_interval_s, remaining)))
+
+
+def _name_behind(d: Deployment, observed: Observed, now: datetime, config: Config) -> bool:
+    """The window has ended; the new environment answers the new version directly, and the production
+    name answers, but another version: resolvers still lead it to the previous environment."""
+    direct, public = observed.direct, observed.public
+    return (
+        direct is not None
+        and public is not None
+        and elapsed(d.step(StepName.VERIFY).started_at, now) >= config.verify_window_s
+        and health_problem(direct, d.version_label) is None
+        and public.status == 200
+        and public.version not in (None, d.version_label)
+    )
+
+
+def _verified_despite_dns(
+    d: Deployment, direct: HttpCheck, public: HttpCheck, now: datetime, config: Config
+) -> Decision:
+    warning = (
+        f"verify: when VERIFY_WINDOW_S={config.verify_window_s} s ended, the production name "
+        f"({public.url}) still answered {public.version} from the previous environment, while "
+        f"{d.preprod_env} answered {d.version_label} directly ({direct.url}) and DescribeEnvironments showed "
+        f"production's CNAME on it: DNS resolvers still cache the old target and follow within their TTL"
+    )
+    detail = (
+        f"{d.preprod_env} ({direct.url}) answers {d.version_label} and owns production's CNAME; "
+        f"the production name still led to {public.version} (DNS)"
+    )
+    warned = warn(dataclasses.replace(d, verify_failures=0), now, warning)
+    return advance(warned, now, StepName.VERIFY, detail)

@@ -18,7 +18,9 @@ Failure events of the update fail it at once.
 
 Beanstalk announces what these waits wait for on EventBridge (the update ending, the environment launched,
 health changing), and the event wakes the deployment (`wake` in shell/tick.py); the waits themselves only
-schedule the safety poll, `safety_poll_s` apart, for events that get lost.
+schedule the safety poll for events that get lost: just after the end that pre-production's past updates let
+expect (update_polls.py), else `safety_poll_s` apart. When the update lands, the record keeps how long it
+took.
 """
 
 from __future__ import annotations
@@ -39,15 +41,31 @@ from controller.core.decision import (
     fail,
     note,
     require,
-    safety_poll,
     wait,
     wait_or_fail,
+    warn,
 )
 from controller.core.failure_events import EVENT_SKEW, matching_failures
+from controller.core.mixed_versions import mixed_versions
 from controller.core.model import Deployment, StepName
 from controller.core.observation import ActionOutcome, ActionResult, EnvironmentView, Need, Observed
+from controller.core.steps import update_polls
 
 MAX_UPDATE_REQUESTS = 3
+
+
+def deploy_needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> tuple[Need, ...]:
+    """The environments; and, once pre-production can be updated now, what its past updates took."""
+    if observed.environments is None:
+        return (Need.ENVIRONMENTS,)
+    pair = topology.resolve(
+        observed.environments, config.prod_cname_prefix, config.region, config.preprod_cname_prefix
+    )
+    if isinstance(pair, str) or pair.preproduction.status != "Ready":
+        return (Need.ENVIRONMENTS,)
+    if _dns_may_lead_to(pair.preproduction, now, config) > 0:
+        return (Need.ENVIRONMENTS,)
+    return (Need.ENVIRONMENTS, Need.HISTORY)
 
 
 def deploy_preprod(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
@@ -71,6 +89,7 @@ def deploy_preprod(d: Deployment, observed: Observed, now: datetime, config: Con
             f"(DNS_TTL_S={config.dns_ttl_s}); waiting {cached} s"
         )
         return wait(note(d, now, StepName.DEPLOY_PREPROD, detail), cached)
+    expected = update_polls.expected_update_s(require(observed.history, Need.HISTORY), pre.name)
     placed = dataclasses.replace(
         d,
         preprod_env=pre.name,
@@ -80,6 +99,8 @@ def deploy_preprod(d: Deployment, observed: Observed, now: datetime, config: Con
         prod_cname=prod.cname,
         prod_endpoint=prod.endpoint_url or None,
         previous_label=prod.version_label,
+        expected_update_s=None if expected is None else expected[0],
+        update_spread_s=0.0 if expected is None else expected[1],
     )
     detail = f"{pre.name} -> {d.version_label} (production {prod.name} runs {prod.version_label})"
     advanced = advance(placed, now, StepName.DEPLOY_PREPROD, detail)
@@ -96,19 +117,20 @@ def wait_ready(d: Deployment, observed: Observed, now: datetime, config: Config)
     if observed.events is not None:
         failures = matching_failures(observed.events, d)
         if failures:
-            return _aborting(fail(d, now, f"{env.name} reported a failure: {failures[0]}", failures), env)
+            reason = f"{env.name} reported a failure: {failures[0]}"
+            return _aborting(fail(_not_clean(d, env, observed, now), now, reason, failures), env)
     waited = elapsed(d.deploy_requested_at, now)
     if env.busy:
         if waited > config.deploy_timeout_s:
             reason = f"{env.name} still {env.status} after {config.deploy_timeout_s} s; update aborted"
             return _aborting(fail(d, now, reason), env)
-        return wait(d, safety_poll(waited, config.deploy_timeout_s, config))
+        return wait(d, _next_look(d, waited, config))
     if env.status != "Ready":
         return fail(d, now, f"{env.name} is {env.status}")
     if env.version_label != d.version_label:
         if not _untouched_since_request(env, d):
             return fail(
-                d,
+                _not_clean(d, env, observed, now),
                 now,
                 f"{env.name} is Ready on {env.version_label}, not {d.version_label}: "
                 "Beanstalk rolled the update back",
@@ -123,7 +145,20 @@ def wait_ready(d: Deployment, observed: Observed, now: datetime, config: Config)
                 f"update (still on {env.version_label})",
             )
         return request_update(d, now, config)
-    return _healthy(d, env, now, config)
+    return _healthy(_timed(d, env, now), env, now, config)
+
+
+def instances_needed(d: Deployment, observed: Observed) -> bool:
+    """Pre-production's instances are read when the update settled without landing (failed, rolled back):
+    some instances may keep the new version (core.mixed_versions)."""
+    if observed.environments is None or d.deploy_requested_at is None:
+        return False
+    env = topology.find(observed.environments, d.preprod_env)
+    if env is None or env.busy or env.status != "Ready":
+        return False
+    failures = observed.events is not None and bool(matching_failures(observed.events, d))
+    rolled_back = env.version_label != d.version_label and not _untouched_since_request(env, d)
+    return failures or rolled_back
 
 
 def events_needed(d: Deployment, observed: Observed, now: datetime, config: Config) -> bool:
@@ -161,7 +196,7 @@ def absorb_update(d: Deployment, result: ActionResult, now: datetime, config: Co
     """What UpdateEnvironment answered."""
     if result.outcome is ActionOutcome.DONE:
         accepted = dataclasses.replace(d, update_request_id=result.request_id, updated_at=now)
-        return wait(accepted, safety_poll(0, config.deploy_timeout_s, config))
+        return wait(accepted, _next_look(accepted, 0, config))
     if result.outcome is ActionOutcome.UNKNOWN:
         detail = f"UpdateEnvironment's answer was lost ({result.message}); looking at {d.preprod_env} next"
         return wait(note(d, now, StepName.WAIT_READY, detail), config.poll_interval_s)
@@ -227,12 +262,39 @@ def _healthy(d: Deployment, env: EnvironmentView, now: datetime, config: Config)
     return wait(note(seen, now, StepName.WAIT_READY, detail), max(1, min(config.safety_poll_s, remaining)))
 
 
+def _next_look(d: Deployment, waited: float, config: Config) -> int:
+    """When the safety poll looks at the update next (its events wake the deployment sooner)."""
+    return update_polls.next_look_s(
+        d.expected_update_s, d.update_spread_s, waited, config.deploy_timeout_s, config
+    )
+
+
+def _timed(d: Deployment, env: EnvironmentView, now: datetime) -> Deployment:
+    """The record with how long its update took (first seen landed): from the request to Beanstalk's
+    DateUpdated, which marks the landing whenever the controller looks."""
+    if d.update_s is not None or d.deploy_requested_at is None:
+        return d
+    landed = env.date_updated if env.date_updated is not None else now
+    if landed < d.deploy_requested_at:
+        landed = now
+    return dataclasses.replace(d, update_s=(landed - d.deploy_requested_at).total_seconds(), updated_at=now)
+
+
 def _dns_may_lead_to(env: EnvironmentView, now: datetime, config: Config) -> int:
     """Seconds until resolvers have dropped any record that led to `env` before its last change (0: none)."""
     if env.date_updated is None:
         return 0
     left = config.dns_ttl_s - elapsed(env.date_updated, now)
     return max(0, min(config.dns_ttl_s, math.ceil(left)))
+
+
+def _not_clean(d: Deployment, env: EnvironmentView, observed: Observed, now: datetime) -> Deployment:
+    """The failing record, with a warning when the update left some of pre-production's instances on the
+    new version: it is no clean pre-production, nor a rollback target, until its next full deployment."""
+    mixed = None if observed.instances is None else mixed_versions(env, observed.instances)
+    if mixed is None:
+        return d
+    return warn(d, now, f"pre-production is not clean after this failed update: {mixed}")
 
 
 def _aborting(failed: Decision, env: EnvironmentView) -> Decision:

@@ -1,0 +1,1 @@
+../../../controller/core/mixed_versions.py

@@ -1,0 +1,1 @@
+../../../../controller/core/steps/update_polls.py
