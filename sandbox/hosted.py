@@ -89,7 +89,8 @@ class HostedAccount:
         self._adopted: set[str] = set()
         self._controllers: dict[str, _Controller] = {}  # by stack name
         self._lock = threading.Lock()
-        self._watching = threading.Event()
+        self._watching = threading.Event()  # set: stop watching (the host is stopping)
+        self._watcher: threading.Thread | None = None
         self.info: HostInfo | None = None
 
     def start(self) -> HostInfo:
@@ -111,9 +112,8 @@ class HostedAccount:
         self._stops.append(("Beanstalk's clock", clock.stop))
         self._front = Front(self._route)
         self._stops.append(("front", self._front.stop))
-        watcher = threading.Thread(target=self._watch, name="host-watcher", daemon=True)
-        self._stops.append(("watcher", self._watching.set))
-        watcher.start()
+        self._watcher = threading.Thread(target=self._watch, name="host-watcher", daemon=True)
+        self._watcher.start()
         self.info = HostInfo(endpoint, REGION, self._front.url)
         self._report(
             f"sandbox host: an empty account at {endpoint}; front {self._front.url}; files in {self.run_dir}"
@@ -121,7 +121,10 @@ class HostedAccount:
         return self.info
 
     def stop(self) -> None:
-        """Stop everything, newest first (idempotent)."""
+        """Stop everything, newest first (idempotent): the watcher first, so that nothing new starts."""
+        self._watching.set()
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(timeout=CONTROLLER_START_TIMEOUT_S + 5)
         with self._lock:
             controllers = list(self._controllers.values())
             self._controllers.clear()
@@ -248,6 +251,9 @@ class HostedAccount:
         self._report(f"sandbox host: hosting the controller of {stack} for {url.hostname} (its log: {log})")
         deadline = time.monotonic() + CONTROLLER_START_TIMEOUT_S
         while "ready" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+            if self._watching.is_set():  # the host is stopping: so does this controller
+                stop_process_group(process)
+                return
             if process.poll() is not None:
                 raise RuntimeError(
                     f"the controller of {stack} exited: {log.read_text(errors='replace')[-500:]}"

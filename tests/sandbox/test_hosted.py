@@ -6,10 +6,14 @@ the rehearsal deploys it: tests/rehearsal runs that end to end.)"""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +23,8 @@ from sandbox.hosted import HostedAccount, HostInfo
 from sandbox.live.dockerrun import ImageRef, build_bundle
 
 pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
 
 SOLUTION_STACK = "64bit Amazon Linux 2023 v4.6.0 running Docker"
 IMAGE = "docker.io/acme/deliverypipeline"
@@ -102,3 +108,40 @@ def test_an_environment_runs_its_versions_and_stops_when_terminated(
     _until(lambda: any("hosted-blue was terminated" in line for line in said), "the instance stops")
     assert _health(info)[0] == 502
     assert "sandbox host: hosted-blue appeared; starting docker.io/acme/deliverypipeline:1.0.0" in said
+
+
+def test_sigterm_stops_the_host_and_everything_it_started(processes: Any) -> None:
+    """`python -m sandbox host` as a user runs it: SIGTERM ends its wait (exit 0) and leaves no process."""
+    host = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "host"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert host.stdout is not None
+        info = HostInfo(**json.loads(host.stdout.readline()))
+        eb = _client(info, "elasticbeanstalk")
+        _client(info, "s3").create_bucket(Bucket="bundles")
+        eb.create_application(ApplicationName="hosted")
+        _version(info, "1.0.0")
+        eb.create_environment(
+            ApplicationName="hosted",
+            EnvironmentName="hosted-blue",
+            CNAMEPrefix="hosted-app",
+            VersionLabel="1.0.0",
+            SolutionStackName=SOLUTION_STACK,
+        )
+        _until(lambda: _health(info)[1].get("version") == "1.0.0", "the new environment serves 1.0.0")
+        started = processes.descendants(host.pid)
+        assert started, "the environment's instance runs as the host's child"
+
+        host.send_signal(signal.SIGTERM)
+
+        assert host.wait(timeout=90) == 0
+        assert not [pid for pid in started if processes.alive(pid)]
+    finally:
+        if host.poll() is None:
+            host.terminate()
+            host.wait(timeout=90)
