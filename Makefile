@@ -29,6 +29,11 @@ CONTROLLER_STACK ?= $(INFRA_STACK)-controller
 CNAME_PREFIX  ?=
 MONGODB_URI_PARAMETER ?=
 REGISTRY_AUTH_KEY ?=
+API_GATEWAY_LOGGING ?=
+SOLUTION_STACK ?=
+VPC_ID        ?=
+SUBNETS       ?=
+LB_SUBNETS    ?=
 PACKAGE_DIR   := build/package-$(STAGE)
 
 .PHONY: help venv lint-venv clients moto-tests github-openapi demo up soak run test lint lint-templates lint-iam typecheck pytest \
@@ -51,7 +56,7 @@ $(STAMP): requirements-dev.txt webapp/requirements.txt
 	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	    echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; exit 1; }
 	@echo "installing the pinned requirements into $(VENV) (about a minute the first time)..." >&2
-	@$(PY) -m pip install -qq --disable-pip-version-check pip==26.2.2 >&2
+	@$(PY) -m pip install -qq --disable-pip-version-check pip==26.2.2.post1 >&2
 	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements-dev.txt >&2
 	@touch $(STAMP)
 	@echo "$(VENV) is ready" >&2
@@ -190,43 +195,49 @@ docker-engine:
 
 ## The controller's Lambda zip and SAM template for STAGE (offline), in build/package-STAGE.
 package: $(STAMP)
+	@$(PY) scripts/chalice-stage.py "$(STAGE)"
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package \
 	    --stage $(STAGE) --merge-template .chalice/resources.json $(PACKAGE_DIR)
 
 ## AWS: the provisioning stack (infra/pipeline.yaml); CNAME_PREFIX the first time.
 # MONGODB_URI_PARAMETER names the SSM SecureString holding the MongoDB URI. Re-running changes nothing.
+# The first run takes the newest Docker platform Beanstalk offers (scripts/solution-stack.sh);
+# SOLUTION_STACK="64bit Amazon Linux 2023 vX.Y.Z running Docker" chooses one. Without VPC_ID (and
+# SUBNETS, LB_SUBNETS: comma-separated subnet ids) the environments run in the region's default VPC.
 provision:
+	@platform=$$(AWS="$(AWS)" scripts/solution-stack.sh $(INFRA_STACK) "$(SOLUTION_STACK)") && \
 	$(AWS) cloudformation deploy --stack-name $(INFRA_STACK) --template-file infra/pipeline.yaml \
 	    --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-	    --parameter-overrides ApplicationName=$(INFRA_STACK) \
+	    --parameter-overrides ApplicationName=$(INFRA_STACK) $${platform:+"SolutionStackName=$$platform"} \
 	    $(if $(CNAME_PREFIX),ProductionCnamePrefix=$(CNAME_PREFIX)) \
 	    $(if $(MONGODB_URI_PARAMETER),MongoDbUriParameter=$(MONGODB_URI_PARAMETER)) \
-	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY))
+	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY)) \
+	    $(if $(API_GATEWAY_LOGGING),ConfigureApiGatewayLogging=$(API_GATEWAY_LOGGING)) \
+	    $(if $(VPC_ID),VpcId=$(VPC_ID) InstanceSubnets=$(SUBNETS)) $(if $(LB_SUBNETS),LoadBalancerSubnets=$(LB_SUBNETS))
 	$(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --query "Stacks[0].Outputs" --output table
 
 ## AWS: the controller's stack (CloudFormation, never chalice deploy); prints its URL.
 # Package, upload the code to the provisioning stack's artifact bucket, deploy the stack. Re-running
-# changes nothing; the API URL (output EndpointURL) stays the same.
-deploy-controller: package
-	@bucket=$$($(AWS) cloudformation describe-stacks --stack-name $(INFRA_STACK) --output text \
-	    --query "Stacks[0].Outputs[?OutputKey=='ArtifactBucketName'].OutputValue") && \
-	test -n "$$bucket" || { echo "error: no stack $(INFRA_STACK) with output ArtifactBucketName; run make provision" >&2; exit 1; } && \
+# changes nothing; the API URL (output EndpointURL) stays the same. It stops before packaging when the
+# provisioning stack is missing or has no bucket yet (scripts/stack-output.sh says which and what to do).
+deploy-controller:
+	@bucket=$$(AWS="$(AWS)" scripts/stack-output.sh $(INFRA_STACK) ArtifactBucketName) && \
+	role=$$(AWS="$(AWS)" scripts/stack-output.sh $(INFRA_STACK) ControllerDeployRoleArn) && \
+	$(MAKE) --no-print-directory package STAGE=$(STAGE) && \
 	$(AWS) cloudformation package --template-file $(PACKAGE_DIR)/sam.json --s3-bucket "$$bucket" \
-	    --s3-prefix controller --output-template-file $(PACKAGE_DIR)/packaged.yaml
+	    --s3-prefix controller --output-template-file $(PACKAGE_DIR)/packaged.yaml && \
 	$(AWS) cloudformation deploy --stack-name $(CONTROLLER_STACK) --template-file $(PACKAGE_DIR)/packaged.yaml \
-	    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+	    --role-arn "$$role" --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
 	    --parameter-overrides Stage=$(STAGE) InfraStack=$(INFRA_STACK) \
 	    $(if $(REGISTRY_AUTH_KEY),RegistryAuthKey=$(REGISTRY_AUTH_KEY))
-	$(AWS) cloudformation describe-stacks --stack-name $(CONTROLLER_STACK) --output text \
-	    --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue"
+	@AWS="$(AWS)" scripts/stack-output.sh $(CONTROLLER_STACK) EndpointURL
 
 ## CircleCI: PIPELINE_URL and PIPELINE_SECRET into the deliverypipeline-deploy context.
 # CircleCI's CLI, `circleci setup` done; CIRCLECI_ORG_ID from Organization Settings -> Overview.
 circleci-context:
 	@test -n "$(CIRCLECI_ORG_ID)" || { echo "error: CIRCLECI_ORG_ID is not set (Organization Settings -> Overview)" >&2; exit 1; }
 	-circleci context create --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy
-	$(AWS) cloudformation describe-stacks --stack-name $(CONTROLLER_STACK) --output text \
-	    --query "Stacks[0].Outputs[?OutputKey=='EndpointURL'].OutputValue" \
+	url=$$(AWS="$(AWS)" scripts/stack-output.sh $(CONTROLLER_STACK) EndpointURL) && printf '%s' "$$url" \
 	    | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_URL
 	$(AWS) secretsmanager get-secret-value --secret-id $(INFRA_STACK)/signing-secret --query SecretString \
 	    --output text | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_SECRET

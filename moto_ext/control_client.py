@@ -69,6 +69,14 @@ class ControlClient:
         """Settle pending operations now (of that environment, or all)."""
         return self._call("POST", "settle", {} if environment is None else {"environment": environment})
 
+    def release_platform_version(self, solution_stack: str) -> dict[str, Any]:
+        """AWS released this platform version: its branch's older versions are superseded."""
+        return self._call("POST", "platform-releases", {"solution_stack": solution_stack})
+
+    def set_caller_permissions(self, on: bool) -> dict[str, Any]:
+        """IAM checks on or off: UpdateEnvironment judges what Beanstalk does downstream."""
+        return self._call("POST", "caller-permissions", {"on": on})
+
     def reset(self) -> None:
         """moto's own reset (`POST /moto-api/reset`): every account's state, controls included, is gone."""
         request = urllib.request.Request(  # noqa: S310 - the emulation's own URL

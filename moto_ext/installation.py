@@ -1,14 +1,16 @@
-"""Installing the whole extension into moto: Elastic Beanstalk (with its HTTP controls), CloudFormation's
-resource types and serverless transform, Parameter Store's references to Secrets Manager and Secrets
-Manager's status codes. Idempotent; under `mock_aws` and in moto's server alike."""
+"""Installing the whole extension into moto: Elastic Beanstalk (with its HTTP controls), Lambda's account
+concurrency, CloudFormation's resource types, rollbacks and serverless transform, Parameter Store's
+references to Secrets Manager and Secrets Manager's status codes. Idempotent; under `mock_aws` and in moto's
+server alike."""
 
 from __future__ import annotations
 
-from moto_ext import elasticbeanstalk, secretsmanager, ssm
+from moto_ext import awslambda, elasticbeanstalk, secretsmanager, ssm
 
 
 def install() -> None:
     elasticbeanstalk.install()
+    awslambda.install()
     ssm.install()
     secretsmanager.install()
     # Imported here, not above: moto's CloudFormation imports every service moto has (about a second),

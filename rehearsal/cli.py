@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
-from . import capture, evidence, provisioning, removal, report, scenarios
+from . import capture, evidence, removal, report, scenarios
 from .account import Refusal, caller_account, throwaway_account
 from .aws import Clients
 from .commands import CommandFailed, Commands, base_environment
@@ -44,8 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         chosen = settings(argv, os.environ)
         clients, account = _target(chosen)
-        if not chosen.remove:
-            _fits(clients)
     except (SettingsError, Refusal) as refusal:
         print(f"rehearsal: {refusal}", file=sys.stderr)
         return 2
@@ -70,17 +68,6 @@ def _target(chosen: Settings) -> tuple[Clients, str]:
     return clients, caller_account(probe, chosen.endpoint_url, f"the endpoint {chosen.endpoint_url}")
 
 
-def _fits(clients: Clients) -> None:
-    found = provisioning.taken(clients)
-    if found:
-        verb = "exists" if len(found) == 1 else "exist"
-        raise Refusal(
-            f"{' and '.join(found)} {verb} already: this account runs a deploy controller of stage "
-            f"{provisioning.STAGE}, or kept the table of an earlier one (docs/aws.md, Tear it all down). The "
-            "rehearsal needs a throwaway account: use another, or delete what an earlier rehearsal left."
-        )
-
-
 def plan(chosen: Settings, account: str, region: str) -> list[str]:
     where = (
         f"AWS account {account}, region {region}" if chosen.on_aws else f"the endpoint {chosen.endpoint_url}"
@@ -90,8 +77,8 @@ def plan(chosen: Settings, account: str, region: str) -> list[str]:
         f"  will create, all named {chosen.prefix}*:",
         "  - the provisioning stack (make provision): the Beanstalk application, blue and green environments "
         "(t3.small, load-balanced), their roles, the artifact bucket, the signing secret",
-        "  - the controller's stack (make deploy-controller): Lambda, API Gateway, SQS, its rule, and the "
-        f"DynamoDB table {provisioning.TABLE} (which the stack keeps on deletion; the rehearsal deletes it)",
+        "  - the controller's stack (make deploy-controller): Lambda, API Gateway, SQS, its rule, and its "
+        "DynamoDB table (which the stack keeps on deletion; the rehearsal deletes it)",
         f"  - a catch-all rule for aws.elasticbeanstalk events into /aws/events/{chosen.prefix}-beanstalk",
         f"  will deploy {chosen.image}: {chosen.good_tag} (good), {chosen.broken_tag} (broken), "
         f"{chosen.held_tag} (held, then promoted), then roll back; pushes nothing",

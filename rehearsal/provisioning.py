@@ -13,13 +13,6 @@ from .settings import Settings
 from .teardown import gone_if_missing
 
 STACK_GONE = {"DELETE_COMPLETE", "DELETE_FAILED"}
-# The controller's stack names its table and queues after its stage (`make deploy-controller`'s default,
-# prod), not after the stack, and keeps the table when the stack is deleted (DeletionPolicy Retain;
-# docs/aws.md, "Tear it all down"). Where one of them exists, the account runs a controller already, or kept
-# the table of an earlier one: the controller's stack cannot be created there.
-STAGE = "prod"
-TABLE = f"deliverypipeline-{STAGE}-deployments"
-QUEUES = (f"deliverypipeline-{STAGE}-reconcile", f"deliverypipeline-{STAGE}-reconcile-dlq")
 # What a stack may keep after its deletion, and how the rehearsal deletes it then.
 KEPT_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
 
@@ -60,31 +53,8 @@ def provision(settings: Settings, commands: Commands, clients: Any) -> Provision
     )
 
 
-def taken(clients: Any) -> list[str]:
-    """The controller's stage-named resources that exist already (empty: the controller's stack fits)."""
-    from botocore.exceptions import ClientError
-
-    found = []
-    try:
-        clients.client("dynamodb").describe_table(TableName=TABLE)
-        found.append(f"the DynamoDB table {TABLE}")
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise
-    sqs = clients.client("sqs")
-    for queue in QUEUES:
-        try:
-            sqs.get_queue_url(QueueName=queue)
-            found.append(f"the SQS queue {queue}")
-        except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", ""))
-            if "NonExistentQueue" not in code and code != "QueueDoesNotExist":
-                raise
-    return found
-
-
 def delete_stack_and_what_it_kept(stack: str, clients: Any) -> None:
-    """Delete `stack`, then what it created and kept (a resource with DeletionPolicy Retain: the
+    """Delete `stack`, then what it created and kept (a resource whose DeletionPolicy keeps it: the
     controller's table). Only what this stack created is deleted, never a same-named thing it found."""
     cfn = clients.client("cloudformation")
     made = _made(cfn, stack)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import capture
-from .provisioning import TABLE, delete_infra_stack, delete_stack_and_what_it_kept
+from .provisioning import delete_infra_stack, delete_stack_and_what_it_kept
 from .teardown import Teardown
 
 
@@ -26,7 +26,7 @@ def everything(prefix: str, clients: Any, teardown: Teardown) -> Teardown:
         lambda: delete_infra_stack(infra, clients.client("cloudformation"), clients.client("s3")),
     )
     teardown.will_create(
-        f"stack {controller} (and its table {TABLE}, which the stack keeps)",
+        f"stack {controller} (and its table, which the stack keeps)",
         lambda: delete_stack_and_what_it_kept(controller, clients),
     )
     return teardown

@@ -282,7 +282,13 @@ class Demo:
         self._say("")
         self._say("Summary")
         header = (
-            "step", "deployment", "status", "production", "took", "production traffic meanwhile", "outcome"
+            "step",
+            "deployment",
+            "status",
+            "production",
+            "took",
+            "production traffic meanwhile",
+            "outcome",
         )
         rows = [
             (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ from sandbox.live.dockerrun import ImageRef, build_bundle
 ROOT = Path(__file__).resolve().parent.parent
 INFRA_TEMPLATE = ROOT / "infra" / "pipeline.yaml"
 MERGE_TEMPLATE = ROOT / ".chalice" / "resources.json"
-SOLUTION_STACK = "64bit Amazon Linux 2023 v4.3.0 running Docker"
+PLATFORM_OS = "Amazon Linux 2023"  # the branch `make provision` takes the newest Docker version of
 CONTROLLER_STAGE = "dev"
 STACK_TIMEOUT_S = 60.0
 PACKAGE_TIMEOUT_S = 120.0
@@ -74,7 +75,8 @@ class Names:
 
     @property
     def packages_bucket(self) -> str:
-        """Where `aws cloudformation package` would upload the controller's code (and the first bundle)."""
+        """Where the first bundle waits for the provisioning stack (which makes the artifact bucket, where
+        the controller's code then goes, as `make deploy-controller` uploads it)."""
         return f"{self.application}-packages"
 
     def cname(self, prefix: str) -> str:
@@ -91,6 +93,7 @@ class Provisioned:
     function_environment: dict[str, str]  # the controller's Lambda functions' environment variables
     signing_secret: str
     stacks: tuple[str, ...]
+    reconcile_role: str = ""  # the ARN of the role the stack gave the reconcile function
 
 
 def provision(clients: Any, names: Names, first: ImageRef, work_dir: Path) -> Provisioned:
@@ -116,18 +119,20 @@ def _deploy(clients: Any, names: Names, first: ImageRef, packaging: Packaging) -
             "ApplicationName": names.application,
             "ProductionCnamePrefix": names.prod_prefix,
             "StagingCnamePrefix": names.staging_prefix,
-            "SolutionStackName": SOLUTION_STACK,
+            "SolutionStackName": newest_docker_stack(clients.elasticbeanstalk),
             "InitialVersionBucket": names.packages_bucket,
             "InitialVersionKey": first_key,
         },
     )
-    template = finish_packaging(packaging, clients.s3, names.packages_bucket)
+    artifacts = stack_outputs(clients.cloudformation, names.infra_stack)["ArtifactBucketName"]
+    template = finish_packaging(packaging, clients.s3, artifacts)  # as make deploy-controller uploads it
     deploy_stack(
         clients.cloudformation,
         names.controller_stack,
         json.dumps(template),
         # No Powertools layer: moto knows no public layer; the controller's host has Powertools installed.
         {"Stage": CONTROLLER_STAGE, "InfraStack": names.infra_stack, "PowertoolsLayerVersion": "0"},
+        role_arn=stack_outputs(clients.cloudformation, names.infra_stack)["ControllerDeployRoleArn"],
     )
     outputs = stack_outputs(clients.cloudformation, names.controller_stack)
     function = clients.awslambda.get_function_configuration(FunctionName=outputs["APIHandlerName"])
@@ -135,17 +140,40 @@ def _deploy(clients: Any, names: Names, first: ImageRef, packaging: Packaging) -
     infra = stack_outputs(clients.cloudformation, names.infra_stack)
     secret = clients.secretsmanager.get_secret_value(SecretId=infra["SigningSecretArn"])["SecretString"]
     leave_the_queue_to_the_poller(clients.sqs, environment["RECONCILE_QUEUE"], names.region)
-    return Provisioned(environment, str(secret), (names.infra_stack, names.controller_stack))
+    reconcile = clients.awslambda.get_function_configuration(
+        FunctionName=f"{names.controller_stack}-reconcile"
+    )
+    return Provisioned(
+        environment, str(secret), (names.infra_stack, names.controller_stack), str(reconcile["Role"])
+    )
 
 
-def deploy_stack(cfn: Any, name: str, body: str, parameters: dict[str, str]) -> None:
-    """CreateStack, then wait for CREATE_COMPLETE like `aws cloudformation deploy` (ProvisionError else)."""
+def newest_docker_stack(eb: Any, os_name: str = PLATFORM_OS) -> str:
+    """The newest `64bit <os> vX.Y.Z running Docker` Beanstalk offers, as `make provision` takes it
+    (scripts/solution-stack.sh): older versions are refused for new environments."""
+    pattern = re.compile(rf"^64bit {re.escape(os_name)} v(\d+)\.(\d+)\.(\d+) running Docker$")
+    offered = [
+        (tuple(int(part) for part in found.groups()), stack)
+        for stack in eb.list_available_solution_stacks()["SolutionStacks"]
+        if (found := pattern.match(stack))
+    ]
+    if not offered:
+        raise ProvisionError(f"Beanstalk offers no '64bit {os_name} v... running Docker' platform")
+    return str(max(offered)[1])
+
+
+def deploy_stack(
+    cfn: Any, name: str, body: str, parameters: dict[str, str], role_arn: str | None = None
+) -> None:
+    """CreateStack, then wait for CREATE_COMPLETE like `aws cloudformation deploy` (ProvisionError else);
+    `role_arn`: CloudFormation's service role (--role-arn), whose permissions create the resources."""
     try:
         cfn.create_stack(
             StackName=name,
             TemplateBody=body,
             Parameters=[{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
             Capabilities=CAPABILITIES,
+            **({"RoleARN": role_arn} if role_arn else {}),
         )
     except ClientError as error:
         raise ProvisionError(f"stack {name} refused: {error.response['Error']['Message']}") from None

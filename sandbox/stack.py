@@ -47,6 +47,7 @@ from sandbox.live.instances import (
 from sandbox.network.dns_cache import DnsCache
 from sandbox.network.front import Front, Route, Router, cname_router, environment_route
 from sandbox.network.ports import LOOPBACK, free_port
+from sandbox.network.scanners import Scanners
 from sandbox.provision import Names, ProvisionError, provision
 
 ACCOUNT_ID = moto_ext.DEFAULT_ACCOUNT_ID
@@ -179,9 +180,18 @@ class Stack:
             env_name: self._front(_fixed_environment(env_name, environments, failing))
             for env_name in names.environments
         }
+        scanners = Scanners(
+            lambda: backend.controls.active(moto_ext.Fault.SCANNER_4XX), [f.url for f in env_fronts.values()]
+        )
+        scanners.start()
+        self._stops.append(("scanners", scanners.stop))
 
         controller_url = self._start_controller(
-            endpoint, names, {**provisioned.function_environment, **self._windows(backend)}, proxy.url
+            endpoint,
+            names,
+            {**provisioned.function_environment, **self._windows(backend)},
+            proxy.url,
+            _credentials_of(clients, provisioned.reconcile_role),
         )
         self.info = StackInfo(
             controller_url=controller_url,
@@ -209,8 +219,12 @@ class Stack:
                 self._report(f"sandbox: stopping the {what} failed: {error!r}")
 
     def _roughen(self, backend: moto_ext.BeanstalkBackend) -> None:
-        """--realistic and --fault: how rough the emulation is for this run."""
+        """--realistic and --fault: how rough the emulation is for this run. IAM checks are always on:
+        Beanstalk acts downstream as the environments' operations role, or as the controller
+        (moto_ext/elasticbeanstalk/iam/downstream.py).
+        """
         backend.settle_after_s = self.options.settle_after_s
+        backend.set_caller_permissions(True)
         if not self.options.realistic:
             # The plain sandbox launches its environments at once; the provisioning stack then completes
             # as soon as CloudFormation sees them Ready (--realistic: after the compressed launch time).
@@ -276,7 +290,12 @@ class Stack:
         return front
 
     def _start_controller(
-        self, endpoint: str, names: Names, function_environment: dict[str, str], proxy_url: str
+        self,
+        endpoint: str,
+        names: Names,
+        function_environment: dict[str, str],
+        proxy_url: str,
+        credentials: dict[str, str],
     ) -> str:
         port = free_port()
         url = f"http://{LOOPBACK}:{port}"
@@ -285,6 +304,7 @@ class Stack:
             **controller_environment(
                 endpoint, names, function_environment, proxy_url, self.options.poll_interval_s
             ),
+            **credentials,
         }
         log_path = self.run_dir / CONTROLLER_LOG
         self._report(f"sandbox: starting the controller (API + SQS poller) on {url}; its log: {log_path}")
@@ -331,6 +351,19 @@ def controller_environment(
     }
 
 
+def _credentials_of(clients: SimpleNamespace, role_arn: str) -> dict[str, str]:
+    """The temporary credentials of the reconcile function's role, as Lambda gives them to the function:
+    with IAM checks on, what Beanstalk does downstream of its UpdateEnvironment is judged against that
+    role (or the environment's operations role). The sandbox's controller process runs both functions;
+    only the reconcile function updates environments."""
+    assumed = clients.sts.assume_role(RoleArn=role_arn, RoleSessionName="reconcile")["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": assumed["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": assumed["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": assumed["SessionToken"],
+    }
+
+
 def _clients(endpoint: str, region: str) -> SimpleNamespace:
     session = boto3.session.Session(
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
@@ -340,7 +373,7 @@ def _clients(endpoint: str, region: str) -> SimpleNamespace:
     return SimpleNamespace(
         **{
             service: session.client(service, endpoint_url=endpoint)
-            for service in ("s3", "sqs", "elasticbeanstalk", "cloudformation", "secretsmanager")
+            for service in ("s3", "sqs", "elasticbeanstalk", "cloudformation", "secretsmanager", "sts")
         },
         awslambda=session.client("lambda", endpoint_url=endpoint),
     )

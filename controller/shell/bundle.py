@@ -1,18 +1,14 @@
-"""The Beanstalk source bundle for an image: Dockerrun.aws.json (v1) plus the health-check path."""
+"""The Beanstalk source bundle for an image: Dockerrun.aws.json (v1) alone.
+
+No `.ebextensions`: configuration files make every deployment a configuration update of the environment's
+CloudFormation stack, which needs far more permissions downstream. The environments set their health check
+path themselves (infra/pipeline.yaml)."""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
-
-HEALTH_CHECK_CONFIG = """\
-option_settings:
-  aws:elasticbeanstalk:application:
-    Application Healthcheck URL: /health
-  aws:elasticbeanstalk:environment:process:default:
-    HealthCheckPath: /health
-"""
 
 # Fixed timestamp: the same image always gives byte-identical bundles.
 _EPOCH = (2020, 1, 1, 0, 0, 0)
@@ -35,7 +31,6 @@ def source_bundle(image: str, tag: str, registry_auth: tuple[str, str] | None = 
         archive.writestr(
             zipfile.ZipInfo("Dockerrun.aws.json", _EPOCH), json.dumps(dockerrun, indent=2) + "\n"
         )
-        archive.writestr(zipfile.ZipInfo(".ebextensions/healthcheck.config", _EPOCH), HEALTH_CHECK_CONFIG)
     return buffer.getvalue()
 
 

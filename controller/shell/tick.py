@@ -300,8 +300,10 @@ class _Tick:
                 self.saved = self.d = self.rt.store.save(ours, now, lease)
         except StaleRecord:
             logline.emit("tick_superseded", deployment_id=self.d.id, reason="record changed by another tick")
+            self._tell_claimed()
             return False
         except LeaseLost:
+            self._tell_claimed()
             if lease is not None and lease.kind is LeaseKind.ACQUIRE:
                 logline.emit("lease_busy", deployment_id=self.d.id)
                 self.rt.enqueue(self.d.id, self.rt.config.poll_interval_s, self.chain)
@@ -378,6 +380,19 @@ class _Tick:
             if classified is None:
                 raise
             logline.emit("announce_failed", deployment_id=self.d.id, error=str(classified))
+
+    def _tell_claimed(self) -> None:
+        """What this tick's earlier saves claimed, told although a later save lost to another tick: that
+        tick loaded the record with the change announced, so nobody else tells it."""
+        claimed, self.claimed = self.claimed, []
+        try:
+            for event in claimed:
+                self.saved = announce.deliver(self.saved, event, self.rt)
+        except Exception as error:
+            classified = aws_errors.classify(error)
+            if classified is None:
+                raise
+            logline.emit("announce_failed", deployment_id=self.saved.id, error=str(classified))
 
     def _wake_next(self) -> None:
         """A finished deployment hands over at once to the newest waiting notification, if any (it also

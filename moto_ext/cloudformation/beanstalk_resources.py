@@ -5,7 +5,8 @@ ConfigurationTemplate is its name, of an ApplicationVersion its label (generated
 has no label property: `<stack>-<logical id>-<random>`); Environment's attributes are EndpointURL (the load
 balancer's DNS name). An Environment resource is complete when the environment is Ready: until then the
 stack stays CREATE_IN_PROGRESS. A configuration template is kept with its settings for the environments
-created from it (the emulation applies no option settings). Updates of these resources are not emulated.
+created from it: an environment gets the template's option settings, outranked by its own. Updates of these
+resources are not emulated.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from moto.cloudformation.utils import random_suffix
 from moto.core.common_models import CloudFormationModel
 
 from moto_ext.elasticbeanstalk import BeanstalkBackend, backend
+from moto_ext.elasticbeanstalk.settings import options
 
 from .resource_type import ResourceType
 
@@ -144,10 +146,13 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
         properties = cloudformation_json["Properties"]
         application = properties["ApplicationName"]
         stack = properties.get("SolutionStackName")
-        if stack is None and "TemplateName" in properties:
-            stack = _templates[
-                (account_id, region_name, application, properties["TemplateName"])
-            ].solution_stack
+        settings: dict[tuple[str, str], str] = {}
+        if "TemplateName" in properties:
+            template = _templates[(account_id, region_name, application, properties["TemplateName"])]
+            stack = stack or template.solution_stack
+            settings.update(options.from_request(_present(template.settings)))
+        own = _present(properties.get("OptionSettings", []))
+        settings.update(options.from_request(own))  # they outrank the template's
         env = _backend(account_id, region_name).create_environment(
             application_name=application,
             environment_name=resource_name,
@@ -156,6 +161,8 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
             cname_prefix=properties.get("CNAMEPrefix"),
             version_label=properties.get("VersionLabel"),
             description=properties.get("Description"),
+            option_settings=settings,
+            operations_role=properties.get("OperationsRole"),
         )
         return cls(account_id, region_name, resource_name, env.endpoint_url)
 
@@ -163,13 +170,17 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
     def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
-        """DeleteStack terminates the environment before the application goes, as CloudFormation does on
-        AWS (where DELETE_IN_PROGRESS lasts until it is Terminated); moto deletes within the request, so
-        the termination completes at once."""
+        """Terminated, and waited for as CloudFormation waits (the application can only go after it; on AWS
+        DELETE_IN_PROGRESS lasts until it is Terminated, here the termination completes at once)."""
         backend = _backend(account_id, region_name)
         live = backend.describe_environments(environment_names=[resource_name], include_deleted=False)
-        if not live:
-            return
-        if live[0].status != "Terminating":
-            backend.terminate_environment(None, resource_name, force=True)
-        backend.advance(resource_name)
+        if live:
+            if live[0].status != "Terminating":
+                backend.terminate_environment(None, resource_name, force=True)
+            backend.advance(resource_name)
+
+
+def _present(items: list[Any]) -> list[Any]:
+    """A list with the elements `!Ref AWS::NoValue` removed, as CloudFormation removes them (moto leaves
+    None in their place)."""
+    return [item for item in items if item is not None]

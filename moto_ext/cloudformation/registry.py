@@ -11,8 +11,8 @@ _installed: list[bool] = []
 
 
 def install() -> None:
-    """Make moto's CloudFormation know this package's resource types and the serverless transform, and
-    report a stack complete once its slower resources are."""
+    """Make moto's CloudFormation know this package's resource types and the serverless transform, report a
+    stack complete once its slower resources are, and roll a failed create back as CloudFormation does."""
     with _lock:
         if _installed:
             return
@@ -21,9 +21,11 @@ def install() -> None:
             apigateway_resources,
             beanstalk_resources,
             change_sets,
+            permissions,
             queue_policy_resources,
             readiness,
             resource_events,
+            rollback,
             secret_resources,
             serverless_transform,
         )
@@ -33,6 +35,8 @@ def install() -> None:
             cached.cache_clear()
         serverless_transform.install()
         readiness.install()
-        resource_events.install()
+        resource_events.install()  # before rollback, which wraps it: a refused resource is CREATE_FAILED
         change_sets.install()
+        permissions.install()  # before rollback, which wraps both: a refused resource rolls back
+        rollback.install()
         _installed.append(True)

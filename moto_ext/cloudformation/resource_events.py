@@ -26,6 +26,9 @@ def install() -> None:
 def report_completed(stack: Stack) -> None:
     """CREATE_COMPLETE for each resource of `stack` that has finished being created since it began."""
     pending: dict[str, Any] = stack.__dict__.get(_PENDING, {})
+    if not stack.status.startswith("CREATE_"):  # rolled back or deleted meanwhile: nothing completes now
+        pending.clear()
+        return
     for logical_id, resource in list(pending.items()):
         if resource.is_created():
             del pending[logical_id]

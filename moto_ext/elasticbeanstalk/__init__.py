@@ -22,16 +22,19 @@ and under `mock_aws` alike.
 """
 
 from . import control_api
+from .controls import set_default_timings
 from .deploy import DeployHook, DeployRequest, DeployResult, Outcome
 from .events import Event
-from .faults import REALISTIC, Fault, Timings
+from .faults import AWS_PACE, PACES, REALISTIC, Fault, Timings
 from .models import BeanstalkBackend
 from .registry import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, backend
 from .registry import install as _install_backend
 
 __all__ = [
+    "AWS_PACE",
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_REGION",
+    "PACES",
     "REALISTIC",
     "BeanstalkBackend",
     "DeployHook",
@@ -43,6 +46,7 @@ __all__ = [
     "Timings",
     "backend",
     "install",
+    "set_default_timings",
 ]
 
 

@@ -15,6 +15,9 @@ us-east-1). Bodies are JSON; a bad one answers 400 `{"error": "..."}` and change
     POST   /moto-api/beanstalk/version-quota {"quota": 5}
     POST   /moto-api/beanstalk/settling-health {"color": "Yellow"}  (null: off) health after each update
     POST   /moto-api/beanstalk/event-delivery {"drop": 0.5, "duplicate": 0.2, "delay_s": 30, "seed": 1}
+    POST   /moto-api/beanstalk/platform-releases {"solution_stack": "64bit Amazon Linux 2023 v4.7.0 ..."}
+                                         AWS released that version: the branch's older ones are superseded
+    POST   /moto-api/beanstalk/caller-permissions {"on": true}  judge UpdateEnvironment's downstream calls
 
 Each answers the state (as GET /state does) after the change.
 """
@@ -125,6 +128,15 @@ class BeanstalkControlResponse(BaseResponse):
     def version_quota(self, body: dict[str, Any]) -> None:
         self._target.set_version_quota(int(_required(body, "quota", int)))
 
+    def caller_permissions(self, body: dict[str, Any]) -> None:
+        on = body.get("on")
+        if not isinstance(on, bool):
+            raise ControlError('"on" must be true or false')
+        self._target.set_caller_permissions(on)
+
+    def platform_releases(self, body: dict[str, Any]) -> None:
+        self._target.release_platform_version(str(_required(body, "solution_stack", str)))
+
     def event_delivery(self, body: dict[str, Any]) -> None:
         shares = {key: body.get(key, 0) for key in ("drop", "duplicate", "delay_s")}
         seed = body.get("seed")
@@ -205,4 +217,6 @@ ACTIONS: dict[str, tuple[tuple[str, ...], Action]] = {
     "version-quota": (("POST",), BeanstalkControlResponse.version_quota),
     "settling-health": (("POST",), BeanstalkControlResponse.settling_health),
     "event-delivery": (("POST",), BeanstalkControlResponse.event_delivery),
+    "platform-releases": (("POST",), BeanstalkControlResponse.platform_releases),
+    "caller-permissions": (("POST",), BeanstalkControlResponse.caller_permissions),
 }

@@ -17,13 +17,22 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import control_numbers
+from . import control_numbers, platforms
 from .deploy import DeployHook, Outcome
 from .eventbridge import Delivery
 from .faults import ONE_SHOT, THROTTLED_SHARE, Fault, Timings
 from .throttling import THROTTLED_BY_DEFAULT, Throttle, throttle
 
 DEFAULT_VERSION_QUOTA = 1000  # AWS's default quota of application versions per account and region
+_default_timings = [Timings()]  # what every backend starts with (also after moto's reset)
+
+
+def set_default_timings(timings: Timings) -> None:
+    """The timings every backend starts with from now on (`python -m sandbox.aws --pace`); a backend that
+    exists already keeps its own."""
+    _default_timings[0] = timings
+
+
 THROTTLE_FAULT_OPERATIONS = (*THROTTLED_BY_DEFAULT, "DescribeEnvironmentHealth", "DescribeInstancesHealth")
 
 
@@ -32,12 +41,14 @@ class Controls:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     hooks: dict[str, DeployHook] = field(default_factory=dict)
     faults: set[Fault] = field(default_factory=set)
-    timings: Timings = field(default_factory=Timings)
+    timings: Timings = field(default_factory=lambda: _default_timings[0])
     version_quota: int = DEFAULT_VERSION_QUOTA
     throttle: Throttle | None = None
     settling_health: str | None = None  # Yellow/Red for `health_recovery_s` after each update (--realistic)
     every_deployment: set[Fault] = field(default_factory=set)  # one-shot faults re-armed per deployment
     delivery: Delivery = field(default_factory=Delivery)  # of the events sent to EventBridge
+    released_platforms: platforms.Released = field(default_factory=dict)  # versions out since the catalogue
+    caller_permissions: bool = False  # UpdateEnvironment judges what it does downstream (downstream.py)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def active(self, fault: Fault) -> bool:
@@ -75,6 +86,8 @@ class Controls:
                 "settling_health": self.settling_health,
                 "every_deployment": sorted(fault.value for fault in self.every_deployment),
                 "event_delivery": self.delivery.describe(),
+                "released_platforms": sorted(p.solution_stack for p in self.released_platforms.values()),
+                "caller_permissions": self.caller_permissions,
             }
 
 
@@ -96,6 +109,9 @@ class ControlSurface:
     clock: Callable[[], datetime]
 
     def settle(self) -> None:  # the life cycle's (LifeCycle comes first in the backend)
+        raise NotImplementedError
+
+    def judge_requests(self) -> None:  # the life cycle's: health monitoring looks at requests again
         raise NotImplementedError
 
     MAX_CLOCK_STEP_S = control_numbers.MAX_CLOCK_STEP_S
@@ -132,6 +148,8 @@ class ControlSurface:
                 self.controls.every_deployment.add(fault)
             if fault is Fault.THROTTLE:
                 self.controls.throttle = throttle(THROTTLED_SHARE, THROTTLE_FAULT_OPERATIONS, seed=None)
+        if fault is Fault.SCANNER_4XX:
+            self.judge_requests()
 
     def clear_faults(self, *names: str | Fault) -> None:
         """Switch those faults off (all of them when none is named)."""
@@ -142,6 +160,8 @@ class ControlSurface:
             self.controls.every_deployment -= gone
             if Fault.THROTTLE in gone:
                 self.controls.throttle = None
+        if Fault.SCANNER_4XX in gone:
+            self.judge_requests()
 
     def set_timings(self, **seconds: float) -> None:
         """Replace some timings (`launch_s`, `update_s`, ...); ValueError names a bad one."""
@@ -169,6 +189,19 @@ class ControlSurface:
     ) -> None:
         """EventBridge delivery is best effort: drop or duplicate that share of events, send all late."""
         self.controls.delivery = Delivery.chosen(drop, duplicate, delay_s, seed)
+
+    def release_platform_version(self, solution_stack: str) -> None:
+        """AWS released this platform version: it becomes its branch's latest, the one before superseded
+        (listed no more, refused for new environments the account has not run it in for 30 days)."""
+        platform = platforms.from_solution_stack(solution_stack)
+        if platform is None:
+            raise ValueError(f"not a platform the emulation knows: {solution_stack!r}")
+        self.controls.released_platforms[(platform.os, platform.runtime)] = platform
+
+    def set_caller_permissions(self, on: bool) -> None:
+        """IAM checks on: UpdateEnvironment's downstream calls are judged against the operations role, or
+        the caller's own policies when the environment has none (downstream.py)."""
+        self.controls.caller_permissions = on
 
     def set_version_quota(self, quota: int) -> None:
         self.controls.version_quota = control_numbers.count(

@@ -47,6 +47,7 @@ class Operation:
     health: str | None = None  # "health": the color it changes to
     hooked: bool = False
     hook_result: DeployResult | None = None
+    option_settings: dict[tuple[str, str], str] | None = None  # "update": applied when it succeeds
 
 
 class Environment:
@@ -68,6 +69,8 @@ class Environment:
         version_label: str | None,
         description: str | None,
         now: datetime,
+        option_settings: dict[tuple[str, str], str] | None = None,
+        operations_role: str | None = None,
     ) -> None:
         self.application_name: str = application.application_name
         self.account_id: str = application.account_id
@@ -95,6 +98,9 @@ class Environment:
         self.pending: Operation | None = None
         self.deployed_at: datetime | None = None  # when an update last landed on a new version
         self.failing = False  # fails-after-swap: its version fails /health until the next deployment
+        self.option_settings = dict(option_settings or {})  # its own and its template's (settings/options.py)
+        self.operations_role = operations_role  # the role Beanstalk acts with downstream; None: the caller
+        self.health_cause: str | None = None  # why health monitoring finds it Yellow or Red, when it says
         # events-before-state: what DescribeEnvironments still shows after an operation ended, and until when
         self.shown_before: tuple[dict[str, Any], datetime] | None = None
         self.deployment_id = 1  # each deployment of a version counts one (AWS's DeploymentId)
@@ -148,6 +154,8 @@ class Environment:
             fields["VersionLabel"] = self.version_label
         if self.description:
             fields["Description"] = self.description
+        if self.operations_role:
+            fields["OperationsRole"] = self.operations_role
         return fields
 
 

@@ -32,6 +32,13 @@ INITIALIZED = (
     "Environment health has transitioned from Pending to Ok. "
     "Initialization completed 1 second ago and took {took}."
 )
+# The emulation's wording (AWS documents only that Beanstalk assumes the managed-updates service role, whose
+# option has no default: https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options-general.html).
+NO_MANAGED_UPDATES_ROLE = (
+    "Managed platform updates are enabled, but there is no managed-updates service role Elastic Beanstalk "
+    "can assume (ServiceRoleForManagedUpdates, aws:elasticbeanstalk:managedactions): no managed update will "
+    "run."
+)
 ABORT_REQUESTED = "Abort environment update operation requested."
 ABORT_COMPLETED = "Environment update was aborted. The environment was rolled back to the previous version."
 # https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/environments-health-messages.html (Deployments)

@@ -51,6 +51,20 @@ class TooManyApplicationVersions(ServiceException):
         )
 
 
+class InsufficientPrivileges(ServiceException):
+    """A downstream call UpdateEnvironment makes at once was refused (recorded wording:
+    github.com/codeship/documentation/issues/338)."""
+
+    code = "InsufficientPrivilegesException"
+    http_status = 403
+
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"You do not have permission to perform the '{action}' action. Verify that your S3 policies and "
+            "your ACLs allow you to perform these actions."
+        )
+
+
 class InternalFailure(ServiceException):
     """AWS's common 500: the request failed for an unknown reason (it may have taken effect)."""
 

@@ -30,6 +30,8 @@ class Fault(enum.Enum):
     EVENTS_BEFORE_STATE = "events-before-state"
     # an update to a new version fails partway (an abort stops one partway): some instances keep the new one
     MIXED_VERSIONS = "mixed-versions"
+    SCANNER_4XX = "scanner-4xx"  # the internet's scanners: 404s on both environments; health Yellow unless
+    # the environment's enhanced health rules ignore HTTP 4xx (settings/health.py)
 
     @classmethod
     def named(cls, name: str) -> Fault:
@@ -74,7 +76,23 @@ class Timings:
         return replace(self, **changes)
 
 
-# `python -m sandbox up --realistic`: AWS's shape of time, compressed so a deploy takes seconds.
+# `python -m sandbox.aws --pace aws`: AWS's own orders of magnitude for a single-instance Docker environment
+# (a launch takes minutes - `make provision`'s two environments take about 10 - an update a minute or two,
+# a swap seconds, a termination minutes), so a client's waiters meet what they meet on AWS.
+AWS_PACE = Timings(
+    launch_s=300.0,
+    update_s=120.0,
+    swap_s=20.0,
+    terminate_s=240.0,
+    process_s=10.0,
+    health_recovery_s=60.0,
+    register_s=30.0,
+    dns_ttl_s=60.0,
+    state_lag_s=10.0,
+)
+
+# `python -m sandbox up --realistic` and `python -m sandbox.aws --pace compressed`: AWS's shape of time,
+# compressed so a deploy takes seconds.
 REALISTIC = Timings(
     launch_s=3.0,
     update_s=2.0,
@@ -86,3 +104,5 @@ REALISTIC = Timings(
     dns_ttl_s=3.0,
     state_lag_s=1.0,
 )
+
+PACES = {"aws": AWS_PACE, "compressed": REALISTIC}  # `python -m sandbox.aws --pace NAME`

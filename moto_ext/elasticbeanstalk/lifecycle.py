@@ -23,6 +23,8 @@ from .deploy import DeployHook, DeployRequest, Outcome, answer
 from .entities import ApplicationVersion, Environment, Operation
 from .events import Event
 from .faults import Fault
+from .iam import roles
+from .settings import health, options
 
 ONE_MS = timedelta(milliseconds=1)
 
@@ -155,6 +157,49 @@ class LifeCycle:
         env.date_updated = at
         self._write(env, transitions.launched(env.environment_name), at, operation.request_id)
         self._write(env, (transitions.initialized(at - env.date_created),), at, None)
+        self._judge_requests(env, at)
+        managed = env.option_settings.get((options.MANAGED_ACTIONS, "ManagedActionsEnabled"), "false")
+        role = env.option_settings.get((options.MANAGED_ACTIONS, "ServiceRoleForManagedUpdates"))
+        if managed.lower() == "true" and not (role and roles.assumable(role, self.account_id)):
+            self._write(
+                env, (transitions.Note(texts.NO_MANAGED_UPDATES_ROLE, "WARN", monitor=True),), at, None
+            )
+
+    def _monitored(self, env: Environment) -> tuple[str, str] | None:
+        """What health monitoring finds wrong with a Ready environment beyond its deployments: (color, cause)
+        - a service role it cannot assume (Severe, iam/roles.py), else requests that degrade it
+        (Warning, settings/health.py) - or None."""
+        role = env.option_settings.get((options.ENVIRONMENT, "ServiceRole"))
+        if role and not roles.assumable(role, self.account_id):
+            return "Red", roles.unassumable(role, self.account_id)
+        cause = health.degraded_by_requests(env, self.controls.active(Fault.SCANNER_4XX))
+        return ("Yellow", cause) if cause else None
+
+    def _judge_requests(self, env: Environment, at: datetime) -> None:
+        """Health monitoring looks at a Ready environment (`_monitored`): it turns Red or Yellow with the
+        cause, and back to Green once the cause that made it so is gone."""
+        if env.status != "Ready":
+            return
+        found = self._monitored(env)
+        if found is not None:
+            color, cause = found
+            worse = env.health == "Green" or (color == "Red" and env.health != "Red")
+            if worse or (env.health == color and env.health_cause is None and color != "Green"):
+                self._write(env, (transitions.health_changed(env.health, color, cause),), at, None)
+                env.health, env.health_cause = color, cause
+        elif env.health in ("Yellow", "Red") and env.health_cause is not None:
+            self._write(env, (transitions.health_changed(env.health, "Green"),), at, None)
+            env.health, env.health_cause = "Green", None
+
+    def judge_requests(self) -> None:
+        """Look at every environment's requests again (a fault about them was switched on or off)."""
+        with self._lock:
+            now = self.clock()
+            for app in self.applications.values():
+                for env in list(app.environments.values()):
+                    if isinstance(env, Environment):
+                        self._judge_requests(env, now)
+            self._deliver(now)
 
     def _complete_update(self, operation: Operation, at: datetime) -> None:
         outcome, failure = operation.outcome, None
@@ -175,6 +220,8 @@ class LifeCycle:
             self._start(operation)  # stuck: in progress until aborted
             return
         env = operation.environments[0]
+        if operation.option_settings and outcome is not Outcome.RED:
+            env.option_settings.update(operation.option_settings)
         self._land(env, landing, at, operation.request_id)
         if landing.version_label == operation.version_label and operation.version_label is not None:
             env.deployed_at = at
@@ -184,6 +231,7 @@ class LifeCycle:
             self.left_partway(env, operation.version_label, at)
         if unhealthy is not None and landing.health == unhealthy and recovers:
             self._change_health_later(env, "Green", self.controls.timings.health_recovery_s, at)
+        self._judge_requests(env, at)
 
     def left_partway(self, env: Environment, label: str | None, at: datetime) -> None:
         """mixed-versions: an update stopped partway leaves MIXED_LEFT of MIXED_FLEET instances on `label`
@@ -239,10 +287,13 @@ class LifeCycle:
     def _complete_health_change(self, operation: Operation, at: datetime) -> None:
         env = operation.environments[0]
         assert operation.health is not None
-        if env.status != "Ready" or env.health == operation.health:
+        target, cause = operation.health, None
+        if target == "Green" and (found := self._monitored(env)) is not None:  # still something wrong
+            target, cause = found
+        if env.status != "Ready" or env.health == target:
             return
-        note = transitions.health_changed(env.health, operation.health)
-        env.health = operation.health
+        note = transitions.health_changed(env.health, target, cause)
+        env.health, env.health_cause = target, cause
         self._write(env, (note,), at, None)
 
     def _change_health_later(self, env: Environment, color: str, after_s: float, at: datetime) -> None:
@@ -260,6 +311,7 @@ class LifeCycle:
     ) -> None:
         env.status = "Ready"
         env.health = landing.health
+        env.health_cause = None
         env.version_label = landing.version_label
         env.abortable_operation_in_progress = False
         env.date_updated = at

@@ -13,19 +13,31 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from moto.elasticbeanstalk.models import Application, EBBackend, eb_backends
+from moto.iam.models import iam_backends
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from . import eventbridge, exceptions, platforms, request_ids, resources, transitions, validation
+from . import (
+    eventbridge,
+    exceptions,
+    platforms,
+    request_ids,
+    resources,
+    transitions,
+    validation,
+)
 from . import events as texts
 from .controls import Controls, ControlSurface
-from .deploy import Outcome
+from .deploy import DeployResult, Outcome
 from .entities import ApplicationVersion, Environment, Operation, full_cname, random_id
 from .events import Event, EventQuery
 from .faults import Fault
+from .iam import callers, downstream, judge, roles
 from .lifecycle import LifeCycle
+from .settings import options as option_settings_
 
 DELETED_VISIBLE_FOR = timedelta(hours=1)  # DescribeEnvironments lists terminated environments this long
+SUPERSEDED_USABLE_FOR = timedelta(days=30)  # a superseded platform version the account ran this recently
 
 
 def utc_now() -> datetime:
@@ -208,6 +220,8 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         description: str | None,
         platform_arn: str | None = None,
         tier: dict[str, str] | None = None,
+        option_settings: option_settings_.Settings | None = None,
+        operations_role: str | None = None,
     ) -> Environment:
         """Launching/Grey at once, Ready/Green after the launch time on the emulation's clock."""
         with self._lock:
@@ -215,6 +229,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             app = self.application(application_name)
             name = validation.environment_name(environment_name)
             stack, arn = validation.platform(solution_stack_name, platform_arn, self.region_name)
+            self._require_available(stack, solution_stack_name, platform_arn)
             chosen_tier = validation.tier(tier)
             if name in app.environments:
                 raise exceptions.environment_exists(name)
@@ -232,6 +247,8 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 version_label=version_label,
                 description=description,
                 now=self.clock(),
+                option_settings=option_settings,
+                operations_role=operations_role,
             )
             app.environments[name] = cast(Any, env)  # moto's own type is too narrow
             self._write(
@@ -287,10 +304,13 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         environment_name: str | None,
         version_label: str | None,
         description: str | None,
+        option_settings: option_settings_.Settings | None = None,
+        caller: callers.Caller | None = None,
     ) -> Environment:
-        """Starts deploying `version_label` (or a configuration-only update). Everything that can refuse the
-        request is checked before anything changes, the version's bundle included: AWS refuses a version
-        it cannot download, and the environment stays as it was."""
+        """Starts deploying `version_label` and/or applying option settings (a configuration update).
+        Everything that can refuse the request is checked before anything changes: the version's bundle (AWS
+        refuses a version it cannot download) and, with caller permissions on, what Beanstalk does
+        downstream (`_refused_downstream`: at once, or the reason the update will fail with)."""
         with self._lock:
             env = self.environment(environment_id, environment_name)
             if self.controls.take(Fault.BUSY):
@@ -302,9 +322,10 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 if version is None:
                     raise exceptions.no_version(version_label)
                 bundle = self.read_bundle(*version.source_bundle) if version.source_bundle else b""
+            refused = self._refused_downstream(env, bundle, bool(option_settings), caller)
             if description is not None:
                 env.description = description
-            hook = self.controls.hooks.get(env.environment_name)
+            hook = None if refused else self.controls.hooks.get(env.environment_name)
             operation = self._operation(
                 "update",
                 self.controls.timings.update_s,
@@ -313,11 +334,13 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 previous_version_label=env.version_label,
                 environments=[env],
                 hooked=hook is not None and version_label is not None,
+                option_settings=option_settings or None,
+                hook_result=DeployResult(Outcome.RED, refused) if refused else None,
             )
             self._drop_health_changes(env)
             self._start(operation)
             env.status = "Updating"
-            env.health = "Grey"
+            env.health, env.health_cause = "Grey", None
             env.abortable_operation_in_progress = True
             env.date_updated = operation.started
             if version_label is not None:
@@ -502,6 +525,67 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         if not self.cname_available(cname):
             raise exceptions.cname_unavailable(cname)
         return cname
+
+    def _refused_downstream(
+        self,
+        env: Environment,
+        bundle: bytes | None,
+        settings_change: bool,
+        caller: callers.Caller | None,
+    ) -> str | None:
+        """With caller permissions on: Beanstalk acts downstream as the environment's operations role, else
+        as the caller (downstream.py). A refusal of what it does at once is InsufficientPrivileges; of what it
+        does later, the reason the update will fail with. None: nothing is refused (or nobody is judged - the
+        root, or checks off)."""
+        if not self.controls.caller_permissions:
+            return None
+        if env.operations_role:
+            identity = (
+                f"arn:aws:sts::{self.account_id}:assumed-role/{env.operations_role.rsplit('/', 1)[-1]}/"
+            )
+            identity += "ElasticBeanstalk"
+            policies = roles.policies(env.operations_role, self.account_id)
+        elif caller is not None:
+            identity, policies = caller.arn, list(caller.policies)
+        else:
+            return None
+        configuration = settings_change or downstream.carries_configuration(bundle or b"")
+        for request in downstream.of_update(env, configuration, self._instance_role(env)):
+            if judge.allows(policies, request.action, request.resource, request.context):
+                continue
+            if request.at_once:
+                raise exceptions.InsufficientPrivileges(request.action)
+            return downstream.refusal(identity, request)
+        return None
+
+    def _instance_role(self, env: Environment) -> str:
+        """The role of the environment's instance profile (what a configuration update passes to EC2)."""
+        profile = env.option_settings.get(
+            ("aws:autoscaling:launchconfiguration", "IamInstanceProfile"), "aws-elasticbeanstalk-ec2-role"
+        )
+        try:
+            found = iam_backends[self.account_id]["aws"].get_instance_profile(profile.rsplit("/", 1)[-1])
+            return str(found.roles[0].arn)
+        except Exception:  # no such profile in moto's IAM: the role named like it, as the console makes it
+            return f"arn:aws:iam::{self.account_id}:role/{profile.rsplit('/', 1)[-1]}"
+
+    def _require_available(self, stack: str, named_stack: str | None, named_arn: str | None) -> None:
+        """A superseded platform version only for an account that ran it in the last 30 days (platforms)."""
+        platform = platforms.from_solution_stack(stack) if stack else None
+        if platform is None or not platforms.superseded(platform, self.controls.released_platforms):
+            return
+        since = self.clock() - SUPERSEDED_USABLE_FOR
+        ran = [env for env in self._live_environments() if env.solution_stack_name == stack] + [
+            env
+            for env in self.deleted_environments
+            if env.solution_stack_name == stack and env.date_updated >= since
+        ]
+        if not ran:
+            raise (
+                exceptions.no_solution_stack(named_stack)
+                if named_stack
+                else exceptions.no_platform(str(named_arn))
+            )
 
     def _require_ready(self, env: Environment) -> None:
         if env.status != "Ready":

@@ -5,13 +5,22 @@ Solution stack names and platform ARNs are two spellings of one platform version
     64bit Amazon Linux 2023 v4.6.0 running Docker
     arn:aws:elasticbeanstalk:us-east-1::platform/Docker running on 64bit Amazon Linux 2023/4.6.0
 
-The catalogue is moto's (`SOLUTION_STACK_DETAILS`, AWS's list of July 2025). AWS releases platform versions
-and runtimes every few weeks and retires old ones, which an offline emulation cannot follow, so a stack is
-known when its branch is in the catalogue at any version, or names a newer runtime version of a family the
-catalogue runs on that system (`64bit Amazon Linux 2023 v4.9.0 running Python 3.14` is known because
-Python 3.x runs on Amazon Linux 2023; `... running Docker Deluxe` is not);
+The catalogue is moto's (`SOLUTION_STACK_DETAILS`, AWS's list of July 2025): one version per branch, the
+branch's latest then. A stack is known when its branch is in the catalogue at any version, or names a newer
+runtime version of a family the catalogue runs on that system (`64bit Amazon Linux 2023 v4.9.0 running
+Python 3.14` is known because Python 3.x runs on Amazon Linux 2023; `... running Docker Deluxe` is not);
 anything else, a name that is not a solution stack at all included, is refused as AWS refuses it:
 "No Solution Stack named '...' found.".
+
+Versions get superseded (https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/platforms-glossary.html):
+"The latest platform version in each platform branch is available to you unconditionally for environment
+creation. Previous platform versions in the branch are still supported - you can create an environment based
+on a previous platform version if you've used it in an environment in the last 30 days." So a version below
+its branch's latest is superseded: not listed (ListAvailableSolutionStacks, ListPlatformVersions), refused
+for a new environment unless the account ran it in the last 30 days (the backend knows that), while an
+environment already on it keeps running and deploying. The latest of a branch is the catalogue's, or a
+newer one the emulation was told AWS released (`released`, the backend's control): e.g. `v4.0.0` of the
+Amazon Linux 2023 Docker branch is superseded, `v4.6.0` its latest.
 """
 
 from __future__ import annotations
@@ -121,6 +130,29 @@ def catalogue() -> list[Platform]:
     return list(_branches().values())
 
 
+Released = dict[tuple[str, str], Platform]  # (os, runtime) -> a version AWS released after the catalogue
+
+
+def latest(released: Released | None = None) -> list[Platform]:
+    """The latest version of each branch: the catalogue's, or a newer one released since."""
+    found = dict(_branches())
+    for branch, platform in (released or {}).items():
+        if branch not in found or _version(platform.version) > _version(found[branch].version):
+            found[branch] = platform
+    return list(found.values())
+
+
+def superseded(platform: Platform, released: Released | None = None) -> bool:
+    """Whether a newer version of the platform's branch is out (an unknown branch supersedes nothing)."""
+    newest = {(p.os, p.runtime): p for p in latest(released)}.get((platform.os, platform.runtime))
+    return newest is not None and _version(platform.version) < _version(newest.version)
+
+
+def available_solution_stacks(released: Released | None = None) -> list[str]:
+    """ListAvailableSolutionStacks: the latest version of every branch, newest catalogue entries first."""
+    return [platform.solution_stack for platform in latest(released)]
+
+
 def _known(platform: Platform) -> bool:
     """A catalogue branch, or a newer runtime version of a catalogue family on a catalogue OS."""
     if (platform.os, platform.runtime) in _branches():
@@ -141,9 +173,11 @@ def _branches() -> dict[tuple[str, str], Platform]:
     return found
 
 
-def list_versions(filters: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
-    """ListPlatformVersions: the PlatformSummary of each catalogue version matching every filter."""
-    summaries = [platform.summary(region) for platform in catalogue()]
+def list_versions(
+    filters: list[dict[str, Any]], region: str, released: Released | None = None
+) -> list[dict[str, Any]]:
+    """ListPlatformVersions: the PlatformSummary of each branch's latest version matching every filter."""
+    summaries = [platform.summary(region) for platform in latest(released)]
     fields = {**_VERSION_FIELDS}
     return [
         summary

@@ -36,7 +36,9 @@ def environment_health(env: Environment, now: datetime, attributes: set[str]) ->
         "Status": env.status,
         "Color": env.health,
         "HealthStatus": env.health_status,
-        "Causes": causes(env.status, env.health, env.mixed_cause()),
+        "Causes": (
+            [env.health_cause] if env.health_cause else causes(env.status, env.health, env.mixed_cause())
+        ),
         "ApplicationMetrics": {"Duration": 10, "RequestCount": 0},
         "InstancesHealth": _instance_counts(env),
         "RefreshedAt": now,
@@ -111,7 +113,10 @@ def environment_resources(env: Environment) -> dict[str, Any]:
 
 def configuration_settings(env: Environment) -> dict[str, Any]:
     """DescribeConfigurationSettings' ConfigurationSettingsDescription of an environment."""
-    settings = _WEB_SETTINGS if env.is_web else _WEB_SETTINGS[3:]
+    defaults = _WEB_SETTINGS if env.is_web else _WEB_SETTINGS[3:]
+    applied = {(namespace, option): value for namespace, option, value in defaults}
+    applied.update(env.option_settings)
+    settings = [(namespace, option, value) for (namespace, option), value in applied.items()]
     return {
         "SolutionStackName": env.solution_stack_name,
         "PlatformArn": env.platform_arn,

@@ -26,7 +26,9 @@ from moto.utilities.aws_headers import gen_amzn_requestid_long
 from . import exceptions, platforms, request_ids
 from .events import EventQuery
 from .faults import MUTATING_OPERATIONS, Fault
+from .iam import callers
 from .models import BeanstalkBackend
+from .settings import options
 
 T = TypeVar("T")
 MAX_EVENTS = 1000
@@ -122,8 +124,15 @@ class BeanstalkResponse(EBResponse):
 
     # ----- platforms and configuration ---------------------------------------------------------------
 
+    def list_available_solution_stacks(self) -> ActionResult:
+        """The latest version of each platform branch only: superseded ones are no longer offered."""
+        stacks = platforms.available_solution_stacks(self.backend.controls.released_platforms)
+        details = [{"SolutionStackName": stack, "PermittedFileTypes": ["zip"]} for stack in stacks]
+        return ActionResult({"SolutionStacks": stacks, "SolutionStackDetails": details})
+
     def list_platform_versions(self) -> ActionResult:
-        found = self._filtered(lambda filters: platforms.list_versions(filters, self.region))
+        released = self.backend.controls.released_platforms
+        found = self._filtered(lambda filters: platforms.list_versions(filters, self.region, released))
         shown, token = self._page(found)
         return ActionResult(_with_token({"PlatformSummaryList": list(shown)}, token))
 
@@ -180,6 +189,8 @@ class BeanstalkResponse(EBResponse):
             description=self._get_param("Description"),
             platform_arn=self._get_param("PlatformArn"),
             tier=self._get_param("Tier"),
+            option_settings=options.from_request(self._get_param("OptionSettings")),
+            operations_role=self._get_param("OperationsRole"),
         )
         return ActionResult(env.describe())
 
@@ -207,6 +218,8 @@ class BeanstalkResponse(EBResponse):
             environment_name=self._get_param("EnvironmentName"),
             version_label=self._get_param("VersionLabel"),
             description=self._get_param("Description"),
+            option_settings=options.from_request(self._get_param("OptionSettings")),
+            caller=callers.identify(self.headers, self.current_account),
         )
         return ActionResult(env.describe())
 

@@ -57,11 +57,12 @@ def _duration(took: timedelta) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def health_changed(before: str, after: str) -> Note:
-    """Health monitoring's event for a change of color (Red -> Green is "from Severe to Ok")."""
+def health_changed(before: str, after: str, cause: str | None = None) -> Note:
+    """Health monitoring's event for a change of color (Red -> Green is "from Severe to Ok"), with the cause
+    when one is known ("Cause messages ... are recorded in events when health issues persist")."""
     severity = {"Red": "WARN", "Yellow": "WARN"}.get(after, "INFO")
     text = texts.HEALTH_TRANSITION.format(before=HEALTH_NAMES[before], after=HEALTH_NAMES[after])
-    return Note(text, severity, monitor=True)
+    return Note(f"{text} {cause}" if cause else text, severity, monitor=True)
 
 
 def update_started(label: str | None) -> tuple[Note, ...]:

@@ -12,12 +12,6 @@ import zipfile
 from dataclasses import dataclass
 
 DOCKERRUN = "Dockerrun.aws.json"
-HEALTH_CHECK_CONFIG = """option_settings:
-  aws:elasticbeanstalk:application:
-    Application Healthcheck URL: /health
-  aws:elasticbeanstalk:environment:process:default:
-    HealthCheckPath: /health
-"""
 
 
 class BundleError(ValueError):
@@ -64,7 +58,7 @@ def read_image(bundle: bytes) -> ImageRef:
 
 
 def build_bundle(image: ImageRef, container_port: int = 8080) -> bytes:
-    """A version-1 Docker source bundle for `image`, with the /health health-check setting."""
+    """A version-1 Docker source bundle for `image` (Dockerrun.aws.json alone, as the controller makes it)."""
     dockerrun = {
         "AWSEBDockerrunVersion": "1",
         "Image": {"Name": str(image), "Update": "true"},
@@ -73,5 +67,4 @@ def build_bundle(image: ImageRef, container_port: int = 8080) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(DOCKERRUN, json.dumps(dockerrun, indent=2))
-        archive.writestr(".ebextensions/healthcheck.config", HEALTH_CHECK_CONFIG)
     return buffer.getvalue()

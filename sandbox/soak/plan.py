@@ -40,6 +40,7 @@ EXPECTED: dict[Fault | None, str] = {
     Fault.FAILS_AFTER_SWAP: "rolled_back",
     Fault.EVENTS_BEFORE_STATE: "succeeded",  # the quiet wake looks again
     Fault.MIXED_VERSIONS: "failed",  # the update fails partway, before production is touched
+    Fault.SCANNER_4XX: "succeeded",  # both environments ignore HTTP 4xx in their health (infra/pipeline.yaml)
 }
 
 

@@ -16,8 +16,9 @@ from moto.core.botocore_stubber import BotocoreStubber
 from receiver import GITHUB_TOKEN, Receiver
 
 from controller.client import capability
+from controller.core.actions import CreateVersion
 from controller.core.model import Status
-from controller.shell import announce, beanstalk_events, runtime, tick, tick_queue, webhook
+from controller.shell import announce, beanstalk_events, perform, runtime, tick, tick_queue, webhook
 
 TAG = "1.0.42-3f2a1bc"
 COMMIT = "3f2a1bc0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6"
@@ -101,6 +102,34 @@ def test_a_held_then_promoted_deployment_is_followed_on_github_and_in_chat(
     assert buttons == {"Roll back", "Dashboard"}
     assert told_world.record(deployment_id).announced == ("started", "awaiting_promotion", "succeeded")
     assert told_world.record(deployment_id).warnings == ()
+
+
+def test_a_tick_another_tick_overtakes_still_tells_what_it_had_claimed(
+    told_world: World, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick claims `started` in the save that takes the lease; another tick (its twin) then saves the
+    deployment first, so this tick's next save is stale and it stops. The twin loaded the record with
+    `started` announced: only this tick can tell it, and it does before it stops."""
+    deployment_id = _post(told_world)
+    act = perform.perform
+
+    def overtaken(action: Any, d: Any, rt: runtime.Runtime) -> Any:
+        if isinstance(action, CreateVersion):  # the twin's save lands while this tick acts
+            overtaking = told_world.rt.store.get(d.id)
+            assert overtaking is not None
+            rt.store.save(overtaking, rt.clock())
+        return act(action, d, rt)
+
+    monkeypatch.setattr(perform, "perform", overtaken)
+    message = told_world.next_message()
+    assert message is not None
+    parsed = tick_queue.parse(message.body())
+    assert parsed is not None
+
+    tick.run(parsed, told_world.rt)
+
+    assert told_world.record(deployment_id).announced == ("started",)
+    assert [m["text"].split(":")[0] for m in receiver.chat()] == [f"Deploying {TAG}"]
 
 
 def test_every_message_is_delivered_once_when_every_tick_runs_twice(

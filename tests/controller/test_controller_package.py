@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -73,7 +74,7 @@ def test_the_template_wires_the_queue_table_and_passes_cfn_lint(packaged: tuple[
     assert table["GlobalSecondaryIndexes"][0]["IndexName"] == "by_application"
     policy = json.dumps(resources["ReconcileTickRole"]["Properties"]["Policies"])
     assert "table/${DeploymentsTable}" in policy and '"Action": "*"' not in policy
-    assert table["TableName"] == {"Fn::Sub": "deliverypipeline-${Stage}-deployments"}
+    assert table["TableName"] == {"Fn::Sub": "${AWS::StackName}-deployments"}
     lint = subprocess.run(
         [str(BIN / "cfn-lint"), str(out / "sam.json")], capture_output=True, text=True, timeout=240
     )
@@ -92,3 +93,20 @@ def test_vendor_mirrors_every_controller_module_by_symlink() -> None:
         link = vendored / name
         assert link.is_symlink() and link.resolve() == (ROOT / "controller" / name).resolve()
         assert not os.path.isabs(os.readlink(link))
+
+
+def test_make_package_stops_at_a_stage_the_chalice_config_lacks() -> None:
+    """`chalice package --stage typo` packages with the top-level settings alone; `make package` refuses."""
+    package_dir = ROOT / "build" / "package-typo"
+    shutil.rmtree(package_dir, ignore_errors=True)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "package", "STAGE=typo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "error: no stage 'typo' in .chalice/config.json; its stages: dev, prod" in result.stderr
+    assert not package_dir.exists()

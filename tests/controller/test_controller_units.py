@@ -103,15 +103,16 @@ def test_a_version_description_stays_within_beanstalks_200_characters() -> None:
     assert bundle.version_description("docker.io/acme/app", "1.0") == "docker.io/acme/app:1.0"
 
 
-def test_the_source_bundle_runs_the_image_and_checks_health_on_slash_health() -> None:
+def test_the_source_bundle_runs_the_image_and_carries_no_configuration_files() -> None:
+    """.ebextensions would make every deployment a configuration update of the environment's stack (far
+    more permissions downstream); the environments set /health as their health check themselves."""
     data = bundle.source_bundle("docker.io/acme/app", "1.2.3")
     archive = zipfile.ZipFile(io.BytesIO(data))
     dockerrun = json.loads(archive.read("Dockerrun.aws.json"))
     assert dockerrun["AWSEBDockerrunVersion"] == "1"
     assert dockerrun["Image"] == {"Name": "docker.io/acme/app:1.2.3", "Update": "true"}
     assert dockerrun["Ports"] == [{"ContainerPort": "8080"}]
-    config = archive.read(".ebextensions/healthcheck.config").decode()
-    assert "HealthCheckPath: /health" in config
+    assert archive.namelist() == ["Dockerrun.aws.json"]
     assert data == bundle.source_bundle("docker.io/acme/app", "1.2.3"), "the same image gives the same bytes"
     assert "Authentication" not in dockerrun, "a public image needs no registry credentials"
 

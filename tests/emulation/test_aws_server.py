@@ -3,6 +3,7 @@ a busy port once, and logs requests in colour only on a terminal."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,3 +171,51 @@ def test_its_request_log_keeps_its_colours_on_a_terminal() -> None:
         os.close(controller)
 
     assert b'\x1b[31m\x1b[1mPOST /moto-api/beanstalk/faults HTTP/1.1\x1b[0m" 400' in seen
+
+
+def _state(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(f"{url}/moto-api/beanstalk/state", timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+@pytest.mark.parametrize(
+    ("pace", "launch_s", "update_s"), [(None, 300.0, 120.0), ("aws", 300.0, 120.0), ("compressed", 3.0, 2.0)]
+)
+def test_one_flag_picks_the_pace_of_every_operation(
+    pace: str | None, launch_s: float, update_s: float
+) -> None:
+    """Not 240 s to launch beside 5 s to update: AWS's pace throughout, or all of it compressed."""
+    flag = ["--pace", pace] if pace else []
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.aws", "--port", "0", *flag],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        timings = _state(process.stdout.readline().split(" ")[1].strip())["timings"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+
+    assert isinstance(timings, dict)
+    assert (timings["launch_s"], timings["update_s"]) == (launch_s, update_s)
+    assert timings["swap_s"] < timings["update_s"] <= timings["launch_s"]
+
+
+def test_the_help_says_what_each_pace_means() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox.aws", "--help"],
+        cwd=REPO,
+        env={**os.environ, "COLUMNS": "400"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert "--pace {aws,compressed}" in done.stdout
+    assert "launches in 300 s" in done.stdout and "launch 3 s" in done.stdout

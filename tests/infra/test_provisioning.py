@@ -20,8 +20,17 @@ import boto3
 import pytest
 
 import moto_ext
+from moto_ext.elasticbeanstalk.settings.options import counts_4xx
 from sandbox.live.dockerrun import ImageRef
-from sandbox.provision import INFRA_TEMPLATE, Names, Provisioned, ProvisionError, deploy_stack, provision
+from sandbox.provision import (
+    INFRA_TEMPLATE,
+    Names,
+    Provisioned,
+    ProvisionError,
+    deploy_stack,
+    newest_docker_stack,
+    provision,
+)
 from tests.infra.authorization import ACCOUNT, PARTITION
 from tests.infra.function_policies import UNRESOLVED, bindings, function_policies, resolve
 
@@ -34,7 +43,16 @@ def _session(endpoint: str) -> SimpleNamespace:
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name=NAMES.region
     )
-    services = ("s3", "sqs", "elasticbeanstalk", "cloudformation", "secretsmanager", "iam", "apigateway")
+    services = (
+        "s3",
+        "sqs",
+        "elasticbeanstalk",
+        "cloudformation",
+        "secretsmanager",
+        "iam",
+        "apigateway",
+        "sts",
+    )
     clients = {service: session.client(service, endpoint_url=endpoint) for service in services}
     return SimpleNamespace(**clients, awslambda=session.client("lambda", endpoint_url=endpoint))
 
@@ -71,6 +89,8 @@ def test_both_stacks_complete_with_the_environments_among_their_resources(provis
     assert json.loads(json.dumps(cfn.get_template(StackName=NAMES.infra_stack)["TemplateBody"])) == (
         INFRA_TEMPLATE.read_text()
     ), "GetTemplate answers the template as submitted"
+    controller = cfn.describe_stacks(StackName=NAMES.controller_stack)["Stacks"][0]
+    assert controller["RoleARN"] == _outputs(cfn, NAMES.infra_stack)["ControllerDeployRoleArn"]  # as make
 
 
 def test_blue_serves_production_and_green_staging_on_the_first_version(provisioned: Any) -> None:
@@ -93,6 +113,134 @@ def test_blue_serves_production_and_green_staging_on_the_first_version(provision
         assert env["SolutionStackName"].endswith("running Docker")
 
 
+def test_the_environments_run_the_newest_docker_platform_beanstalk_offers(provisioned: Any) -> None:
+    """As `make provision` chooses it: a pinned version ages and is refused for new environments."""
+    clients, _ = provisioned
+    offered = clients.elasticbeanstalk.list_available_solution_stacks()["SolutionStacks"]
+    docker = [
+        s for s in offered if s.startswith("64bit Amazon Linux 2023 v") and s.endswith(" running Docker")
+    ]
+    described = clients.elasticbeanstalk.describe_environments(ApplicationName=NAMES.application)
+
+    assert docker == ["64bit Amazon Linux 2023 v4.6.0 running Docker"]
+    assert {env["SolutionStackName"] for env in described["Environments"]} == set(docker)
+
+
+def _settings(clients: SimpleNamespace, application: str, environment: str) -> dict[tuple[str, str], str]:
+    described = clients.elasticbeanstalk.describe_configuration_settings(
+        ApplicationName=application, EnvironmentName=environment
+    )
+    return {
+        (o["Namespace"], o["OptionName"]): o.get("Value", "")
+        for o in described["ConfigurationSettings"][0]["OptionSettings"]
+    }
+
+
+def test_beanstalk_assumes_the_service_role_and_has_one_for_managed_updates(provisioned: Any) -> None:
+    """Health stays Green only while Beanstalk can assume the service role (its trust must not demand
+    keys Beanstalk does not send); managed updates run as the role ServiceRoleForManagedUpdates names."""
+    clients, _ = provisioned
+    role = next(
+        r["PhysicalResourceId"]
+        for r in clients.cloudformation.list_stack_resources(StackName=NAMES.infra_stack)[
+            "StackResourceSummaries"
+        ]
+        if r["LogicalResourceId"] == "ServiceRole"
+    )
+    arn = clients.iam.get_role(RoleName=role)["Role"]["Arn"]
+    for environment in (NAMES.blue, NAMES.green):
+        health = clients.elasticbeanstalk.describe_environment_health(
+            EnvironmentName=environment, AttributeNames=["Color", "Causes"]
+        )
+        settings = _settings(clients, NAMES.application, environment)
+        warnings = clients.elasticbeanstalk.describe_events(EnvironmentName=environment, Severity="WARN")[
+            "Events"
+        ]
+        assert (health["Color"], health["Causes"]) == ("Green", [])
+        assert settings[("aws:elasticbeanstalk:managedactions", "ServiceRoleForManagedUpdates")] == arn
+        assert settings[("aws:elasticbeanstalk:environment", "ServiceRole")] == arn
+        assert [w["Message"] for w in warnings] == []
+
+
+def test_the_reconcile_role_deploys_even_a_configuration_update_through_the_operations_role(
+    provisioned: Any,
+) -> None:
+    """With IAM checks on, Beanstalk's downstream calls are judged: the environments' operations role
+    holds all of them (a configuration update's too), so the reconcile function needs none."""
+    clients, result = provisioned
+    backend = moto_ext.backend(region=NAMES.region)
+    credentials = clients.sts.assume_role(RoleArn=result.reconcile_role, RoleSessionName="reconcile")[
+        "Credentials"
+    ]
+    reconcile = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=NAMES.region,
+    ).client("elasticbeanstalk", endpoint_url=clients.s3.meta.endpoint_url)
+    timeout = {"Namespace": "aws:elasticbeanstalk:command", "OptionName": "Timeout", "Value": "900"}
+    backend.set_caller_permissions(True)
+    try:
+        reconcile.update_environment(EnvironmentName=NAMES.green, OptionSettings=[timeout])
+        backend.advance(NAMES.green)
+    finally:
+        backend.set_caller_permissions(False)
+        _drain(
+            clients.sqs, result.function_environment["RECONCILE_QUEUE"]
+        )  # this update's news: no other test's
+
+    errors = clients.elasticbeanstalk.describe_events(EnvironmentName=NAMES.green, Severity="ERROR")["Events"]
+    assert [e["Message"] for e in errors] == []
+    assert (
+        _settings(clients, NAMES.application, NAMES.green)[("aws:elasticbeanstalk:command", "Timeout")]
+        == "900"
+    )
+
+
+def test_without_a_mongodb_uri_or_a_vpc_no_such_option_reaches_the_environments(provisioned: Any) -> None:
+    """Beanstalk refuses an environment secret without a value; the default VPC needs no option."""
+    clients, _ = provisioned
+    for environment in (NAMES.blue, NAMES.green):
+        namespaces = {namespace for namespace, _ in _settings(clients, NAMES.application, environment)}
+        assert "aws:elasticbeanstalk:application:environmentsecrets" not in namespaces
+        assert "aws:ec2:vpc" not in namespaces
+
+
+def test_both_environments_ignore_http_4xx_in_their_health(provisioned: Any) -> None:
+    """Scanners' 404s on the public URLs must not turn health Yellow (tests/sandbox: scanner-4xx)."""
+    clients, _ = provisioned
+    for environment in (NAMES.blue, NAMES.green):
+        settings = _settings(clients, NAMES.application, environment)
+        assert counts_4xx(settings) == {"ApplicationRequests4xx": False, "ELBRequests4xx": False}
+
+
+def test_a_mongodb_uri_and_a_vpc_of_ones_own_reach_both_environments(provisioned: Any) -> None:
+    clients, _ = provisioned
+    parameters = {
+        "ApplicationName": "atlas",
+        "ProductionCnamePrefix": "atlas-prod",
+        "SolutionStackName": newest_docker_stack(clients.elasticbeanstalk),
+        "MongoDbUriParameter": "/atlas/mongodb-uri",
+        "VpcId": "vpc-0a1b2c3d",
+        "InstanceSubnets": "subnet-0a1,subnet-0b2",
+        "ConfigureApiGatewayLogging": "false",
+    }
+
+    deploy_stack(clients.cloudformation, "atlas", INFRA_TEMPLATE.read_text(), parameters)
+
+    for environment in ("atlas-blue", "atlas-green"):
+        settings = _settings(clients, "atlas", environment)
+        assert settings[("aws:elasticbeanstalk:application:environmentsecrets", "MONGODB_URI")] == (
+            f"arn:aws:ssm:{NAMES.region}:{ACCOUNT}:parameter/atlas/mongodb-uri"
+        )
+        assert settings[("aws:ec2:vpc", "VPCId")] == "vpc-0a1b2c3d"
+        assert (
+            settings[("aws:ec2:vpc", "Subnets")]
+            == settings[("aws:ec2:vpc", "ELBSubnets")]
+            == ("subnet-0a1,subnet-0b2")
+        )
+
+
 def test_the_controller_runs_with_what_the_stack_gave_its_functions(provisioned: Any) -> None:
     clients, result = provisioned
     env = result.function_environment
@@ -102,8 +250,8 @@ def test_the_controller_runs_with_what_the_stack_gave_its_functions(provisioned:
     assert env["PROD_CNAME_PREFIX"] == NAMES.prod_prefix
     assert env["ARTIFACT_BUCKET"] == infra["ArtifactBucketName"]
     assert env["SIGNING_SECRET_PARAM"] == f"/aws/reference/secretsmanager/{NAMES.application}/signing-secret"
-    assert env["DEPLOYMENTS_TABLE"] == "deliverypipeline-dev-deployments"
-    assert env["RECONCILE_QUEUE"] == "deliverypipeline-dev-reconcile"
+    assert env["DEPLOYMENTS_TABLE"] == f"{NAMES.controller_stack}-deployments"
+    assert env["RECONCILE_QUEUE"] == f"{NAMES.controller_stack}-reconcile"
     # the secret Secrets Manager generated, readable the way the controller reads it (SSM's reference)
     assert len(result.signing_secret) == 64 and result.signing_secret.isalnum()
     ssm = boto3.client(
@@ -204,14 +352,40 @@ def test_the_policies_cloudformation_made_are_the_ones_the_iam_check_evaluates(p
     assert compared >= 10
 
 
-def test_a_cname_already_taken_is_refused_with_the_services_message(provisioned: Any) -> None:
+def test_a_cname_already_taken_rolls_the_stack_back_with_the_services_message(provisioned: Any) -> None:
+    """As on AWS, CreateStack succeeds and the stack fails: ROLLBACK_COMPLETE, nothing of it left running."""
     clients, _ = provisioned
-    parameters = {"ApplicationName": "another", "ProductionCnamePrefix": NAMES.prod_prefix}
+    parameters = {
+        "ApplicationName": "another",
+        "ProductionCnamePrefix": NAMES.prod_prefix,
+        "SolutionStackName": newest_docker_stack(clients.elasticbeanstalk),
+    }
 
-    with pytest.raises(
-        ProvisionError, match=r"stack another refused: DNS name .*deliverypipeline-prod.* not available"
-    ):
+    refused = r"stack another is ROLLBACK_COMPLETE: .*DNS name \(deliverypipeline-prod\..*\) is not available"
+    with pytest.raises(ProvisionError, match=refused):
         deploy_stack(clients.cloudformation, "another", INFRA_TEMPLATE.read_text(), parameters)
+
+    assert clients.elasticbeanstalk.describe_applications(ApplicationNames=["another"])["Applications"] == []
+    live = clients.elasticbeanstalk.describe_environments(IncludeDeleted=False)["Environments"]
+    assert "another" not in {env["ApplicationName"] for env in live}
+
+
+def test_a_second_pipeline_provisions_beside_the_first_in_the_same_account(
+    provisioned: Any, tmp_path: Path
+) -> None:
+    """Every name the stacks give (table, queues, functions, rule, secret, environments) derives from the
+    stack names, so another INFRA_STACK is another pipeline, not a collision with the first."""
+    clients, first = provisioned
+    other = Names(application="shop")
+
+    second = provision(clients, other, FIRST, tmp_path)
+
+    for stack in (other.infra_stack, other.controller_stack):
+        described = clients.cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+        assert described["StackStatus"] == "CREATE_COMPLETE"
+    for name in ("DEPLOYMENTS_TABLE", "RECONCILE_QUEUE", "ARTIFACT_BUCKET", "SIGNING_SECRET_PARAM"):
+        assert second.function_environment[name] != first.function_environment[name], name
+    assert second.function_environment["EB_APPLICATION"] == "shop"
 
 
 @pytest.mark.slow
@@ -245,6 +419,14 @@ def test_sandbox_up_shows_its_stacks_through_the_emulated_cloudformation_api() -
 
     assert stacks == {NAMES.infra_stack: "CREATE_COMPLETE", NAMES.controller_stack: "CREATE_COMPLETE"}
     assert environments == set(info["environments"]) == {NAMES.blue, NAMES.green}
+
+
+def _drain(sqs: Any, queue_name: str) -> None:
+    """Receive and delete every message on the queue (PurgeQueue may run once a minute only)."""
+    queue = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
 
 def _outputs(cfn: Any, stack: str) -> dict[str, str]:

@@ -18,10 +18,6 @@ from .harness.waiting import wait_until
 
 pytestmark = pytest.mark.parity
 
-INFRA18 = (
-    "the emulation fails the CreateStack request itself instead of rolling back until branch infra18 "
-    "(issue 18, item 3) lands; AWS ends the stack ROLLBACK_COMPLETE"
-)
 UNKNOWN_STACK = "64bit Amazon Linux 2023 v4.6.0 running Docker Deluxe"
 DONE = {"CREATE_COMPLETE", "CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_COMPLETE"}
 
@@ -161,7 +157,6 @@ def test_a_stack_like_ours_is_created_with_its_outputs(
     snapshot.match("events", _events(target, stack))
 
 
-@pytest.mark.xfail(strict=True, reason=INFRA18)
 def test_a_failed_create_rolls_back_and_keeps_what_deletion_policy_retains(
     target: Target, ledger: Ledger, snapshot: Session
 ) -> None:
@@ -180,7 +175,6 @@ def test_a_failed_create_rolls_back_and_keeps_what_deletion_policy_retains(
     snapshot.match("bucket_retained", retained)
 
 
-@pytest.mark.xfail(strict=True, reason=INFRA18)
 def test_a_failed_create_deletes_what_retain_except_on_create_made(
     target: Target, ledger: Ledger, snapshot: Session
 ) -> None:

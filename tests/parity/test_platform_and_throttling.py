@@ -14,10 +14,6 @@ pytestmark = pytest.mark.parity
 UNKNOWN_STACK = "64bit Amazon Linux 2023 v4.6.0 running Docker Deluxe"
 # The first AL2023 Docker platform version, superseded by every release since (AWS's platform history).
 SUPERSEDED_STACK = "64bit Amazon Linux 2023 v4.0.0 running Docker"
-INFRA18 = (
-    "the emulation accepts superseded platform versions until branch infra18 (issue 18, item 4) lands; "
-    "AWS refuses them for new environments"
-)
 
 
 def _create(beanstalk: Stage, name: str, stack: str) -> dict[str, object]:
@@ -37,7 +33,6 @@ def test_an_unknown_solution_stack_is_refused(beanstalk: Stage, snapshot: Sessio
     snapshot.match("refused", refused)
 
 
-@pytest.mark.xfail(strict=True, reason=INFRA18)
 def test_a_superseded_platform_version_is_refused_for_a_new_environment(
     beanstalk: Stage, snapshot: Session
 ) -> None:

@@ -102,26 +102,3 @@ def test_an_endpoint_needs_the_sandbox_s_front(tmp_path: Path) -> None:
 
     assert code == 2, printed
     assert "--endpoint-url needs --front" in printed
-
-
-def test_an_account_that_has_the_controller_s_table_already_is_refused(tmp_path: Path, endpoint: str) -> None:
-    """The controller's stack names its table after its stage and keeps it when deleted: where it exists, the
-    controller's stack cannot be created, so nothing is."""
-    import boto3
-
-    dynamodb = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    ).client("dynamodb", endpoint_url=endpoint)
-    dynamodb.create_table(
-        TableName="deliverypipeline-prod-deployments",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    try:
-        code, printed = _rehearse(tmp_path, {}, "--endpoint-url", endpoint, "--front", "http://127.0.0.1:9")
-    finally:
-        dynamodb.delete_table(TableName="deliverypipeline-prod-deployments")
-
-    assert code == 2, printed
-    assert "the DynamoDB table deliverypipeline-prod-deployments exists already" in printed

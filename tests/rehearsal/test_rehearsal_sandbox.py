@@ -22,8 +22,6 @@ from typing import Any
 import boto3
 import pytest
 
-from rehearsal.provisioning import TABLE
-
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -135,11 +133,9 @@ def _left_behind(host: dict[str, str], prefix: str) -> list[str]:
         if prefix in g["logGroupName"]
     ]
     found += [f"bucket {b['Name']}" for b in client("s3").list_buckets()["Buckets"] if prefix in b["Name"]]
-    # named after the controller's stage, not the prefix; the table is one its stack keeps on deletion
-    found += [f"table {t}" for t in client("dynamodb").list_tables()["TableNames"] if t == TABLE]
-    found += [
-        f"queue {q}" for q in client("sqs").list_queues().get("QueueUrls", []) if "deliverypipeline-" in q
-    ]
+    # the controller's table is one its stack keeps when it is deleted
+    found += [f"table {t}" for t in client("dynamodb").list_tables()["TableNames"] if t.startswith(prefix)]
+    found += [f"queue {q}" for q in client("sqs").list_queues().get("QueueUrls", []) if prefix in q]
     return found
 
 

@@ -50,6 +50,7 @@ SURVIVED = [
     Fault.BUSY,
     Fault.THROTTLE,
     Fault.EVENTS_BEFORE_STATE,
+    Fault.SCANNER_4XX,
 ]
 
 
