@@ -21,6 +21,26 @@ _PENDING = "_emulation_pending_creation"  # on a Stack: logical id -> the resour
 
 def install() -> None:
     parsing.parse_and_create_resource = _reporting(parsing.parse_and_create_resource)
+    Stack._add_stack_event = _once_begun(Stack._add_stack_event)  # type: ignore[method-assign]
+
+
+def _once_begun(original: Callable[..., None]) -> Callable[..., None]:
+    """The stack's CREATE_IN_PROGRESS "User Initiated" is written once: first, before any resource's event.
+    moto writes it after resolving the stack's exports, which creates the resources its outputs name."""
+
+    def add_stack_event(self: Stack, resource_status: str, *args: Any, **kwargs: Any) -> None:
+        if resource_status == "CREATE_IN_PROGRESS" and _begun(self):
+            return
+        original(self, resource_status, *args, **kwargs)
+
+    return add_stack_event
+
+
+def _begun(stack: Stack) -> bool:
+    return any(
+        event.logical_resource_id == stack.name and event.resource_status == "CREATE_IN_PROGRESS"
+        for event in stack.events
+    )
 
 
 def report_completed(stack: Stack) -> None:
@@ -73,6 +93,8 @@ def _event(
     status: str,
     reason: str | None = None,
 ) -> None:
+    if stack.status == "CREATE_PENDING" and not _begun(stack):
+        stack._add_stack_event("CREATE_IN_PROGRESS", resource_status_reason="User Initiated")
     stack.events.append(
         Event(
             stack_id=stack.stack_id,

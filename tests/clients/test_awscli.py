@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from .conftest import REPO, Clients, create_environment
+from .conftest import AWS_CLI, REPO, Clients, create_environment
 
 pytestmark = pytest.mark.clients
 
@@ -137,12 +139,20 @@ def test_make_provisions_command_gives_the_stack_the_outputs_create_stack_gives(
     Outputs as `create-stack` with the same template (the rehearsal reads them)."""
     clients.controls.set_timings(launch_s=0)  # the stack completes before the CLI's first look
     template = str(REPO / "infra" / "pipeline.yaml")
+    platform = subprocess.run(  # the platform make provision resolves for a new stack
+        [str(REPO / "scripts" / "solution-stack.sh"), "by-deploy"],
+        env={**clients.env(), "AWS": str(AWS_CLI)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
 
     deployed = clients.aws(
         "cloudformation", "deploy", "--stack-name", "by-deploy", "--template-file", template,
         "--capabilities", "CAPABILITY_IAM", "--no-fail-on-empty-changeset",
         "--parameter-overrides", "ApplicationName=by-deploy", "ProductionCnamePrefix=by-deploy-prod",
-        "ConfigureApiGatewayLogging=false",
+        "ConfigureApiGatewayLogging=false", f"SolutionStackName={platform}",
     )  # fmt: skip
     created = clients.aws(
         "cloudformation", "create-stack", "--stack-name", "by-create", "--template-body", f"file://{template}",
@@ -150,6 +160,7 @@ def test_make_provisions_command_gives_the_stack_the_outputs_create_stack_gives(
         "ParameterKey=ApplicationName,ParameterValue=by-create",
         "ParameterKey=ProductionCnamePrefix,ParameterValue=by-create-prod",
         "ParameterKey=ConfigureApiGatewayLogging,ParameterValue=false",
+        f"ParameterKey=SolutionStackName,ParameterValue={platform}",
     )  # fmt: skip
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     assert created.returncode == 0, created.stderr
