@@ -163,7 +163,7 @@ class Stack:
             provisioned = provision(clients, names, first, self.run_dir)
         except ProvisionError as error:
             raise StackError(f"provisioning failed: {error}") from error
-        hook = _deploy_hook(environments, backend, self.options.realistic, self._report)
+        hook = deploy_hook(environments, backend, self.options.realistic, self._report)
         for env_name in names.environments:
             backend.set_deploy_hook(env_name, hook)
         clock = BeanstalkClock(backend, self._report)  # operations end, and their events go out, unasked
@@ -171,7 +171,7 @@ class Stack:
         self._stops.append(("Beanstalk's clock", clock.stop))
 
         owner_of = _cname_owner(backend, names.application)
-        failing = _failing(backend)
+        failing = failing_of(backend)
         resolver = DnsCache(owner_of, ttl_s=_dns_ttl(backend))
         proxy = self._front(cname_router(resolver, environments.port_of, environments.registering, failing))
         exact = cname_router(owner_of, environments.port_of, environments.registering, failing)
@@ -379,7 +379,7 @@ def _clients(endpoint: str, region: str) -> SimpleNamespace:
     )
 
 
-def _deploy_hook(
+def deploy_hook(
     environments: Environments, backend: moto_ext.BeanstalkBackend, realistic: bool, report: Report
 ) -> moto_ext.DeployHook:
     def hook(request: moto_ext.DeployRequest) -> moto_ext.DeployResult:
@@ -412,7 +412,7 @@ def _dns_ttl(backend: moto_ext.BeanstalkBackend) -> Callable[[], float]:
     return ttl_s
 
 
-def _failing(backend: moto_ext.BeanstalkBackend) -> Callable[[str], bool]:
+def failing_of(backend: moto_ext.BeanstalkBackend) -> Callable[[str], bool]:
     """fails-after-swap: whether the version `env_name` runs fails its health check now."""
 
     def failing(env_name: str) -> bool:

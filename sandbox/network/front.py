@@ -3,7 +3,8 @@
 An HTTP server on loopback that forwards each request to the environment owning the requested CNAME at
 that moment. It serves both shapes a client sends: absolute-URI requests from an HTTP client whose
 `HTTP_PROXY` points here (`GET http://app-prod.us-east-1.elasticbeanstalk.com/health`) and plain requests
-with that `Host` header. A front started with a fixed `host` (the production front) sends everything to
+with that `Host` header. A route may take a prefix off the path first, as API Gateway takes its stage
+off. A front started with a fixed `host` (the production front) sends everything to
 that CNAME, whatever the request names, so one loopback URL always reaches production.
 Bodies stream both ways; when no environment can answer, the client gets a JSON 502 (503 while the
 environment's instances register with its load balancer); an environment whose version fails its health
@@ -49,6 +50,7 @@ class Route:
     reason: str = ""
     status: int = 502
     failing_health: bool = False
+    strip_prefix: str = ""  # API Gateway's stage ("/api"): taken off the path before forwarding
 
 
 Router = Callable[[str], Route]
@@ -156,6 +158,8 @@ class _FrontHandler(BaseHTTPRequestHandler):
         if route.port is None:
             self._error(route.status, route.reason)
             return
+        if route.strip_prefix and (path == route.strip_prefix or path.startswith(route.strip_prefix + "/")):
+            path = path[len(route.strip_prefix) :] or "/"
         if route.failing_health and path.split("?", 1)[0] == "/health":
             self._unhealthy(f"the version behind {host} fails its health check")
             return

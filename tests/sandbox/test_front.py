@@ -192,3 +192,20 @@ def test_a_failing_version_answers_health_503_and_everything_else_as_usual(
     assert (status, body["status"]) == (503, "unavailable")
     assert page["env"] == "blue"
     assert other["env"] == "green"
+
+
+def test_a_route_with_a_prefix_takes_it_off_the_path_as_api_gateway_takes_its_stage(
+    envs: dict[str, int],
+) -> None:
+    api = "abc123.execute-api.us-east-1.amazonaws.com"
+    running = Front(lambda host: Route(envs["blue"], strip_prefix="/api") if host == api else Route(None))
+    try:
+        staged = _via_proxy(running, f"http://{api}/api/deployments/d-1?x=1")
+        bare = _via_proxy(running, f"http://{api}/api")
+        elsewhere = _via_proxy(running, f"http://{api}/apis/health")
+    finally:
+        running.stop()
+
+    assert staged["path"] == "/deployments/d-1?x=1"
+    assert bare["path"] == "/"
+    assert elsewhere["path"] == "/apis/health"
