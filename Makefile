@@ -38,7 +38,7 @@ PACKAGE_DIR   := build/package-$(STAGE)
 
 .PHONY: help venv lint-venv clients moto-tests github-openapi demo up soak run test lint lint-templates lint-iam typecheck pytest \
         docs docs-check docs-serve bench bench-webapp bench-controller docker-engine package provision \
-        deploy-controller circleci-context clean
+        deploy-controller circleci-context aws-parity aws-rehearsal clean
 
 ## This list (also what a bare `make` prints).
 help:
@@ -241,6 +241,18 @@ circleci-context:
 	    | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_URL
 	$(AWS) secretsmanager get-secret-value --secret-id $(INFRA_STACK)/signing-secret --query SecretString \
 	    --output text | circleci context store-secret --org-id $(CIRCLECI_ORG_ID) deliverypipeline-deploy PIPELINE_SECRET
+
+## AWS: the parity suite against your account, recording its answers into tests/parity/snapshots.
+# PARITY_ACCOUNT_ID=<12 digits> and credentials of that (throwaway) account; it prints what it creates and
+# what it costs, and deletes it all at the end (docs/parity.md). PARITY_ARGS: more pytest options.
+aws-parity: $(STAMP) $(CLIENT_STAMPS)
+	$(PY) -m pytest tests/parity -m parity --aws --record $(PARITY_ARGS)
+
+## AWS: the whole pipeline once in a throwaway account: four deployments, a report, everything deleted.
+# REHEARSAL_ACCOUNT_ID, REHEARSAL_IMAGE, REHEARSAL_GOOD_TAG, REHEARSAL_HELD_TAG (docs/parity.md);
+# REHEARSAL_ARGS: --keep, --out DIR, --remove PREFIX.
+aws-rehearsal: $(STAMP) .venv-awscli/.installed
+	$(PY) -m rehearsal $(REHEARSAL_ARGS)
 
 ## Remove the virtualenvs, build/, .artifacts and the tools' caches.
 clean:

@@ -6,6 +6,9 @@
         [--fault NAME ...]                       # force a rough edge of real Beanstalk on every deployment
     python -m sandbox soak [--deployments N]     # many deployments against `up --realistic`, random faults,
         [--seed S]                               # invariants checked after each; one JSON line last
+    python -m sandbox host                       # an empty account that runs what is deployed into it (make
+                                                 # provision, make deploy-controller); one JSON line, until a
+                                                 # signal: {"aws_endpoint", "region", "front"}
 
 Each command also takes --keep-logs: the controller's and the environments' logs stay in the run directory
 (its path is printed at start and again on stop) instead of going with it.
@@ -38,6 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="the guided demonstration: deploy, fail safely, roll back")
     demo.add_argument("--keep", action="store_true", help="leave it all running at the end (Ctrl-C stops)")
     up = commands.add_parser("up", help="everything up; prints one JSON line; runs until SIGINT/SIGTERM")
+    commands.add_parser(
+        "host",
+        help="an empty emulated account that runs whatever is deployed into it (environments, the "
+        "controller's stack); prints one JSON line (aws_endpoint, region, front); runs until SIGINT/SIGTERM",
+    )
     soak = commands.add_parser(
         "soak",
         help="many deployments against `up --realistic` under random faults, with concurrent notifications, "
@@ -88,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ", ".join(fault.value for fault in Fault),
     )
     args = parser.parse_args(argv)
+    if args.command == "host":
+        from sandbox.hosted import HostedAccount, print_info
+
+        return run_until_signalled(HostedAccount(), print_info, wait=True)
     if args.command == "soak":
         seed = random.randrange(1 << 31) if args.seed is None else args.seed  # noqa: S311 - not a secret
         return _soak(args.deployments, seed, args.keep_logs)

@@ -15,13 +15,25 @@ import atexit
 import signal
 import sys
 from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from sandbox import interruptions
 from sandbox.interruptions import Interrupted
-from sandbox.stack import Stack, StackError
+from sandbox.stack import StackError
 
 
-def run_until_signalled(stack: Stack, body: Callable[[Stack], int], *, wait: bool) -> int:
+class Runs(Protocol):
+    """What runs until a signal: a `Stack`, or the hosted account of `python -m sandbox host`."""
+
+    def start(self) -> object: ...
+
+    def stop(self) -> None: ...
+
+
+R = TypeVar("R", bound=Runs)
+
+
+def run_until_signalled(stack: R, body: Callable[[R], int], *, wait: bool) -> int:
     """Start `stack`, run `body`, then (when `wait`) block until a signal; always stop the stack."""
     atexit.register(stack.stop)
     previous = interruptions.install()

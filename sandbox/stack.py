@@ -180,7 +180,7 @@ class Stack:
             provisioned = provision(clients, names, first, self.run_dir)
         except ProvisionError as error:
             raise StackError(f"provisioning failed: {error}") from error
-        hook = _deploy_hook(environments, backend, self.options.realistic, self._report)
+        hook = deploy_hook(environments, backend, self.options.realistic, self._report)
         for env_name in names.environments:
             backend.set_deploy_hook(env_name, hook)
         clock = BeanstalkClock(backend, self._report)  # operations end, and their events go out, unasked
@@ -188,17 +188,13 @@ class Stack:
         self._stops.append(("Beanstalk's clock", clock.stop))
 
         owner_of = _cname_owner(backend, names.application)
-        failing, erroring = _failing(backend), _erroring(backend)
+        failing, erroring = failing_of(backend), _erroring(backend)
         production = frozenset({names.cname(names.prod_prefix)})
         self.stale = [
             _slow_drain(DnsCache(owner_of, ttl_s=_dns_ttl(backend)), production, backend),
             _slow_drain(owner_of, production, backend),
         ]
-        metrics = LoadBalancerMetrics(
-            _put_metrics(clients.cloudwatch),
-            _load_balancer(backend, names.application),
-            _metrics_period(backend),
-        )
+        metrics = load_balancers_metrics(backend, clients.cloudwatch, names.application)
         metrics.start()
         self._stops.append(("load balancers' metrics", metrics.stop))
         self.traffic_log = TrafficLog(production)
@@ -430,7 +426,7 @@ def _clients(endpoint: str, region: str) -> SimpleNamespace:
     )
 
 
-def _deploy_hook(
+def deploy_hook(
     environments: Environments, backend: moto_ext.BeanstalkBackend, realistic: bool, report: Report
 ) -> moto_ext.DeployHook:
     def hook(request: moto_ext.DeployRequest) -> moto_ext.DeployResult:
@@ -463,7 +459,7 @@ def _dns_ttl(backend: moto_ext.BeanstalkBackend) -> Callable[[], float]:
     return ttl_s
 
 
-def _failing(backend: moto_ext.BeanstalkBackend) -> Callable[[str], bool]:
+def failing_of(backend: moto_ext.BeanstalkBackend) -> Callable[[str], bool]:
     """fails-after-swap: whether the version `env_name` runs fails its health check now."""
 
     def failing(env_name: str) -> bool:
@@ -494,29 +490,23 @@ def _slow_drain(
     )
 
 
-def _put_metrics(cloudwatch: Any) -> Callable[[list[dict[str, Any]]], None]:
-    """PutMetricData into the emulated CloudWatch, as ELB publishes its metrics."""
+def load_balancers_metrics(
+    backend: moto_ext.BeanstalkBackend, cloudwatch: Any, application: str | None = None
+) -> LoadBalancerMetrics:
+    """The environments' load balancers (of `application`, or all) publishing what they served into the
+    emulated CloudWatch (PutMetricData, as ELB does) at the emulation's pace; started by the caller."""
 
     def put(data: list[dict[str, Any]]) -> None:
         cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data)
 
-    return put
-
-
-def _load_balancer(backend: moto_ext.BeanstalkBackend, application: str) -> Callable[[str], str | None]:
-    """An environment's CloudWatch LoadBalancer dimension, the last part of its ALB's ARN (None: none)."""
-
     def dimension(env_name: str) -> str | None:
+        """Its CloudWatch LoadBalancer dimension, the last part of its ALB's ARN (None: none)."""
         for env in backend.describe_environments(application_name=application, include_deleted=False):
             if env.environment_name == env_name and env.load_balancer_arn:
                 return str(env.load_balancer_arn).split(":loadbalancer/", 1)[1]
         return None
 
-    return dimension
-
-
-def _metrics_period(backend: moto_ext.BeanstalkBackend) -> Callable[[], float]:
-    return lambda: backend.controls.timings.metrics_period_s
+    return LoadBalancerMetrics(put, dimension, lambda: backend.controls.timings.metrics_period_s)
 
 
 def _cname_owner(backend: moto_ext.BeanstalkBackend, application: str) -> Callable[[str], str | None]:

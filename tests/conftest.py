@@ -28,3 +28,6 @@ from tests.infra.iam_plugin import (  # noqa: E402
     pytest_collection_modifyitems,  # noqa: F401
     pytest_configure,  # noqa: F401
 )
+
+# The parity suite's options (--aws, --endpoint-url, --record, --snapshot-dir), known to every run.
+from tests.parity.options import pytest_addoption  # noqa: E402, F401

@@ -358,7 +358,7 @@ def _intervene(deployment_id: str, request: Any, options: Any = None) -> Respons
         return chosen
     from controller.core import records
     from controller.core.model import is_deployment_id
-    from controller.shell import interventions, runtime
+    from controller.shell import interventions, logline, runtime
 
     if not is_deployment_id(deployment_id):
         return _unknown(deployment_id)
@@ -366,7 +366,8 @@ def _intervene(deployment_id: str, request: Any, options: Any = None) -> Respons
     if replayed is not None:
         return replayed
     try:
-        outcome = request(deployment_id, runtime.current(), **chosen)
+        with logline.about(deployment_id):  # the request's AWS calls are the deployment's
+            outcome = request(deployment_id, runtime.current(), **chosen)
     except Exception as error:
         return _aws_failure(error)
     if isinstance(outcome, interventions.Refused):

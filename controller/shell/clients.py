@@ -15,13 +15,16 @@ the worst case from these numbers and the packaged template's timeouts).
 
 boto3 is imported on first use, not at module import: a cold start that only answers `GET /health` or
 rejects a request never pays for it.
+
+Every call is logged once it is answered, or once it fails to be (logline.aws_call).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from controller.shell import deadline
+from controller.shell import deadline, logline
 
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 4.0
@@ -73,7 +76,18 @@ def _client(session: Any, service: str, attempts: int) -> Any:
     events, name = client.meta.events, client.meta.service_model.service_id.hyphenize()
     events.register_first(f"before-send.{name}", _before_attempt)
     events.register_first(f"needs-retry.{name}", _retry_fits(attempts))
+    events.register("after-call", _answered)
+    events.register("after-call-error", functools.partial(_unanswered, service))
     return client
+
+
+def _answered(http_response: Any, model: Any, **_: Any) -> None:
+    logline.aws_call(model.service_model.service_name, model.name, int(http_response.status_code))
+
+
+def _unanswered(service: str, exception: BaseException, event_name: str, **_: Any) -> None:
+    """`event_name` ends in the operation's name (botocore passes no model with this event)."""
+    logline.aws_call(service, event_name.rsplit(".", 1)[-1], type(exception).__name__)
 
 
 def _before_attempt(event_name: str = "", **_: Any) -> None:

@@ -176,7 +176,8 @@ class _Tick:
 
     def run(self) -> Next:
         try:
-            return self._drive()
+            with logline.about(self.d.id):
+                return self._drive()
         except Exception as error:
             classified = aws_errors.classify(error)
             if classified is None:

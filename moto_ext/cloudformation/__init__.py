@@ -9,6 +9,10 @@ Importing this package (idempotent) teaches moto's CloudFormation, under `mock_a
 - the `AWS::Serverless-2016-10-31` transform, applied with AWS's own translator (aws-sam-translator) when a
   stack or change set is created, as CloudFormation does server-side.
 
+Each resource reports its own creation in the stack's events (resource_events.py), and a stack made through
+a change set (`aws cloudformation deploy`) answers its Outputs and exports as one made by CreateStack
+(change_sets.py).
+
 Unlike AWS, moto creates a stack's resources inside the CreateStack request, so a resource the service
 refuses (a CNAME already taken) fails that request with the service's error, where CloudFormation would
 accept it and report the stack CREATE_FAILED with the same message.

@@ -170,10 +170,13 @@ class CloudFormationEnvironment(ResourceType, CloudFormationModel):
     def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
-        """Terminated, and waited for as CloudFormation waits (the application can only go after it)."""
+        """Terminated, and waited for as CloudFormation waits (the application can only go after it; on AWS
+        DELETE_IN_PROGRESS lasts until it is Terminated, here the termination completes at once)."""
         backend = _backend(account_id, region_name)
-        if backend.describe_environments(environment_names=[resource_name], include_deleted=False):
-            backend.terminate_environment(None, resource_name, force=True)
+        live = backend.describe_environments(environment_names=[resource_name], include_deleted=False)
+        if live:
+            if live[0].status != "Terminating":
+                backend.terminate_environment(None, resource_name, force=True)
             backend.advance(resource_name)
 
 

@@ -22,6 +22,10 @@ class CloudFormationQueuePolicy(ResourceType, CloudFormationModel):
 
     TYPE = "AWS::SQS::QueuePolicy"
 
+    def __init__(self, physical_id: str, queues: tuple[str, ...] = ()) -> None:
+        super().__init__(physical_id)
+        self.queues = queues  # their names, resolved when the policy was created
+
     @classmethod
     def create_from_cloudformation_json(
         cls,
@@ -34,17 +38,18 @@ class CloudFormationQueuePolicy(ResourceType, CloudFormationModel):
         properties = cloudformation_json.get("Properties", {})
         policy = json.dumps(properties["PolicyDocument"])
         backend = sqs_backends[account_id][region_name]
-        for url in properties["Queues"]:
-            backend.set_queue_attributes(_queue_name(url), {"Policy": policy})
-        return cls(resource_name)
+        queues = tuple(_queue_name(url) for url in properties["Queues"])
+        for name in queues:
+            backend.set_queue_attributes(name, {"Policy": policy})
+        return cls(resource_name, queues)
 
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
-    ) -> None:
+    def delete(self, account_id: str, region_name: str) -> None:
+        """DeleteStack: the queues lose the policy (moto hands a class-level delete the template's
+        unresolved Refs, so the instance keeps the names it resolved)."""
         backend = sqs_backends[account_id][region_name]
-        for url in cloudformation_json.get("Properties", {}).get("Queues", []):
-            backend.set_queue_attributes(_queue_name(url), {"Policy": ""})
+        for name in self.queues:
+            if name in backend.queues:
+                backend.set_queue_attributes(name, {"Policy": ""})
 
 
 def _queue_name(url: str) -> str:

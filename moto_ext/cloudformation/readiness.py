@@ -12,6 +12,8 @@ from typing import Any
 
 from moto.cloudformation.models import CloudFormationBackend
 
+from . import resource_events
+
 
 def install() -> None:
     original = CloudFormationBackend.describe_stacks
@@ -20,6 +22,7 @@ def install() -> None:
         stacks = original(self, name_or_stack_id)
         for stack in stacks:
             if stack.status == "CREATE_IN_PROGRESS":
+                resource_events.report_completed(stack)
                 stack.verify_readiness()
         return stacks
 

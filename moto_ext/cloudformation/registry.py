@@ -24,6 +24,7 @@ def install() -> None:
             permissions,
             queue_policy_resources,
             readiness,
+            resource_events,
             rollback,
             secret_resources,
             serverless_transform,
@@ -34,6 +35,7 @@ def install() -> None:
             cached.cache_clear()
         serverless_transform.install()
         readiness.install()
+        resource_events.install()  # before rollback, which wraps it: a refused resource is CREATE_FAILED
         change_sets.install()
         permissions.install()  # before rollback, which wraps both: a refused resource rolls back
         rollback.install()

@@ -28,6 +28,10 @@ ABORTED_DEPLOYMENT = (
 )
 HEALTH_SET = "Environment health has been set to {color}"
 HEALTH_TRANSITION = "Environment health has transitioned from {before} to {after}."
+INITIALIZED = (
+    "Environment health has transitioned from Pending to Ok. "
+    "Initialization completed 1 second ago and took {took}."
+)
 # The emulation's wording (AWS documents only that Beanstalk assumes the managed-updates service role, whose
 # option has no default: https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options-general.html).
 NO_MANAGED_UPDATES_ROLE = (

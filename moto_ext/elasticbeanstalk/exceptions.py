@@ -39,8 +39,16 @@ class Throttling(ServiceException):
 
 
 class TooManyApplicationVersions(ServiceException):
+    """AWS's text, with the account's quota in it (recorded: github.com/boto/boto3/issues/920, "That error
+    message is coming directly from the service")."""
+
     code = "TooManyApplicationVersionsException"
-    message = "The specified account has reached its limit of application versions."
+
+    def __init__(self, quota: int) -> None:
+        super().__init__(
+            f"You cannot have more than {quota} Application Versions. Either remove some Application "
+            "Versions or request a limit increase."
+        )
 
 
 class InsufficientPrivileges(ServiceException):

@@ -8,6 +8,7 @@ Every event an operation writes carries the RequestId of the call that started i
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ from .faults import Fault
 from .iam import roles
 from .settings import health, options
 
+ONE_MS = timedelta(milliseconds=1)
+
 
 class LifeCycle:
     """The pending operations of one backend and how each settles (a mixin of the backend)."""
@@ -36,6 +39,7 @@ class LifeCycle:
     outbox: eventbridge.Outbox
     controls: Controls
     events: list[Event]
+    _last_event_dates: dict[tuple[str, str | None], datetime]  # per (application, environment)
     deleted_environments: list[Environment]
     versions: dict[tuple[str, str], ApplicationVersion]
     _operations: list[Operation]
@@ -152,6 +156,7 @@ class LifeCycle:
         env.health = "Green"
         env.date_updated = at
         self._write(env, transitions.launched(env.environment_name), at, operation.request_id)
+        self._write(env, (transitions.initialized(at - env.date_created),), at, None)
         self._judge_requests(env, at)
         managed = env.option_settings.get((options.MANAGED_ACTIONS, "ManagedActionsEnabled"), "false")
         role = env.option_settings.get((options.MANAGED_ACTIONS, "ServiceRoleForManagedUpdates"))
@@ -390,11 +395,21 @@ class LifeCycle:
         )
 
     def _append(self, event: Event) -> None:
+        """Keep `event`; one written in the same millisecond as its environment's last is stamped a
+        millisecond later. On AWS an operation's events are seconds apart, and clients rely on it: the EB
+        CLI asks for the events after the last one it showed, by the millisecond, and would skip the rest.
+        The stamp is the event's; its EventBridge delivery stays due by the clock's time of writing."""
+        written = event.event_date
+        key = (event.application_name, event.environment_name)
+        last = self._last_event_dates.get(key)
+        if last is not None and event.event_date < last + ONE_MS:
+            event = dataclasses.replace(event, event_date=last + ONE_MS)
+        self._last_event_dates[key] = event.event_date
         self.events.append(event)
         sent = eventbridge.message(event, self.account_id, self.region_name)
         if sent is not None:
             delivery = self.controls.delivery
-            self.outbox.add(sent, event.event_date + eventbridge.delay(delivery), delivery.copies())
+            self.outbox.add(sent, written + eventbridge.delay(delivery), delivery.copies())
             self._deliver(self.clock())
 
     def _deliver(self, now: datetime) -> None:

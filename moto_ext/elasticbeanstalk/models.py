@@ -54,6 +54,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
         self.versions: dict[tuple[str, str], ApplicationVersion] = {}
         self.deleted_environments: list[Environment] = []
         self.events: list[Event] = []
+        self._last_event_dates: dict[tuple[str, str | None], datetime] = {}
         self.outbox = eventbridge.Outbox()
         self._operations: list[Operation] = []
         self._lock = threading.RLock()
@@ -115,8 +116,11 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 self.create_application(application_name)
             if (application_name, label) in self.versions:
                 raise exceptions.version_exists(label)
-            if self.controls.active(Fault.VERSION_QUOTA) or len(self.versions) >= self.controls.version_quota:
-                raise exceptions.TooManyApplicationVersions()
+            quota = self.controls.version_quota
+            if self.controls.active(Fault.VERSION_QUOTA):
+                raise exceptions.TooManyApplicationVersions(min(quota, len(self.versions)))
+            if len(self.versions) >= quota:
+                raise exceptions.TooManyApplicationVersions(quota)
             if source_bundle is not None:
                 self.read_bundle(*source_bundle)
             version = ApplicationVersion(
@@ -404,6 +408,7 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
                 self._operation("terminate", self.controls.timings.terminate_s, environments=[env])
             )
             env.status = "Terminating"
+            env.health = "Grey"  # AWS's TerminateEnvironment example answers Terminating and Grey
             env.abortable_operation_in_progress = False
             env.date_updated = operation.started
             self._write(

@@ -9,6 +9,7 @@ fails, the expected version is reset to the version from the most recent success
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from . import events as texts
 from .deploy import Outcome
@@ -39,6 +40,21 @@ class Landing:
 
 def launched(name: str) -> tuple[Note, ...]:
     return (Note(texts.CREATE_INSTANCES.format(name=name)), Note(texts.CREATE_COMPLETED.format(name=name)))
+
+
+def initialized(took: timedelta) -> Note:
+    """Enhanced health monitoring's first word on a launched environment (AWS's EventBridge example of a
+    health status change: "... from Pending to Ok. Initialization completed 1 second ago and took 2
+    minutes.")."""
+    return Note(texts.INITIALIZED.format(took=_duration(took)), monitor=True)
+
+
+def _duration(took: timedelta) -> str:
+    seconds = max(1, round(took.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = round(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def health_changed(before: str, after: str, cause: str | None = None) -> Note:

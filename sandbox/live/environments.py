@@ -97,6 +97,14 @@ class Environments:
             instance = self._serving.get(env_name)
         return None if instance is None else instance.image.tag
 
+    def stop(self, env_name: str) -> None:
+        """Stop `env_name`'s instance (its environment was terminated); nothing when it has none."""
+        with self._lock:
+            instance = self._serving.pop(env_name, None)
+            self._registered_at.pop(env_name, None)
+        if instance is not None:
+            instance.stop()
+
     def stop_all(self) -> None:
         """Stop every instance, those still starting included (a deploy in flight then finds the sandbox
         shutting down)."""

@@ -3,7 +3,8 @@
 An HTTP server on loopback that forwards each request to the environment owning the requested CNAME at
 that moment. It serves both shapes a client sends: absolute-URI requests from an HTTP client whose
 `HTTP_PROXY` points here (`GET http://app-prod.us-east-1.elasticbeanstalk.com/health`) and plain requests
-with that `Host` header. A front started with a fixed `host` (the production front) sends everything to
+with that `Host` header. A route may take a prefix off the path first, as API Gateway takes its stage
+off. A front started with a fixed `host` (the production front) sends everything to
 that CNAME, whatever the request names, so one loopback URL always reaches production.
 Bodies stream both ways; when no environment can answer, the client gets a JSON 502 (503 while the
 environment's instances register with its load balancer); an environment whose version fails its health
@@ -58,6 +59,7 @@ class Route:
     reason: str = ""
     status: int = 502
     failing_health: bool = False
+    strip_prefix: str = ""  # API Gateway's stage ("/api"): taken off the path before forwarding
     environment: str | None = None
     erroring: bool = False
 
@@ -190,6 +192,8 @@ class _FrontHandler(BaseHTTPRequestHandler):
             self._error(route.status, route.reason)
             self._observe(route, host, route.status, None)
             return
+        if route.strip_prefix and (path == route.strip_prefix or path.startswith(route.strip_prefix + "/")):
+            path = path[len(route.strip_prefix) :] or "/"
         resource = path.split("?", 1)[0]
         if route.failing_health and resource == "/health":
             self._unhealthy(f"the version behind {host} fails its health check")

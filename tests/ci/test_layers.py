@@ -19,7 +19,7 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tree = tmp_path_factory.mktemp("layers")
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
-    for package in ("controller", "webapp", "sandbox", "bench", "moto_ext"):
+    for package in ("controller", "webapp", "sandbox", "bench", "moto_ext", "rehearsal"):
         if (ROOT / package).is_dir():
             shutil.copytree(ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
     return tree
@@ -64,6 +64,9 @@ def test_the_repository_keeps_every_contract(scratch: Path) -> None:
         ("sandbox/network/front.py", "import moto_ext", "live and network know no emulation"),
         ("sandbox/live/instances.py", "import boto3", "live and network know no emulation"),
         ("sandbox/stack.py", "import controller.core.model", "only hosting and pipeline_api import"),
+        ("rehearsal/scenarios.py", "import controller.client.cli", "the product only through its public"),
+        ("rehearsal/provisioning.py", "import moto_ext", "the product only through its public"),
+        ("controller/shell/tick.py", "import rehearsal.report", "nothing else knows the rehearsal"),
     ],
 )
 def test_an_arrow_the_wrong_way_breaks_its_contract(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from .conftest import Clients, create_environment
+from .conftest import AWS_CLI, REPO, Clients, create_environment
 
 pytestmark = pytest.mark.clients
 
@@ -130,3 +132,42 @@ def test_describe_events_filters_on_the_request_id_of_a_call(app: Clients) -> No
     assert [event["Message"] for event in events][-1] == "createEnvironment is starting."
     assert events[0]["Message"] == "Successfully launched environment: myapp-blue"
     assert {event["RequestId"] for event in events} == {request_ids[-1]}
+
+
+def test_make_provisions_command_gives_the_stack_the_outputs_create_stack_gives(clients: Clients) -> None:
+    """`make provision` runs `aws cloudformation deploy` (a change set): its stack must answer the same
+    Outputs as `create-stack` with the same template (the rehearsal reads them)."""
+    clients.controls.set_timings(launch_s=0)  # the stack completes before the CLI's first look
+    template = str(REPO / "infra" / "pipeline.yaml")
+    platform = subprocess.run(  # the platform make provision resolves for a new stack
+        [str(REPO / "scripts" / "solution-stack.sh"), "by-deploy"],
+        env={**clients.env(), "AWS": str(AWS_CLI)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
+
+    deployed = clients.aws(
+        "cloudformation", "deploy", "--stack-name", "by-deploy", "--template-file", template,
+        "--capabilities", "CAPABILITY_IAM", "--no-fail-on-empty-changeset",
+        "--parameter-overrides", "ApplicationName=by-deploy", "ProductionCnamePrefix=by-deploy-prod",
+        "ConfigureApiGatewayLogging=false", f"SolutionStackName={platform}",
+    )  # fmt: skip
+    created = clients.aws(
+        "cloudformation", "create-stack", "--stack-name", "by-create", "--template-body", f"file://{template}",
+        "--capabilities", "CAPABILITY_IAM", "--parameters",
+        "ParameterKey=ApplicationName,ParameterValue=by-create",
+        "ParameterKey=ProductionCnamePrefix,ParameterValue=by-create-prod",
+        "ParameterKey=ConfigureApiGatewayLogging,ParameterValue=false",
+        f"ParameterKey=SolutionStackName,ParameterValue={platform}",
+    )  # fmt: skip
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert created.returncode == 0, created.stderr
+
+    def outputs(stack: str) -> set[str]:
+        described = clients.aws_json("cloudformation", "describe-stacks", "--stack-name", stack)["Stacks"][0]
+        return {output["OutputKey"] for output in described.get("Outputs", [])}
+
+    assert outputs("by-deploy") == outputs("by-create")
+    assert {"ArtifactBucketName", "BlueEnvironmentName", "ProductionUrl"} <= outputs("by-deploy")

@@ -84,6 +84,9 @@ def test_eb_deploy_uploads_creates_the_version_updates_and_reports_success(proje
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Environment update completed successfully." in done.stdout
+    # Every event of the update, as AWS's `eb deploy` example shows them (none skipped by the EB CLI).
+    assert "Environment update is starting." in done.stdout
+    assert "Deploying new version to instance(s)." in done.stdout
     version = project.aws_json(
         "elasticbeanstalk",
         "describe-application-versions",

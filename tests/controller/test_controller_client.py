@@ -162,7 +162,9 @@ def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]
         url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.2", "--wait", "--interval", "0.05"
     )
     assert done.returncode == 1
-    assert "failed" in done.stdout and "Failed to deploy application." in done.stdout
+    # The update's first failure event, its cause (Beanstalk writes "Failed to deploy application." after).
+    assert "failed" in done.stdout
+    assert "Instance deployment failed. For details, see 'eb-engine.log'." in done.stdout
     assert "--redeploy" not in done.stdout  # a first attempt: nothing to hint
 
 
@@ -305,7 +307,9 @@ def test_deploy_wait_prints_the_digest_of_a_failure(served: tuple[World, str]) -
     assert done.returncode == 1
     why = [line for line in done.stdout.splitlines() if line.startswith("why: ")]
     assert len(why) == 1 and why[0].startswith("why: 2.0.5 failed at wait_ready:")
-    assert "Beanstalk reported: Failed to deploy application." in why[0]
+    # Beanstalk's ERROR events in the order AWS writes them (tests/parity), the last one the summary
+    assert "Beanstalk reported: Instance deployment failed." in why[0]
+    assert "Failed to deploy application." in why[0]
 
 
 def test_dashboard_prints_a_signed_link_to_the_deployments(served: tuple[World, str]) -> None:

@@ -180,3 +180,10 @@ def test_an_application_with_running_environments_is_deleted_only_by_force(three
     assert names(three, IncludeDeleted=False) == ["lone-env"]
     assert three.eb.describe_application_versions()["ApplicationVersions"] == []
     assert three.eb.check_dns_availability(CNAMEPrefix="app-prod")["Available"] is True
+
+
+def test_a_terminating_environment_is_grey(three: Aws) -> None:
+    """AWS's TerminateEnvironment example answers Status Terminating and Health Grey."""
+    terminating = three.eb.terminate_environment(EnvironmentName="green-env")
+
+    assert (terminating["Status"], terminating["Health"]) == ("Terminating", "Grey")

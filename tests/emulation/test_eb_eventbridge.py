@@ -48,10 +48,19 @@ def statuses(events: list[dict[str, Any]]) -> list[str]:
     return [event["detail"]["Status"] for event in events]
 
 
-def test_a_launch_sends_creation_started_and_successful(wired: Aws) -> None:
+def test_a_launch_sends_creation_started_and_successful_then_health(wired: Aws) -> None:
     sent = received(wired)
 
-    assert statuses(sent) == ["Environment creation started", "Environment creation successful"]
+    # Enhanced health's first transition follows (AWS's example of a health status change event).
+    assert statuses(sent) == [
+        "Environment creation started",
+        "Environment creation successful",
+        "Environment health changed",
+    ]
+    assert sent[2]["detail-type"] == "Health status change"
+    assert sent[2]["detail"]["Message"].startswith(
+        "Environment health has transitioned from Pending to Ok. Initialization completed 1 second ago and "
+    )
     first = sent[0]
     assert (first["source"], first["detail-type"], first["account"], first["region"]) == (
         "aws.elasticbeanstalk",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -44,6 +45,8 @@ def test_filter_by_application(history: Aws) -> None:
     events = history.eb.describe_events(ApplicationName="other-app")["Events"]
 
     assert [event["Message"] for event in events] == [
+        "Environment health has transitioned from Pending to Ok. Initialization completed 1 second ago and "
+        "took 1 second.",  # advance() settled the launch at once
         "Successfully launched environment: lone-env",
         "Created EC2 instance(s) for environment lone-env.",
         "createEnvironment is starting.",
@@ -131,3 +134,19 @@ def test_each_event_carries_the_request_id_of_the_call_that_caused_it(aws: Aws) 
 
 def test_a_request_id_no_call_had_matches_no_event(history: Aws) -> None:
     assert history.eb.describe_events(RequestId="0" * 52)["Events"] == []
+
+
+def test_an_operations_events_never_share_a_millisecond(pair: Aws) -> None:
+    """On AWS an operation's events are seconds apart; the EB CLI asks for the events after the last one it
+    showed, by the millisecond, so two events stamped alike would lose one ("Deploying new version")."""
+    request = pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")["ResponseMetadata"]
+    pair.be.advance()
+
+    events = pair.eb.describe_events(RequestId=request["RequestId"])["Events"]
+    dates = [event["EventDate"] for event in reversed(events)]
+
+    assert [event["Message"] for event in reversed(events)][:2] == [
+        "Environment update is starting.",
+        "Deploying new version to instance(s).",
+    ]
+    assert all(later > earlier for earlier, later in itertools.pairwise(dates)), dates

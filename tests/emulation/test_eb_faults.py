@@ -123,8 +123,9 @@ def test_the_version_quota_counts_the_accounts_versions_and_a_deletion_frees_one
         pair.version("v4")
     pair.eb.delete_application_version(ApplicationName=APP, VersionLabel="v3")
 
-    assert caught.value.response["Error"]["Message"] == (
-        "The specified account has reached its limit of application versions."
+    assert caught.value.response["Error"]["Message"] == (  # AWS's text (github.com/boto/boto3/issues/920)
+        "You cannot have more than 3 Application Versions. Either remove some Application Versions or "
+        "request a limit increase."
     )
     assert pair.version("v4")["VersionLabel"] == "v4"
 

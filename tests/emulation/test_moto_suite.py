@@ -67,4 +67,3 @@ def test_moto_eb_tests_pass_against_the_server(eb_server_url: str) -> None:
     assert done.returncode == 0, done.stdout[-3000:]
     assert "moto_ext.elasticbeanstalk extension loaded: True" in done.stdout
     assert EXPECTED in done.stdout
-

@@ -243,3 +243,20 @@ def test_an_erroring_version_answers_one_counted_request_in_20_with_500_and_heal
     assert statuses.count(500) == 2 and statuses.count(200) == 2 * ERROR_EVERY - 2
     assert set(health) == {"blue"} and set(staging) == {"green"}
     assert sum(1 for s in seen if s.status == 500 and s.target_s is not None) == 2, "the target's 5xx"
+
+
+def test_a_route_with_a_prefix_takes_it_off_the_path_as_api_gateway_takes_its_stage(
+    envs: dict[str, int],
+) -> None:
+    api = "abc123.execute-api.us-east-1.amazonaws.com"
+    running = Front(lambda host: Route(envs["blue"], strip_prefix="/api") if host == api else Route(None))
+    try:
+        staged = _via_proxy(running, f"http://{api}/api/deployments/d-1?x=1")
+        bare = _via_proxy(running, f"http://{api}/api")
+        elsewhere = _via_proxy(running, f"http://{api}/apis/health")
+    finally:
+        running.stop()
+
+    assert staged["path"] == "/deployments/d-1?x=1"
+    assert bare["path"] == "/"
+    assert elsewhere["path"] == "/apis/health"

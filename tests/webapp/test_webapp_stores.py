@@ -533,3 +533,29 @@ def test_sqlite_a_shm_file_turned_unwritable_answers_unavailable_then_recovers(t
         subprocess.run(["chattr", "-i", str(shm)], check=True)
     assert store.count_call("1.0.0").calls == 2
     store.close()
+
+
+def test_sqlite_a_shm_file_another_process_creates_again_during_the_check_is_not_unwritable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's last connection removes -shm and the next one creates it again at any moment: a
+    check that found it missing, then present, must not refuse the call (CI counted calls in several
+    processes and one got "webapp.sqlite3-shm is not writable" from that race)."""
+    db = tmp_path / "webapp.sqlite3"
+    store = SqliteStore.open(db, timeout_s=1)
+    store.count_call("1.0.0")
+    shm = f"{db}-shm"
+    assert Path(shm).exists()
+    real_access = os.access
+    raced: list[str] = []
+
+    def access_while_it_was_missing(path: Any, mode: int, **kwargs: Any) -> bool:
+        if str(path) == shm and not raced:
+            raced.append(str(path))
+            return False  # what access() answers for a file that is not there at that instant
+        return real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", access_while_it_was_missing)
+    assert store.count_call("1.0.0").calls == 2
+    assert raced == [shm]
+    store.close()

@@ -279,7 +279,7 @@ class SqliteStore:
             raise StoreUnavailable(
                 f"SQLite {self._path}: cannot {what}: {error.strerror or error}"
             ) from error
-        if not os.access(self._shm, os.W_OK) and self._shm.exists():
+        if _unwritable(self._shm):
             # Not dropped: closing runs a checkpoint, which writes to -shm as well (module docstring).
             raise StoreUnavailable(f"SQLite {self._path}: cannot {what}: {self._shm.name} is not writable")
         if self._conn is not None and self._identity == identity and self._owner_pid == os.getpid():
@@ -307,6 +307,16 @@ class SqliteStore:
                 log.warning("closing a broken SQLite connection to %s failed", self._path, exc_info=True)
         if wal is not None:
             wal.close()
+
+
+def _unwritable(shm: Path) -> bool:
+    """The -shm file exists and cannot be written (read-only, immutable). A missing one is fine: SQLite
+    creates it. Another process's last connection removes it and the next one creates it again at any
+    moment, so a failed check counts only if the file is there and the check fails once more. (Not tested
+    by opening it: closing any descriptor of the file would release SQLite's POSIX locks on it here.)"""
+    if os.access(shm, os.W_OK):
+        return False
+    return shm.exists() and not os.access(shm, os.W_OK)
 
 
 def _busy(error: sqlite3.Error) -> bool:
