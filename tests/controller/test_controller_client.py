@@ -348,7 +348,7 @@ def test_the_dashboard_in_a_browser_shows_progress_and_a_click_on_promote_promot
 
         browser.go(link)
         browser.wait_for("swap: succeeded", timeout_s=60)  # the page refreshes by itself as it goes
-        browser.wait_for("<span class=\"status succeeded\">succeeded</span>", timeout_s=60)
+        browser.wait_for('<span class="status succeeded">succeeded</span>', timeout_s=60)
     assert world.record(deployment_id).status.value == "succeeded"
     assert world.prod_owner() == GREEN
 

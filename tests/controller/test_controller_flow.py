@@ -121,6 +121,7 @@ def test_each_step_transition_is_one_json_log_line_with_the_deployment_id(
 @pytest.mark.parametrize("outcome", ["GREEN", "RED", "STUCK"])
 def test_every_tick_describes_environments_and_events_at_most_once(world: World, outcome: str) -> None:
     import moto_ext
+
     world.be.set_outcome(GREEN, moto_ext.Outcome[outcome])
     world.be.settle_after_s = 2000  # several safety polls before it settles (or times out)
     world.post_deployment(TAG)
