@@ -3,6 +3,7 @@
 Per environment and period (the emulation's `metrics_period_s`: ELB's minute, compressed), in namespace
 AWS/ApplicationELB with the dimension LoadBalancer = "app/<name>/<id>" (the last part of the ALB's ARN):
 - RequestCount: requests a target answered;
+- HTTPCode_Target_4XX_Count: those it answered 4xx (a scanner's 404s among them);
 - HTTPCode_Target_5XX_Count: those it answered 5xx;
 - HTTPCode_ELB_5XX_Count: 5xx the load balancer answered itself (no instance, registering, no answer);
 - TargetResponseTime: each target answer's time in seconds, as raw values (so percentiles can be taken).
@@ -36,6 +37,7 @@ Put = Callable[[list[dict[str, Any]]], None]
 @dataclass
 class _Period:
     requests: int = 0
+    target_4xx: int = 0
     target_5xx: int = 0
     elb_5xx: int = 0
     response_ms: Counter[int] = field(default_factory=Counter)
@@ -71,6 +73,7 @@ class LoadBalancerMetrics:
                 counts.elb_5xx += served.status >= 500
                 return
             counts.requests += 1
+            counts.target_4xx += 400 <= served.status < 500
             counts.target_5xx += served.status >= 500
             counts.response_ms[max(0, round(served.target_s * 1000))] += 1
 
@@ -119,6 +122,7 @@ class LoadBalancerMetrics:
             {"MetricName": name, "Value": float(value), "Unit": "Count", **common}
             for name, value in (
                 ("RequestCount", counts.requests),
+                ("HTTPCode_Target_4XX_Count", counts.target_4xx),
                 ("HTTPCode_Target_5XX_Count", counts.target_5xx),
                 ("HTTPCode_ELB_5XX_Count", counts.elb_5xx),
             )

@@ -92,3 +92,19 @@ def test_nothing_is_published_for_an_environment_without_a_load_balancer_or_a_qu
 
     assert metrics.flush() == 0
     assert _get(cloudwatch, "RequestCount", "Sum") == []
+
+
+def test_the_targets_4xx_answers_are_counted_apart_as_elb_does(cloudwatch: Any) -> None:
+    """HTTPCode_Target_4XX_Count: the 4xx the targets answered (a scanner's 404s), also counted in
+    RequestCount."""
+    now = [T0 + 10]
+    metrics = _published(cloudwatch, now)
+    for n in range(6):
+        metrics(Served("blue", "app.example.com", 404, 0.002, T0 + n))
+    metrics(Served("blue", "app.example.com", 200, 0.010, T0 + 30))
+    now[0] = T0 + 61
+    metrics.flush()
+
+    minute = datetime.fromtimestamp(T0, UTC)
+    assert _get(cloudwatch, "HTTPCode_Target_4XX_Count", "Sum") == [(minute, 6.0)]
+    assert _get(cloudwatch, "RequestCount", "Sum") == [(minute, 7.0)]
