@@ -166,7 +166,8 @@ def test_the_drain_looks_at_the_environments_then_the_load_balancers_then_the_me
     request = metric_request(d, partial, now, CONFIG)
     assert request is not None
     assert [(q.metric_name, q.dimensions, q.stat, q.period_s) for q in request.queries] == [
-        ("RequestCount", (("LoadBalancer", GREEN_LB),), "Sum", 60)
+        ("RequestCount", (("LoadBalancer", GREEN_LB),), "Sum", 60),
+        ("HTTPCode_Target_4XX_Count", (("LoadBalancer", GREEN_LB),), "Sum", 60),
     ]
     assert (request.start, request.end) == (at(-WINDOW), at(0))
     decided = reconcile(d, dataclasses.replace(partial, metrics=answered(request)), now, CONFIG)
@@ -186,3 +187,35 @@ def test_a_record_that_knows_the_load_balancers_does_not_ask_again() -> None:
 
     assert wanted_load_balancers(d, partial, CONFIG) == ()
     assert next_need(d, dataclasses.replace(partial, load_balancers=()), at(1), CONFIG) is Need.METRICS
+
+
+def _scanned(d: Any, now: float, users: dict[float, float], scanners: dict[float, float]) -> Any:
+    """Observed at `now`: pre-production's requests, its users' and the scanners' (its target's 404s)."""
+    request = drain_request(d, GREEN_LB, at(now), CONFIG)
+    moments = set(users) | set(scanners)
+    requests = {m: users.get(m, 0.0) + scanners.get(m, 0.0) for m in moments}
+    return observed(
+        environments=before_swap(green_label="1.0.40"),
+        metrics=answered(request, requests=requests, target4xx=scanners),
+    )
+
+
+def test_the_internets_scanners_never_hold_the_drain_the_4xx_its_target_answered_are_not_users() -> None:
+    d = draining(started=120)
+    scanners = {0.0: 240.0, 60.0: 240.0, 120.0: 240.0}
+
+    decision = reconcile(d, _scanned(d, 180, {0.0: 600.0}, scanners), at(181), CONFIG)
+
+    check_decision(decision, 181, {"step": (S.DEPLOY_PREPROD, StepStatus.RUNNING)})
+    assert "requests/min on shop-green since" in (detail := decision.deployment.step(S.DRAIN).detail or "")
+    assert "600 0 0" in detail, detail
+
+
+def test_users_among_the_scanners_still_hold_the_drain() -> None:
+    d = draining(started=120)
+    scanners = {0.0: 240.0, 60.0: 240.0, 120.0: 240.0}
+
+    decision = reconcile(d, _scanned(d, 180, {60.0: 30.0}, scanners), at(181), CONFIG)
+
+    check_decision(decision, 181, {"step": (S.DRAIN, StepStatus.RUNNING)})
+    assert "0 30 0" in (decision.deployment.step(S.DRAIN).detail or "")

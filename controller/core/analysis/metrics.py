@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 NAMESPACE = "AWS/ApplicationELB"
 REQUEST_COUNT = "RequestCount"
+TARGET_4XX = "HTTPCode_Target_4XX_Count"
 TARGET_5XX = "HTTPCode_Target_5XX_Count"
 ELB_5XX = "HTTPCode_ELB_5XX_Count"
 RESPONSE_TIME = "TargetResponseTime"

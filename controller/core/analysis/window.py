@@ -7,8 +7,10 @@ Each query asks one datapoint covering the whole window. The first also asks the
 latency over its last hour as production (the hour before the window, on the previous environment's load
 balancer): the same request, the same period, so the hour's datapoint and the window's sit side by side.
 
-The drain asks pre-production's RequestCount per period, from DRAIN_WINDOW_S before the drain started until
-the last whole period: the curve the drain judges and shows.
+The drain asks pre-production's RequestCount and HTTPCode_Target_4XX_Count per period, from DRAIN_WINDOW_S
+before the drain started until the last whole period: their difference is the curve the drain judges and
+shows, its users' requests (the internet's scanners reach every load balancer, and its target answers their
+probes 404: they are nobody following production).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from controller.core.analysis.metrics import (
     ELB_5XX,
     REQUEST_COUNT,
     RESPONSE_TIME,
+    TARGET_4XX,
     TARGET_5XX,
     AlarmView,
     MetricQuery,
@@ -125,24 +128,26 @@ def percentile(config: Config) -> str:
 
 
 def drain_request(d: Deployment, load_balancer: str, now: datetime, config: Config) -> MetricRequest | None:
-    """Pre-production's requests per period, from DRAIN_WINDOW_S before the drain started until the last
-    whole period (None: no whole period yet)."""
+    """Pre-production's requests and its target's 4xx answers per period, from DRAIN_WINDOW_S before the
+    drain started until the last whole period (None: no whole period yet)."""
     period = config.metrics_period_s
     started = d.step(StepName.DRAIN).started_at or now
     first = align_down(started - timedelta(seconds=config.drain_window_s), period)
     end = align_down(now, period)
     if end <= first:
         return None
-    query = alb_query("requests", load_balancer, REQUEST_COUNT, "Sum", period)
-    return MetricRequest(first, end, (query,))
+    requests = alb_query("requests", load_balancer, REQUEST_COUNT, "Sum", period)
+    rejected = alb_query("target4xx", load_balancer, TARGET_4XX, "Sum", period)
+    return MetricRequest(first, end, (requests, rejected))
 
 
 def requests_per_period(view: MetricsView) -> tuple[tuple[datetime, float], ...]:
-    """Every period of the drain's request, oldest first, with its request count (0 when ELB published
-    nothing for it: no requests)."""
+    """Every period of the drain's request, oldest first, with its users' requests: RequestCount less the
+    target's 4xx answers (0 when ELB published nothing for it: no requests)."""
     request = view.request
     period = request.queries[0].period_s
-    counts = dict(view.points("requests"))
+    rejected = dict(view.points("target4xx"))
+    counts = {t: max(0.0, n - rejected.get(t, 0.0)) for t, n in view.points("requests")}
     moments = []
     moment = request.start
     while moment < request.end:

@@ -6,9 +6,11 @@ record they cached expires, and some ignore the TTL for far longer (users have s
 for days). Redeploying that environment while they still come would show them the new version before its
 smoke test, and its instances restarting. So the drain waits until pre-production's load balancer has had
 at most DRAIN_MAX_REQUESTS requests per minute in every metrics period of the last DRAIN_WINDOW_S, as
-CloudWatch's RequestCount shows (a period ELB published nothing for had no requests), and no less than
-DNS_TTL_S after pre-production's last change (a swap). An environment nobody used for a long time passes at
-once; one without an Application Load Balancer cannot be measured and passes after DNS_TTL_S, saying so.
+CloudWatch's RequestCount less HTTPCode_Target_4XX_Count shows (a period ELB published nothing for had no
+requests; the internet's scanners probe every load balancer and get 404s: they are not production's users),
+and no less than DNS_TTL_S after pre-production's last change (a swap). An environment nobody used for a
+long time passes at once; one without an Application Load Balancer cannot be measured and passes after
+DNS_TTL_S, saying so.
 
 It waits by re-checks on the queue, each a single GetMetricData call, scheduled for when the window could
 first be clean (the last busy period's end plus DRAIN_WINDOW_S). Past DRAIN_TIMEOUT_S the deployment fails
