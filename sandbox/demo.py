@@ -3,9 +3,13 @@
 1. production (blue) serves 1.0.0; 2. CI's notification deploys 2.0.0 through the controller
 (`python -m controller.client deploy --wait`, live steps) while production keeps answering;
 3. 2.1.0 is held for manual promotion (`deploy --hold`): pre-production serves it on its own URL while
-production stays on 2.0.0, until `promote ID --wait` swaps it in; 4. 3.0.0-broken cannot start: the
-deployment fails and production never notices; 5. the 2.1.0 deployment is rolled back: the CNAMEs swap
-back to the environment that still runs 2.0.0. A summary table ends it.
+production stays on 2.0.0, until `promote ID --wait` swaps it in; 4. the standby is ready to take production
+back (`environments`), and the 2.1.0 deployment is rolled back (`rollback ID --wait`): the CNAMEs swap back
+to the environment that still runs 2.0.0; 5. 2.2.0 answers 5% of its users with 500 once it is production
+(the emulation's errors-after-swap fault) while its health stays Green: the metric analysis swaps it back;
+6. 3.0.0-broken cannot start: the deployment fails and production never notices; 7. the standby, left Red
+by it, is not ready to take production back, and `environments` says why. A summary table ends it.
+Users call production about 20 times a second throughout: the analysis judges their requests.
 
 Where people are: the demo's inbox (sandbox/network/inbox.py) stands in for GitHub and a chat webhook; the
 GitHub deployment statuses and chat messages of each deployment are shown as they arrive, and so is a
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from moto_ext import ControlClient, Fault
 from sandbox.live.instances import REPO_ROOT, without_proxies
 from sandbox.network.inbox import Inbox
 from sandbox.pipeline_api import PipelineError, latest_deployment
@@ -35,10 +40,13 @@ SWITCH_TIMEOUT_S = 60.0
 WARM_UP_CALLS = 3
 SECOND_TAG = "2.0.0"
 HELD_TAG = "2.1.0"
+ERRORING_TAG = "2.2.0"
 BROKEN_TAG = "3.0.0-broken"
 REPOSITORY = "acme/deliverypipeline"  # the GitHub repository the demo's deployments name (its inbox answers)
 INBOX_SETTLE_S = 3.0
-DEMO_TAGS = (SECOND_TAG, HELD_TAG, BROKEN_TAG)
+DEMO_TAGS = (SECOND_TAG, HELD_TAG, ERRORING_TAG, BROKEN_TAG)
+USERS_INTERVAL_S = 0.05  # production's users: about 20 requests a second
+INJECTED_ERROR = "errors-after-swap"  # how the front's 500s for that fault say what they are
 
 
 @dataclass(frozen=True)
@@ -80,11 +88,15 @@ class Demo:
         self._show_production("production now")
         held = self._deploy(HELD_TAG, expect="awaiting_promotion", step=f"deploy {HELD_TAG} --hold")
         promoted = self._promote(held) if held is not None else None
-        self._deploy(BROKEN_TAG, expect="failed", step=f"deploy {BROKEN_TAG}")
-        self._show_production("production after the failed deployment")
         if promoted is not None:
+            self._environments("The standby is ready to take production back", ready=True)
             self._rollback(promoted, back_to=SECOND_TAG)
             self._show_production("production after the rollback")
+        self._deploy(ERRORING_TAG, expect="rolled_back", step=f"deploy {ERRORING_TAG}", fault=True)
+        self._show_production("production after the analysis swapped it back")
+        self._deploy(BROKEN_TAG, expect="failed", step=f"deploy {BROKEN_TAG}")
+        self._show_production("production after the failed deployment")
+        self._environments("After the failed deployment, the standby is not ready", ready=False)
         self._summary()
         if self.keep:
             self._keep_instructions()
@@ -142,9 +154,10 @@ class Demo:
             )
         )
 
-    def _deploy(self, tag: str, *, expect: str, step: str) -> str | None:
-        """Run the CI client's deploy for `tag` with production under traffic; the deployment id when it
-        ended as expected (succeeded, or held awaiting promotion)."""
+    def _deploy(self, tag: str, *, expect: str, step: str, fault: bool = False) -> str | None:
+        """Run the CI client's deploy for `tag` with production under traffic (with `fault`, under the
+        emulation's errors-after-swap); the deployment id when it ended as expected (succeeded, or held
+        awaiting promotion)."""
         self._say("")
         number = len(self.rows) + 1
         hold = expect == "awaiting_promotion"
@@ -154,12 +167,26 @@ class Demo:
             self._say("    which the web app rejects at start, as a release with a bad setting would)")
         if hold:
             self._say("   (held for manual promotion: it stops after the smoke test, before the swap)")
+        if fault:
+            self._say(
+                "   (this one has a bug its health check cannot see: once production, it answers 5% of its"
+            )
+            self._say("    users with 500 - the emulation's errors-after-swap fault - while its /health and")
+            self._say("    Beanstalk's health stay Green; the controller's analysis of the load balancer's")
+            self._say("    metrics after the swap is what notices)")
         command = ["deploy", "--image", self.image, "--tag", tag, *(["--hold"] if hold else [])]
         command += ["--commit", _commit(tag), "--repository", REPOSITORY]
         command += ["--wait", "--timeout", str(CLIENT_TIMEOUT_S)]
+        controls = ControlClient(self.info.aws_endpoint)
         started = time.monotonic()
-        with Background(self.production) as tally:
-            code = self._client(command)
+        if fault:
+            controls.arm(Fault.ERRORS_AFTER_SWAP)
+        try:
+            with Background(self.production, interval_s=USERS_INTERVAL_S) as tally:
+                code = self._client(command)
+        finally:
+            if fault:
+                controls.clear(Fault.ERRORS_AFTER_SWAP)
         seconds = time.monotonic() - started
         deployment = self._latest()
         status = str(deployment.get("status")) if deployment else "unknown"
@@ -167,9 +194,10 @@ class Demo:
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
         self._say(f"   production during the deployment: {_traffic(tally)}")
         self._show_inbox()
-        if deployment and deployment.get("status") == "failed":
+        if deployment and deployment.get("status") in ("failed", "rolled_back"):
             self._explain_failure(str(deployment["id"]))
-        expected_code = 1 if expect == "failed" else 0
+        failures = [f for f in tally.failures if not (fault and INJECTED_ERROR in f)]
+        expected_code = 1 if expect in ("failed", "rolled_back") else 0
         self.rows.append(
             Row(
                 step,
@@ -178,10 +206,11 @@ class Demo:
                 version,
                 seconds,
                 _traffic(tally),
-                expected=status == expect and code == expected_code and not tally.failures,
+                expected=status == expect and code == expected_code and not failures,
             )
         )
-        return str(deployment["id"]) if deployment and status == expect != "failed" else None
+        kept = ("succeeded", "awaiting_promotion")
+        return str(deployment["id"]) if deployment and status == expect and status in kept else None
 
     def _promote(self, deployment_id: str) -> str | None:
         """People look at the held version on pre-production's own URL, then promote it."""
@@ -193,7 +222,7 @@ class Demo:
         self._say(f"   GET {self.production.url}health -> version {self._production_version()}")
         self._say("   and promote it: the controller goes on to the swap")
         started = time.monotonic()
-        with Background(self.production) as tally:
+        with Background(self.production, interval_s=USERS_INTERVAL_S) as tally:
             code = self._client(["promote", deployment_id, "--wait", "--timeout", str(CLIENT_TIMEOUT_S)])
         seconds = time.monotonic() - started
         status = self._status_now(deployment_id)
@@ -220,12 +249,12 @@ class Demo:
         self._say("")
         self._say(f"{len(self.rows) + 1}. Roll back deployment {deployment_id}: production back to {back_to}")
         previous = self._previous_environment(deployment_id)
-        self._say(f"   ({previous} still runs {back_to}: the failed release never replaced it,")
-        self._say("    so the controller only swaps the CNAMEs back)")
+        self._say(f"   ({previous} still runs {back_to}, Ready and Green: the controller swaps the CNAMEs")
+        self._say("    back, and the deployment reads rolled_back once production answers that version)")
         started = time.monotonic()
-        with Background(self.production) as tally:
-            code = self._client(["rollback", deployment_id])
-            version = self._wait_for_production(back_to) if code == 0 else self._production_version()
+        with Background(self.production, interval_s=USERS_INTERVAL_S) as tally:
+            code = self._client(["rollback", deployment_id, "--wait", "--timeout", str(CLIENT_TIMEOUT_S)])
+        version = self._production_version()
         seconds = time.monotonic() - started
         status = self._status_now(deployment_id)
         self._say(f"   client exit code {code}; deployment {status}; production answers {version}")
@@ -239,7 +268,26 @@ class Demo:
                 version,
                 seconds,
                 _traffic(tally),
-                expected=code == 0 and version == back_to and not tally.failures,
+                expected=code == 0 and status == "rolled_back" and version == back_to and not tally.failures,
+            )
+        )
+
+    def _environments(self, title: str, *, ready: bool) -> None:
+        """`environments`: production and the standby, and whether a rollback could run now."""
+        self._say("")
+        self._say(f"{len(self.rows) + 1}. {title}:")
+        started = time.monotonic()
+        code = self._client(["environments"])
+        version = self._production_version()
+        self.rows.append(
+            Row(
+                "environments",
+                "-",
+                "rollback ready" if code == 0 else "not ready",
+                version,
+                time.monotonic() - started,
+                "-",
+                expected=(code == 0) is ready,
             )
         )
 

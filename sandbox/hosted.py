@@ -13,7 +13,9 @@ AWS (`make provision`, `make deploy-controller`, the AWS CLI) comes alive:
 
 `front` is an HTTP proxy standing in for DNS, load balancers and API Gateway: a request for an environment's
 CNAME reaches its instance; a request for a hosted controller's API host (`<api>.execute-api.<region>.
-amazonaws.com`, over plain HTTP) reaches that controller with API Gateway's stage prefix taken off.
+amazonaws.com`, over plain HTTP) reaches that controller with API Gateway's stage prefix taken off. Each
+environment's load balancer publishes what the front served into CloudWatch (AWS/ApplicationELB, as ELB
+does) once a second, a compressed minute, and the hosted controllers' drain and analysis read at that pace.
 """
 
 from __future__ import annotations
@@ -43,7 +45,15 @@ from sandbox.live.instances import ProcessLauncher, spawn_logged, stop_process_g
 from sandbox.network.front import Front, Route, environment_route
 from sandbox.network.ports import LOOPBACK, free_port
 from sandbox.provision import leave_the_queue_to_the_poller
-from sandbox.stack import FAKE_CREDENTIALS, PROCESS_IMAGE, deploy_hook, failing_of
+from sandbox.stack import (
+    FAKE_CREDENTIALS,
+    PROCESS_IMAGE,
+    SANDBOX_CONTROLLER_EVIDENCE,
+    SANDBOX_METRICS_PERIOD_S,
+    deploy_hook,
+    failing_of,
+    load_balancers_metrics,
+)
 
 ACCOUNT_ID = moto_ext.DEFAULT_ACCOUNT_ID
 REGION = "us-east-1"
@@ -99,7 +109,8 @@ class HostedAccount:
         self._stops.append(("AWS emulation", stop_aws))
         self._endpoint = endpoint
         self._backend = moto_ext.backend(account_id=ACCOUNT_ID, region=REGION)
-        self._backend.set_timings(launch_s=0)  # as `sandbox up`: environments launch at once
+        # As `sandbox up`: environments launch at once; load balancers publish their metrics every second
+        self._backend.set_timings(launch_s=0, metrics_period_s=SANDBOX_METRICS_PERIOD_S)
         self._backend.settle_after_s = 1.0
         self._environments = Environments(
             ProcessLauncher(store=self.run_dir / "store.sqlite3", log_dir=self.run_dir / "logs")
@@ -110,7 +121,10 @@ class HostedAccount:
         clock = BeanstalkClock(self._backend, self._report)
         clock.start()
         self._stops.append(("Beanstalk's clock", clock.stop))
-        self._front = Front(self._route)
+        metrics = load_balancers_metrics(self._backend, _clients(endpoint).cloudwatch)
+        metrics.start()
+        self._stops.append(("load balancers' metrics", metrics.stop))
+        self._front = Front(self._route, observers=[metrics])
         self._stops.append(("front", self._front.stop))
         self._watcher = threading.Thread(target=self._watch, name="host-watcher", daemon=True)
         self._watcher.start()
@@ -245,6 +259,7 @@ class HostedAccount:
             "no_proxy": f"{LOOPBACK},localhost",
             "POLL_INTERVAL_S": "1",
             "DNS_TTL_S": "0",  # the front resolves at once (no dns-lag here)
+            **SANDBOX_CONTROLLER_EVIDENCE,  # the drain and the analysis at the load balancers' pace
         }
         command = [sys.executable, "-m", "sandbox.hosting.controller_host", "--port", str(port)]
         process = spawn_logged(command, env, log)
@@ -322,6 +337,7 @@ def _clients(endpoint: str) -> Any:
         awslambda = session.client("lambda", endpoint_url=endpoint)
         sqs = session.client("sqs", endpoint_url=endpoint)
         logs = session.client("logs", endpoint_url=endpoint)
+        cloudwatch = session.client("cloudwatch", endpoint_url=endpoint)
 
     return Clients
 

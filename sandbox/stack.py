@@ -44,10 +44,13 @@ from sandbox.live.instances import (
     stop_process_group,
     without_proxies,
 )
+from sandbox.network.alb_metrics import LoadBalancerMetrics
 from sandbox.network.dns_cache import DnsCache
-from sandbox.network.front import Front, Route, Router, cname_router, environment_route
+from sandbox.network.front import Front, Observer, Route, Router, cname_router, environment_route
 from sandbox.network.ports import LOOPBACK, free_port
 from sandbox.network.scanners import Scanners
+from sandbox.network.stale_resolvers import StaleResolvers
+from sandbox.network.traffic_log import TrafficLog
 from sandbox.provision import Names, ProvisionError, provision
 
 ACCOUNT_ID = moto_ext.DEFAULT_ACCOUNT_ID
@@ -62,6 +65,18 @@ CONTROLLER_START_TIMEOUT_S = 60.0
 # which a busy machine slows (its /health answers 503 when the store takes over 2 s): their windows keep a
 # minute, which only a failure waits out in full.
 REALISTIC_CONTROLLER_WINDOWS = {"HEALTH_GRACE_S": "15", "SMOKE_WINDOW_S": "60", "VERIFY_WINDOW_S": "60"}
+# The load balancers publish their metrics every second (a compressed minute) in both modes, and the
+# controller reads them at that pace: its drain waits for 3 quiet periods (AWS: 2 quiet minutes), its analysis
+# judges from the first whole second after the swap. Its p99-latency check tolerates up to a second
+# more than the previous version: the environments share this machine with everything else, whose hiccups
+# are no regression (on AWS the default 0.1 s stands).
+SANDBOX_METRICS_PERIOD_S = 1
+SANDBOX_CONTROLLER_EVIDENCE = {
+    "METRICS_PERIOD_S": str(SANDBOX_METRICS_PERIOD_S),
+    "DRAIN_WINDOW_S": "3",
+    "DRAIN_TIMEOUT_S": "120",
+    "ANALYSIS_CHECKS": '[{"name": "p99-latency", "floor_s": 1.0}]',
+}
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}  # moto accepts any
 CONTROLLER_LOG = "controller.log"  # in the run directory
 INSTANCE_LOGS = "logs"  # in the run directory: one log per environment instance
@@ -125,6 +140,8 @@ class Stack:
         self._stops.append(("run directory", self._leave_run_directory))
         self.environments: Environments | None = None
         self.info: StackInfo | None = None
+        self.stale: list[StaleResolvers] = []  # slow-drain's resolvers: the proxy's and production's URL's
+        self.traffic_log = TrafficLog(frozenset())  # where the fronts sent production's requests
 
     def __enter__(self) -> Stack:
         return self
@@ -171,13 +188,26 @@ class Stack:
         self._stops.append(("Beanstalk's clock", clock.stop))
 
         owner_of = _cname_owner(backend, names.application)
-        failing = failing_of(backend)
-        resolver = DnsCache(owner_of, ttl_s=_dns_ttl(backend))
-        proxy = self._front(cname_router(resolver, environments.port_of, environments.registering, failing))
-        exact = cname_router(owner_of, environments.port_of, environments.registering, failing)
-        prod_front = self._front(exact, host=names.cname(names.prod_prefix))
+        failing, erroring = failing_of(backend), _erroring(backend)
+        production = frozenset({names.cname(names.prod_prefix)})
+        self.stale = [
+            _slow_drain(DnsCache(owner_of, ttl_s=_dns_ttl(backend)), production, backend),
+            _slow_drain(owner_of, production, backend),
+        ]
+        metrics = load_balancers_metrics(backend, clients.cloudwatch, names.application)
+        metrics.start()
+        self._stops.append(("load balancers' metrics", metrics.stop))
+        self.traffic_log = TrafficLog(production)
+        observers: list[Observer] = [metrics, self.traffic_log]
+        parts = (environments.port_of, environments.registering, failing, erroring)
+        proxy = self._front(cname_router(self.stale[0], *parts), observers=observers)
+        prod_front = self._front(
+            cname_router(self.stale[1], *parts), host=names.cname(names.prod_prefix), observers=observers
+        )
         env_fronts = {
-            env_name: self._front(_fixed_environment(env_name, environments, failing))
+            env_name: self._front(
+                _fixed_environment(env_name, environments, failing, erroring), observers=observers
+            )
             for env_name in names.environments
         }
         scanners = Scanners(
@@ -228,7 +258,7 @@ class Stack:
         if not self.options.realistic:
             # The plain sandbox launches its environments at once; the provisioning stack then completes
             # as soon as CloudFormation sees them Ready (--realistic: after the compressed launch time).
-            backend.set_timings(launch_s=0)
+            backend.set_timings(launch_s=0, metrics_period_s=SANDBOX_METRICS_PERIOD_S)
         else:
             backend.set_timings(**asdict(moto_ext.REALISTIC))
             backend.set_settling_health("Yellow")
@@ -240,11 +270,18 @@ class Stack:
 
     def _windows(self, backend: moto_ext.BeanstalkBackend) -> dict[str, str]:
         """The controller's windows for this run's Beanstalk: DNS_TTL_S is how long the CNAME front's
-        resolver keeps a name (dns-lag; 0 without it), plus a second; --realistic shrinks the others."""
+        resolver keeps a name (dns-lag; 0 without it), plus a second; the drain and the analysis at the
+        load balancers' pace; --realistic shrinks the others."""
         controls = backend.controls
         ttl = controls.timings.dns_ttl_s if controls.active(moto_ext.Fault.DNS_LAG) else 0.0
-        windows = {"DNS_TTL_S": str(math.ceil(ttl) + 1 if ttl else 0)}
+        windows = {"DNS_TTL_S": str(math.ceil(ttl) + 1 if ttl else 0), **SANDBOX_CONTROLLER_EVIDENCE}
         return {**windows, **(REALISTIC_CONTROLLER_WINDOWS if self.options.realistic else {})}
+
+    def lingering_until(self) -> float | None:
+        """slow-drain: when the last callers still reaching the environment that lost production's name stop
+        (time.monotonic()); None when none linger."""
+        until = [end for stale in self.stale if (end := stale.lingering_until()) is not None]
+        return max(until) if until else None
 
     def controller_log(self) -> str:
         return log_tail(self.run_dir / CONTROLLER_LOG, lines=20)
@@ -284,8 +321,10 @@ class Stack:
         except Exception as error:  # no engine, no registry, a failed build: all end the start here
             raise StackError(f"--docker: cannot publish the images to the local registry: {error}") from error
 
-    def _front(self, router: Router, host: str | None = None) -> Front:
-        front = Front(router, host=host)
+    def _front(
+        self, router: Router, host: str | None = None, observers: list[Observer] | None = None
+    ) -> Front:
+        front = Front(router, host=host, observers=observers or ())
         self._stops.append((f"front {front.url}", front.stop))
         return front
 
@@ -373,7 +412,15 @@ def _clients(endpoint: str, region: str) -> SimpleNamespace:
     return SimpleNamespace(
         **{
             service: session.client(service, endpoint_url=endpoint)
-            for service in ("s3", "sqs", "elasticbeanstalk", "cloudformation", "secretsmanager", "sts")
+            for service in (
+                "s3",
+                "sqs",
+                "elasticbeanstalk",
+                "cloudformation",
+                "secretsmanager",
+                "sts",
+                "cloudwatch",
+            )
         },
         awslambda=session.client("lambda", endpoint_url=endpoint),
     )
@@ -421,6 +468,47 @@ def failing_of(backend: moto_ext.BeanstalkBackend) -> Callable[[str], bool]:
     return failing
 
 
+def _erroring(backend: moto_ext.BeanstalkBackend) -> Callable[[str], bool]:
+    """errors-after-swap: whether the version `env_name` runs answers some of its users 500 now."""
+
+    def erroring(env_name: str) -> bool:
+        return env_name in backend.erroring_environments()
+
+    return erroring
+
+
+def _slow_drain(
+    resolve: Callable[[str], str | None], names: frozenset[str], backend: moto_ext.BeanstalkBackend
+) -> StaleResolvers:
+    """slow-drain: some of production's callers keep the old environment `slow_drain_s` after a swap."""
+    controls = backend.controls
+    return StaleResolvers(
+        resolve,
+        names,
+        lambda: controls.active(moto_ext.Fault.SLOW_DRAIN),
+        lambda: controls.timings.slow_drain_s,
+    )
+
+
+def load_balancers_metrics(
+    backend: moto_ext.BeanstalkBackend, cloudwatch: Any, application: str | None = None
+) -> LoadBalancerMetrics:
+    """The environments' load balancers (of `application`, or all) publishing what they served into the
+    emulated CloudWatch (PutMetricData, as ELB does) at the emulation's pace; started by the caller."""
+
+    def put(data: list[dict[str, Any]]) -> None:
+        cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data)
+
+    def dimension(env_name: str) -> str | None:
+        """Its CloudWatch LoadBalancer dimension, the last part of its ALB's ARN (None: none)."""
+        for env in backend.describe_environments(application_name=application, include_deleted=False):
+            if env.environment_name == env_name and env.load_balancer_arn:
+                return str(env.load_balancer_arn).split(":loadbalancer/", 1)[1]
+        return None
+
+    return LoadBalancerMetrics(put, dimension, lambda: backend.controls.timings.metrics_period_s)
+
+
 def _cname_owner(backend: moto_ext.BeanstalkBackend, application: str) -> Callable[[str], str | None]:
     """CNAME (or an environment's own EndpointURL, its load balancer's name) -> the live environment of
     `application` owning it now. Read from the emulation's state, as DNS and the load balancers know it: not
@@ -437,11 +525,15 @@ def _cname_owner(backend: moto_ext.BeanstalkBackend, application: str) -> Callab
     return owner_of
 
 
-def _fixed_environment(env_name: str, environments: Environments, failing: Callable[[str], bool]) -> Router:
+def _fixed_environment(
+    env_name: str, environments: Environments, failing: Callable[[str], bool], erroring: Callable[[str], bool]
+) -> Router:
     """The environment's own load balancer (its EndpointURL): always `env_name`, whatever the host."""
 
     def route(host: str) -> Route:
-        return environment_route(env_name, environments.port_of, environments.registering, failing)
+        return environment_route(
+            env_name, environments.port_of, environments.registering, failing, erroring=erroring
+        )
 
     return route
 

@@ -94,5 +94,17 @@ class Background:
             try:
                 self.tally.answered(str(self._production.call().get("version")))
             except (urllib.error.URLError, OSError, ValueError) as error:
-                self.tally.failed(str(error))
+                self.tally.failed(failure(error))
             self._stop.wait(self._interval_s)
+
+
+def failure(error: Exception) -> str:
+    """Why a call failed: an HTTP error with the JSON `error` its body gives (the front's and the web app's
+    errors say what happened), else the error itself."""
+    if isinstance(error, urllib.error.HTTPError):
+        try:
+            said = json.loads(error.read() or b"{}").get("error")
+        except (ValueError, OSError, AttributeError):
+            said = None
+        return f"HTTP {error.code}: {said}" if said else f"HTTP {error.code}: {error.reason}"
+    return str(error)

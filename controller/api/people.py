@@ -42,7 +42,6 @@ def spend_signature() -> Response | None:
     return routes._error(409, REPLAYED)
 
 
-
 def base_url() -> str:
     """The controller's URL as this request reached it (stage prefix included): where its links point."""
     request = routes._request()

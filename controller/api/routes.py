@@ -288,10 +288,31 @@ def get_deployment(deployment_id: str) -> Response:
 
 @app.route("/deployments/{deployment_id}/rollback", methods=["POST"], content_types=["application/json"])
 def rollback_deployment(deployment_id: str) -> Response:
-    """The latest succeeded deployment's CNAMEs swap back (202), else 409 with the reason."""
+    """The latest succeeded deployment's CNAMEs swap back (202; the record reads rolled_back once production
+    answers the previous version), else 409 with the reason. Body `{}`, or `{"force": true}` to roll back
+    onto a standby that is not rollback_ready."""
     from controller.shell import interventions
 
-    return _intervene(deployment_id, interventions.rollback)
+    return _intervene(deployment_id, interventions.rollback, _rollback_options)
+
+
+def _rollback_options(body: bytes) -> dict[str, Any] | Response:
+    """`force` from a rollback's body (empty, `{}` or `{"force": true|false}`, with the client's
+    `request_id` that makes each signed request unique), else the 400."""
+    if not body.strip():
+        return {"force": False}
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return _error(400, 'the body must be JSON: {} or {"force": true}')
+    if (
+        not isinstance(parsed, dict)
+        or set(parsed) - {"force", "request_id"}
+        or not isinstance(parsed.get("force", False), bool)
+        or not isinstance(parsed.get("request_id", ""), str)
+    ):
+        return _error(400, 'the body must be {} or {"force": true} (force: a boolean)')
+    return {"force": bool(parsed.get("force", False))}
 
 
 @app.route("/deployments/{deployment_id}/promote", methods=["POST"], content_types=["application/json"])
@@ -310,12 +331,31 @@ def abort_deployment(deployment_id: str) -> Response:
     return _intervene(deployment_id, interventions.abort)
 
 
-def _intervene(deployment_id: str, request: Any) -> Response:
-    """A signed request about one deployment (rollback, promote, abort): `request(id, runtime)` answers the
-    deployment it changed (202) or why it refused (interventions.Refused: its status and reason)."""
+@app.route("/environments", methods=["GET"])
+def environments() -> Response:
+    """Production and the standby (name, version, health, cname, url), with the standby's rollback_ready and
+    why."""
     denied = _signed_body()
     if isinstance(denied, Response):
         return denied
+    from controller.shell import runtime, standby
+
+    try:
+        return _json(200, standby.describe(runtime.current()))
+    except Exception as error:
+        return _aws_failure(error)
+
+
+def _intervene(deployment_id: str, request: Any, options: Any = None) -> Response:
+    """A signed request about one deployment (rollback, promote, abort): `request(id, runtime, **options)`
+    answers the deployment it changed (202) or why it refused (interventions.Refused: its status and
+    reason); `options(body)` reads the request's options from its body (or answers the 400)."""
+    body = _signed_body()
+    if isinstance(body, Response):
+        return body
+    chosen = {} if options is None else options(body)
+    if isinstance(chosen, Response):
+        return chosen
     from controller.core import records
     from controller.core.model import is_deployment_id
     from controller.shell import interventions, logline, runtime
@@ -327,7 +367,7 @@ def _intervene(deployment_id: str, request: Any) -> Response:
         return replayed
     try:
         with logline.about(deployment_id):  # the request's AWS calls are the deployment's
-            outcome = request(deployment_id, runtime.current())
+            outcome = request(deployment_id, runtime.current(), **chosen)
     except Exception as error:
         return _aws_failure(error)
     if isinstance(outcome, interventions.Refused):

@@ -1,5 +1,5 @@
-"""The CI client: `python -m controller.client deploy|status|list|rollback|promote|abort|dashboard`
-(standard library only, so a CI job runs it with no install).
+"""The CI client: `python -m controller.client COMMAND`, COMMAND one of deploy, status, list, rollback,
+promote, abort, environments, dashboard (standard library only, so a CI job runs it with no install).
 
 Reads PIPELINE_URL (the controller's base URL, stage included, e.g. https://abc.execute-api.../api) and
 PIPELINE_SECRET (the shared signing secret) from the environment. Exit codes: 0 success, 1 the deployment
@@ -191,13 +191,14 @@ def wait(
     out: TextIO,
     until_held: bool = False,
     seen: dict[str, Any] | None = None,
+    success: str = "succeeded",
 ) -> int:
     """Print every step change (its status: running, succeeded, skipped, failed, rolled_back; or what a
     running step is waiting for) and every status change until the deployment finishes (or, with
-    `until_held`, awaits promotion); 0 when it succeeded (or is held). `seen`: the deployment as already
-    shown, whose steps and status are not printed again. Ctrl-C raises Interrupted."""
+    `until_held`, awaits promotion); 0 when it ended `success` (or is held). `seen`: the deployment as
+    already shown, whose steps and status are not printed again. Ctrl-C raises Interrupted."""
     try:
-        return _follow(pipeline, deployment_id, timeout_s, interval_s, out, until_held, seen or {})
+        return _follow(pipeline, deployment_id, timeout_s, interval_s, out, until_held, seen or {}, success)
     except KeyboardInterrupt:
         raise Interrupted(deployment_id) from None
 
@@ -210,6 +211,7 @@ def _follow(
     out: TextIO,
     until_held: bool,
     seen: dict[str, Any],
+    success: str = "succeeded",
 ) -> int:
     deadline = time.monotonic() + timeout_s
     printed = {s["name"]: (s["status"], s.get("detail") or "") for s in seen.get("steps", [])}
@@ -230,7 +232,7 @@ def _follow(
                 print(f"why: {view['digest']}", file=out, flush=True)
             for warning in view.get("warnings") or []:
                 print(f"warning: {warning}", file=out, flush=True)
-            return 0 if status == "succeeded" else 1
+            return 0 if status == success else 1
         if changed:
             print(f"deployment {deployment_id} {status}", file=out, flush=True)
         if status == HELD and (changed or until_held):
@@ -289,12 +291,43 @@ def _row(cells: list[str], widths: list[int], last: str) -> str:
 
 
 def rollback(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
-    _, view = pipeline.call("POST", f"/deployments/{args.id}/rollback", {})  # a refusal: 409 and why
+    body = {"force": True} if args.force else {}
+    _, view = pipeline.call("POST", f"/deployments/{args.id}/rollback", body)  # a refusal: 409 and why
     print(
-        f"deployment {view['id']} {view['status']}: production swapped back to {view.get('prod_env')}",
+        f"deployment {view['id']} {view['status']}: swapping production back to {view.get('prod_env')} "
+        f"({view.get('previous_version_label')}); it reads rolled_back once production answers that version",
         file=out,
+        flush=True,
     )
-    return 0
+    if not args.wait:
+        return 0
+    try:
+        return wait(pipeline, args.id, args.timeout, args.interval, out, seen=view, success="rolled_back")
+    except KeyboardInterrupt:
+        raise Interrupted(args.id) from None
+
+
+def environments(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
+    """Production and the standby; exit 0 when the standby is rollback_ready, else 1 (with why)."""
+    _, view = pipeline.call("GET", "/environments")
+    rows = [["", "ENVIRONMENT", "VERSION", "STATUS", "HEALTH"]]
+    for role in ("production", "standby"):
+        env = view.get(role) or {}
+        rows.append([role, *(str(env.get(key) or "-") for key in ("name", "version", "status", "health"))])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row, env in zip(rows, (None, view.get("production"), view.get("standby")), strict=True):
+        url = "URL" if env is None else str((env or {}).get("url") or "-")
+        print(_row(row[:-1], widths, row[-1].ljust(6) + "  " + url), file=out)
+    standby = view.get("standby") or {}
+    if standby.get("rollback_ready"):
+        latest = view.get("latest_succeeded")
+        print(
+            f"rollback ready: `{COMMAND} rollback {latest}` swaps production back to {standby.get('name')}",
+            file=out,
+        )
+        return 0
+    print(f"rollback NOT ready: {standby.get('why')}", file=out)
+    return 1
 
 
 def promote(pipeline: Pipeline, args: argparse.Namespace, out: TextIO) -> int:
@@ -379,11 +412,24 @@ def parser() -> argparse.ArgumentParser:
         "rollback",
         "swap production back to the previous environment",
         "Swap the CNAMEs back, so production is the previous environment on the previous version again. "
-        "Only the latest succeeded deployment can be rolled back, while the previous environment still runs "
-        "the previous version; a refusal says why.",
+        "Only the latest succeeded deployment can be rolled back, onto a standby that is rollback_ready "
+        "(Ready, healthy, on the previous version, no deployment under way: see `environments`); a refusal "
+        "says why. The deployment reads rolled_back once production answers the previous version.",
     )
     r.add_argument("id", help="the deployment id (d-...)")
+    r.add_argument(
+        "--force", action="store_true", help="roll back even onto a standby that is not rollback_ready"
+    )
+    _following(r, "follow the rollback; exit 0 once production answers the previous version (rolled_back)")
     r.set_defaults(run=rollback)
+    e = _command(
+        commands,
+        "environments",
+        "production and the standby, and whether a rollback could run now",
+        "Show production and the standby (environment, version, status, health, URL) and whether the "
+        "standby is rollback_ready, or why not. Exit 0 when it is, 1 when it is not.",
+    )
+    e.set_defaults(run=environments)
     p = _command(
         commands,
         "promote",

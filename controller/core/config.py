@@ -7,12 +7,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from controller.core.analysis import settings as analysis_settings
+from controller.core.analysis.checks import DEFAULT_CHECKS, Check
+
 # Health that lets a deployment go on: Green, or Green and Yellow (Red and Grey never do).
 ACCEPTED_HEALTH_CHOICES = {"Green": frozenset({"Green"}), "Green,Yellow": frozenset({"Green", "Yellow"})}
 _NAME = re.compile(r"[A-Za-z0-9._/-]{1,255}")
 _CNAME_PREFIX = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 # A .dockercfg under registry/ in the artifact bucket (what infra/pipeline.yaml lets the instances read).
 _REGISTRY_AUTH_KEY = re.compile(r"registry/[A-Za-z0-9_./-]{1,1000}")
+# CloudWatch periods: ALB metrics are per minute; shorter ones need high-resolution data (an emulation's).
+METRICS_PERIODS = (1, 5, 10, 30, 60)
 _HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[!-~]*)?")
 # A Secrets Manager secret: its ARN, or its name (letters, digits and /_+=.@-).
 _SECRET_ID = re.compile(
@@ -43,7 +48,12 @@ class Config:
     verify_window_s: int = 300
     bake_s: int = 0
     promotion_timeout_s: int = 3600
-    dns_ttl_s: int = 60
+    dns_ttl_s: int = 60  # the minimum wait after a swap before the drain may pass (DNS's TTL)
+    analysis_checks: tuple[Check, ...] = DEFAULT_CHECKS
+    drain_max_requests: int = 0  # per minute
+    drain_window_s: int = 120
+    drain_timeout_s: int = 1800
+    metrics_period_s: int = 60
     preprod_cname_prefix: str | None = None
     registry_auth_key: str | None = None  # private images: Dockerrun "Authentication" in the artifact bucket
     # Where people are (notifications): GitHub's REST API and its token, the chat's incoming webhook, each
@@ -85,6 +95,7 @@ class Config:
             self.verify_window_s,
             self.bake_s,
             self.promotion_timeout_s,
+            self.drain_timeout_s,
         )
         return longest + 900
 
@@ -99,6 +110,8 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
     secret = env.get("SIGNING_SECRET") or None
     if secret_param is None and secret is None:
         raise ConfigError("SIGNING_SECRET_PARAM is not set (or SIGNING_SECRET for local runs)")
+    period = _choice(env, "METRICS_PERIOD_S", 60, METRICS_PERIODS)
+    drain_window, drain_timeout = _drain(env, period)
     return Config(
         eb_application=_name(env, "EB_APPLICATION"),
         prod_cname_prefix=_name(env, "PROD_CNAME_PREFIX"),
@@ -117,6 +130,11 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         bake_s=_seconds(env, "BAKE_S", 0, minimum=0),
         promotion_timeout_s=_seconds(env, "PROMOTION_TIMEOUT_S", 3600, minimum=60),
         dns_ttl_s=_seconds(env, "DNS_TTL_S", 60, minimum=0, maximum=3600),
+        analysis_checks=_checks(env, "ANALYSIS_CHECKS"),
+        drain_max_requests=_count(env, "DRAIN_MAX_REQUESTS", 0),
+        drain_window_s=drain_window,
+        drain_timeout_s=drain_timeout,
+        metrics_period_s=period,
         preprod_cname_prefix=_cname_prefix(env, "PREPROD_CNAME_PREFIX"),
         registry_auth_key=_registry_auth_key(env, "REGISTRY_AUTH_KEY"),
         github_api_url=(_url(env, "GITHUB_API_URL") or DEFAULT_GITHUB_API_URL).rstrip("/"),
@@ -126,6 +144,47 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         chat_webhook_url=_url(env, "CHAT_WEBHOOK_URL"),
         controller_url=(_url(env, "CONTROLLER_URL") or "").rstrip("/") or None,
     )
+
+
+def _drain(env: Mapping[str, str], period: int) -> tuple[int, int]:
+    """DRAIN_WINDOW_S and DRAIN_TIMEOUT_S: the window spans at least two metrics periods (one not yet
+    published never decides alone), and the timeout leaves room for one window."""
+    window = _seconds(env, "DRAIN_WINDOW_S", 120, minimum=1, maximum=3600)
+    if window < 2 * period:
+        raise ConfigError(
+            f"DRAIN_WINDOW_S={window} must be at least twice METRICS_PERIOD_S={period} (two whole periods "
+            "without traffic)"
+        )
+    timeout = _seconds(env, "DRAIN_TIMEOUT_S", 1800, minimum=1)
+    if timeout < window:
+        raise ConfigError(f"DRAIN_TIMEOUT_S={timeout} must be at least DRAIN_WINDOW_S={window}")
+    return window, timeout
+
+
+def _checks(env: Mapping[str, str], var: str) -> tuple[Check, ...]:
+    try:
+        return analysis_settings.parse(env.get(var))
+    except analysis_settings.CheckError as error:
+        raise ConfigError(f"{var}: {error}") from None
+
+
+def _count(env: Mapping[str, str], var: str, default: int, maximum: int = 10**9) -> int:
+    raw = env.get(var)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > maximum:
+        raise ConfigError(f"{var}={raw!r} is not a whole number from 0 to {maximum}")
+    return int(raw)
+
+
+def _choice(env: Mapping[str, str], var: str, default: int, choices: tuple[int, ...]) -> int:
+    raw = env.get(var)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) not in choices:
+        shown = ", ".join(str(c) for c in choices)
+        raise ConfigError(f"{var}={raw!r} must be one of {shown} (seconds)")
+    return int(raw)
 
 
 def _url(env: Mapping[str, str], var: str) -> str | None:

@@ -46,6 +46,7 @@ class Promotion(StrEnum):
 
 class StepName(StrEnum):
     CREATE_VERSION = "create_version"
+    DRAIN = "drain"  # pre-production (the previous production) no longer receives production's traffic
     DEPLOY_PREPROD = "deploy_preprod"
     WAIT_READY = "wait_ready"
     SMOKE_TEST = "smoke_test"
@@ -87,6 +88,16 @@ class SwapBack:
     started_at: datetime
     requested_at: datetime | None = None  # SwapEnvironmentCNAMEs sent (saved before the call)
     back_at: datetime | None = None  # first seen back on the previous environment, both Ready
+    by_request: bool = False  # a rollback asked for (POST .../rollback), not the controller's own decision
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The previous version's TargetResponseTime at the latency check's percentile over its last hour as
+    production (None: it served no request then), and how many requests it served in that hour."""
+
+    latency_s: float | None
+    requests: int
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,10 @@ class Deployment:
     bake_failures: int = 0  # consecutive checks that found production degraded during the bake
     swap_requested_at: datetime | None = None
     swap_back: SwapBack | None = None
+    load_balancers: tuple[tuple[str, str], ...] = ()  # (environment, its CloudWatch LoadBalancer dimension;
+    # "" when it has no Application Load Balancer), as DescribeEnvironmentResources named them
+    baseline: Baseline | None = None  # the previous version's latency, measured once after the swap
+    analysis_at: datetime | None = None  # the last metric analysis (the bake analyses once per period)
     chain: str | None = None  # the tick chain that drives this deployment since it took the lease
     # Where people are (announcements.py): the GitHub repository of `commit`, the controller's URL the
     # notification came through (one-click links point there), why it failed, the state changes announced
@@ -153,6 +168,10 @@ class Deployment:
 
     def step(self, name: StepName) -> Step:
         return next(s for s in self.steps if s.name is name)
+
+    def load_balancer(self, environment: str | None) -> str | None:
+        """The LoadBalancer dimension of `environment` ("" when it has none; None when not looked up yet)."""
+        return next((dimension for name, dimension in self.load_balancers if name == environment), None)
 
     def with_step(self, name: StepName, **changes: object) -> Deployment:
         steps = tuple(dataclasses.replace(s, **changes) if s.name is name else s for s in self.steps)  # type: ignore[arg-type]

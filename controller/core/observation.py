@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from controller.core.actions import Action
+from controller.core.analysis.metrics import AlarmView, MetricsView
 
 
 class Need(StrEnum):
@@ -21,6 +22,9 @@ class Need(StrEnum):
     SMOKE = "smoke"  # pre-production through its own CNAME: one round of consecutive checks
     DIRECT = "direct"  # the environment that should be production, through its EndpointURL (no DNS)
     PUBLIC = "public"  # the production name, through DNS (which may still lead to the other one)
+    LOAD_BALANCERS = "load_balancers"  # the environments' load balancers the record does not know yet
+    METRICS = "metrics"  # CloudWatch's answer to the step's GetMetricData request
+    ALARMS = "alarms"  # the states of the analysis' alarms
 
 
 @dataclass(frozen=True)
@@ -136,4 +140,7 @@ class Observed:
     smoke: tuple[HttpCheck, ...] | None = None  # a round: up to SMOKE_PASSES checks, ending at a failure
     direct: HttpCheck | None = None
     public: HttpCheck | None = None
+    load_balancers: tuple[tuple[str, str], ...] | None = None  # (environment, LoadBalancer dimension or "")
+    metrics: MetricsView | None = None
+    alarms: tuple[AlarmView, ...] | None = None  # those that exist, of the names asked
     action_result: ActionResult | None = None

@@ -6,9 +6,10 @@ before (the shell saves the decision before performing it, then feeds the action
 Above all, once `swap_requested_at` is set no decision ever contains another SwapCNAMEs for the forward
 swap; the swap back (`swap_back`) is the only other one.
 
-The steps live in `steps/`: `preprod` (deploy and wait until healthy), `checks` (smoke test,
-verification), `promotion` (the promote step, promotion and abort requests), `swap` (the swap and the swap
-back), `bake` (watching production before success).
+The steps live in `steps/`: `drain` (production's users have left pre-production), `preprod` (deploy and
+wait until healthy), `checks` (smoke test, verification), `promotion` (the promote step, promotion and abort
+requests), `swap` (the swap and the swap back), `bake` (watching production before success), with
+`analysis` (the metric analysis of verify and the bake).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from controller.core.actions import AcquireLease, CreateVersion, SwapCNAMEs, UpdateEnvironment
+from controller.core.analysis.metrics import MetricRequest
+from controller.core.analysis.window import analysis_request, drain_request
 from controller.core.config import Config
 from controller.core.decision import (
     CONTINUE,
@@ -33,7 +36,8 @@ from controller.core.decision import (
 )
 from controller.core.model import Deployment, Status, StepName, StepStatus
 from controller.core.observation import ActionOutcome, ActionResult, Need, Observed
-from controller.core.steps import bake, checks, preprod, promotion, swap
+from controller.core.steps import analysis, bake, checks, drain, preprod, promotion, swap
+from controller.core.steps.load_balancers import missing, remember
 
 Step = Callable[[Deployment, Observed, datetime, Config], Decision]
 
@@ -43,6 +47,33 @@ def next_need(d: Deployment, observed: Observed, now: datetime, config: Config) 
     for need in _needs(d, observed, now, config):
         if getattr(observed, need.value) is None:
             return need
+    return None
+
+
+def wanted_load_balancers(d: Deployment, observed: Observed, config: Config) -> tuple[str, ...]:
+    """The environments whose load balancer the current step needs and the record does not know."""
+    step = d.current_step
+    if step is None or d.finished:
+        return ()
+    if step.name is StepName.DRAIN:
+        return missing(d, drain.wanted_load_balancers(observed, config))
+    if step.name in (StepName.VERIFY, StepName.BAKE):
+        return analysis.wanted_load_balancers(d)
+    return ()
+
+
+def metric_request(d: Deployment, observed: Observed, now: datetime, config: Config) -> MetricRequest | None:
+    """The GetMetricData request of the current step (the drain's, or the analysis')."""
+    step = d.current_step
+    if step is None or d.finished:
+        return None
+    known = remember(d, observed)
+    if step.name is StepName.DRAIN:
+        pair = drain.wanted_load_balancers(observed, config)
+        load_balancer = known.load_balancer(pair[0]) if pair else None
+        return drain_request(known, load_balancer, now, config) if load_balancer else None
+    if step.name in (StepName.VERIFY, StepName.BAKE):
+        return analysis_request(known, now, config)
     return None
 
 
@@ -108,9 +139,13 @@ def _needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
             return (Need.ENVIRONMENTS, Need.EVENTS, Need.INSTANCES)
         return (Need.ENVIRONMENTS, Need.EVENTS)
     if step.name is StepName.BAKE:
-        return bake.needs(config)
+        return bake.needs(d, observed, now, config)
+    if step.name is StepName.DRAIN:
+        return drain.needs(d, observed, now, config)
     if step.name is StepName.VERIFY:
         return checks.verify_needs(d, observed, now, config)
+    if step.name is StepName.SWAP:
+        return swap.swap_needs(d, config)
     if step.name is StepName.DEPLOY_PREPROD:
         return preprod.deploy_needs(d, observed, now, config)
     return _STEP_NEEDS[step.name]
@@ -121,7 +156,6 @@ _STEP_NEEDS: dict[StepName, tuple[Need, ...]] = {
     StepName.WAIT_READY: (Need.ENVIRONMENTS,),
     StepName.SMOKE_TEST: (Need.SMOKE,),
     StepName.PROMOTE: (),
-    StepName.SWAP: (Need.ENVIRONMENTS,),
 }
 
 
@@ -182,6 +216,7 @@ def _absorb(d: Deployment, result: ActionResult, now: datetime, config: Config) 
 
 _STEPS: dict[StepName, Step] = {
     StepName.CREATE_VERSION: _create_version,
+    StepName.DRAIN: drain.drain,
     StepName.DEPLOY_PREPROD: preprod.deploy_preprod,
     StepName.WAIT_READY: preprod.wait_ready,
     StepName.SMOKE_TEST: checks.smoke_test,

@@ -7,6 +7,7 @@ from typing import Any
 
 from controller.core.model import (
     STEP_ORDER,
+    Baseline,
     Deployment,
     Promotion,
     Status,
@@ -76,6 +77,9 @@ def to_document(d: Deployment) -> dict[str, Any]:
         "swap_requested_at": iso(d.swap_requested_at),
         "swap_back": _swap_back_document(d.swap_back),
         "chain": d.chain,
+        "load_balancers": {name: dimension for name, dimension in d.load_balancers},
+        "baseline": None if d.baseline is None else _baseline_document(d.baseline),
+        "analysis_at": iso(d.analysis_at),
         "repository": d.repository,
         "controller_url": d.controller_url,
         "digest": d.digest,
@@ -126,6 +130,9 @@ def from_document(doc: dict[str, Any], record_version: int) -> Deployment:
         swap_requested_at=parse_iso(doc.get("swap_requested_at")),
         swap_back=_swap_back(doc.get("swap_back")),
         chain=doc.get("chain"),
+        load_balancers=tuple(sorted((doc.get("load_balancers") or {}).items())),
+        baseline=_baseline(doc.get("baseline")),
+        analysis_at=parse_iso(doc.get("analysis_at")),
         repository=doc.get("repository"),
         controller_url=doc.get("controller_url"),
         digest=doc.get("digest"),
@@ -171,6 +178,7 @@ def _swap_back_document(back: SwapBack | None) -> dict[str, Any] | None:
         "started_at": iso(back.started_at),
         "requested_at": iso(back.requested_at),
         "back_at": iso(back.back_at),
+        "by_request": back.by_request,
     }
 
 
@@ -184,7 +192,19 @@ def _swap_back(doc: dict[str, Any] | None) -> SwapBack | None:
         started_at=started,
         requested_at=parse_iso(doc.get("requested_at")),
         back_at=parse_iso(doc.get("back_at")),
+        by_request=bool(doc.get("by_request")),
     )
+
+
+def _baseline_document(baseline: Baseline) -> dict[str, Any]:
+    return {"latency_s": baseline.latency_s, "requests": baseline.requests}
+
+
+def _baseline(doc: dict[str, Any] | None) -> Baseline | None:
+    if doc is None:
+        return None
+    latency = doc.get("latency_s")
+    return Baseline(None if latency is None else float(latency), int(doc.get("requests") or 0))
 
 
 def to_view(d: Deployment) -> dict[str, Any]:

@@ -1,4 +1,11 @@
-"""`POST /deployments/{id}/rollback` decided (pure): swap production back, when that is still safe."""
+"""`POST /deployments/{id}/rollback` decided (pure): swap production back, when that is still safe.
+
+Only the latest succeeded deployment can be rolled back, with no other deployment running, production on
+the environment it deployed to, and the standby `rollback_ready` (core.standby), unless the request says
+`force` (then only what Beanstalk needs to swap: both environments Ready). The decision is the swap back of
+steps.swap, by request: the deployment runs again (holding the application's lease) until production's name
+answers the previous version, and only then reads `rolled_back`.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,12 @@ import dataclasses
 from datetime import datetime
 
 from controller.core import topology
-from controller.core.actions import SwapCNAMEs
+from controller.core.actions import ReleaseLease, SwapCNAMEs
 from controller.core.config import Config
-from controller.core.decision import Decision
-from controller.core.mixed_versions import mixed_versions
-from controller.core.model import Deployment, Status, status_phrase
+from controller.core.decision import Decision, RequeueAfter
+from controller.core.model import Deployment, Status, SwapBack, status_phrase
 from controller.core.observation import EnvironmentView, InstanceView, LeaseView
+from controller.core.standby import rollback_readiness
 
 
 def decide_rollback(
@@ -20,11 +27,13 @@ def decide_rollback(
     environments: tuple[EnvironmentView, ...],
     now: datetime,
     config: Config,
+    force: bool = False,
     previous_instances: tuple[InstanceView, ...] = (),
 ) -> Decision | str:
-    """Swap production back to the previous environment, or the reason it is refused. A previous
-    environment whose instances do not all run its version (`previous_instances`: a failed or aborted
-    update since) is no rollback target until a full deployment."""
+    """Swap production back to the previous environment, or the reason it is refused. The previous
+    environment must be rollback_ready (core.standby; with `previous_instances`, its instances all run its
+    version: one a failed or aborted update left mixed is no rollback target until a full deployment),
+    unless `force`."""
     if d.status is not Status.SUCCEEDED:
         return f"deployment {d.id} {status_phrase(d.status)}; only a succeeded deployment can be rolled back"
     if lease.last_succeeded_id is None:
@@ -42,35 +51,42 @@ def decide_rollback(
     owner = topology.production_owner(environments, config.prod_cname_prefix, config.region)
     if owner is None or owner.name != current.name:
         return f"production CNAME is not on {current.name} any more"
+    if not force:
+        readiness = rollback_readiness(previous, d, None, config, previous_instances)
+        if not readiness.ready:
+            force_it = '(send {"force": true} to roll back anyway)'
+            return f"the standby is not rollback_ready: {readiness.why} {force_it}"
     if previous.status != "Ready" or current.status != "Ready":
         return f"{previous.name} is {previous.status}, {current.name} is {current.status}; both must be Ready"
-    if previous.version_label != d.previous_label:
-        return f"{previous.name} runs {previous.version_label}, not the previous version {d.previous_label}"
-    mixed = mixed_versions(previous, previous_instances)
-    if mixed is not None:
-        return f"{previous.name} is no rollback target: {mixed}"
-    rolled = dataclasses.replace(
-        d,
-        status=Status.ROLLED_BACK,
-        updated_at=now,
-        error=f"rolled back by request: production swapped back to {previous.name} ({d.previous_label})",
-        swap_requested_at=now,
+    forced = " (forced)" if force else ""
+    back = SwapBack(
+        reason=f"production swapped back to {previous.name} ({d.previous_label}){forced}",
+        started_at=now,
+        requested_at=now,
+        by_request=True,
     )
-    return Decision(rolled, (SwapCNAMEs(previous.name, current.name),))
+    rolling = dataclasses.replace(d, status=Status.RUNNING, updated_at=now, swap_back=back, error=None)
+    return Decision(rolling, (SwapCNAMEs(previous.name, current.name),), RequeueAfter(config.poll_interval_s))
 
 
 def rollback_refused(d: Deployment, now: datetime, message: str) -> Deployment:
     """Beanstalk refused the rollback swap: the deployment is succeeded again, with the reason."""
     return dataclasses.replace(
-        d, status=Status.SUCCEEDED, updated_at=now, error=f"rollback refused: {message}"
+        d, status=Status.SUCCEEDED, swap_back=None, updated_at=now, error=f"rollback refused: {message}"
     )
 
 
-def rollback_unanswered(d: Deployment, now: datetime, message: str) -> Deployment:
-    """The swap's answer was lost: it may have happened, so the deployment stays rolled back, and says so."""
-    return dataclasses.replace(
+def rollback_unverified(d: Deployment, now: datetime, error: str) -> Decision:
+    """The swap was requested but no tick could be queued to verify it: the deployment ends rolled_back,
+    saying it was not verified, and releases the lease."""
+    assert d.swap_back is not None
+    done = dataclasses.replace(
         d,
+        status=Status.ROLLED_BACK,
         updated_at=now,
-        error=f"{d.error}; Beanstalk's answer to the swap was lost ({message}): check that production "
-        f"moved to {d.prod_env}",
+        error=(
+            f"rolled back by request: {d.swap_back.reason}; not verified (its check could not be queued: "
+            f"{error}): make sure production moved to {d.prod_env}"
+        ),
     )
+    return Decision(done, (ReleaseLease(d.id, succeeded=False),))

@@ -1,9 +1,12 @@
 """The requests about one deployment: `POST /deployments/{id}/rollback`, `.../promote` and `.../abort`.
 
-Rollback swaps production back, when that is still safe (the previous environment's instances all run
-its version: core.mixed_versions). The decision (core.rollback) is saved first, with
-the lease's `last_succeeded_id` forgotten, then the swap is requested once (single attempt). A refusal puts
-both back as they were: the deployment is succeeded again and still the one a rollback may undo.
+Rollback swaps production back, when that is still safe (core.rollback: the standby is rollback_ready,
+its instances all running its version, core.standby; `force` skips that). The decision is saved first,
+taking the application's lease and forgetting its `last_succeeded_id`, with a new tick chain; then the swap
+is requested once (single attempt), and a tick of that chain follows the deployment until production's name
+answers the previous version (steps.swap). A refusal puts everything back as it was: the deployment is
+succeeded again and still the one a rollback may undo. A tick that cannot be queued leaves the rollback
+unverified, said in its record.
 
 Promote and abort record what was asked, and have the deployment act on it now. The request is decided
 (core.steps.promotion) and saved, conditional on the record's version (a tick that saved meanwhile makes
@@ -22,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from controller.core.model import Deployment
+from controller.core.decision import RequeueAfter
+from controller.core.model import Deployment, Status
 from controller.core.observation import ActionOutcome
-from controller.core.rollback import decide_rollback, rollback_refused, rollback_unanswered
+from controller.core.rollback import decide_rollback, rollback_refused, rollback_unverified
 from controller.core.steps import promotion
 from controller.shell import aws_errors, logline, observe, perform
 from controller.shell.runtime import Runtime
@@ -43,46 +47,48 @@ ATTEMPTS = 3  # decisions in a row that lose to a tick saving the same deploymen
 Decide = Callable[[Deployment, datetime], "Deployment | str"]
 
 
-def rollback(deployment_id: str, rt: Runtime) -> Deployment | Refused:
+def rollback(deployment_id: str, rt: Runtime, force: bool = False) -> Deployment | Refused:
     d = rt.store.get(deployment_id)
     if d is None:
         return Refused(404, f"no deployment {deployment_id}")
     now = rt.clock()
     lease, environments = rt.store.lease(d.application), observe.environments(rt)
-    decision = decide_rollback(d, lease, environments, now, rt.config)
-    if not isinstance(decision, str) and d.prod_env is not None:  # allowed so far: is its target clean?
-        previous = observe.instances(d.prod_env, rt)
-        decision = decide_rollback(d, lease, environments, now, rt.config, previous)
+    # Is its target clean? Read before deciding, so a refusal gives every reason (core.standby).
+    target = None if force or d.status is not Status.SUCCEEDED else d.prod_env
+    previous = () if target is None else observe.instances(target, rt)
+    decision = decide_rollback(d, lease, environments, now, rt.config, force, previous)
     if isinstance(decision, str):
         return Refused(409, decision)
+    chain = new_chain()
     try:
-        saved = rt.store.save(decision.deployment, now, LeaseChange(LeaseKind.FORGET_SUCCESS))
-    except (StaleRecord, LeaseLost):
+        saved = rt.store.save(
+            dataclasses.replace(decision.deployment, chain=chain), now, LeaseChange(LeaseKind.ROLLBACK)
+        )
+    except StaleRecord:
         return Refused(409, "the deployment changed meanwhile (another rollback?); look again and retry")
+    except LeaseLost:
+        return Refused(409, "another deployment took the application's lease meanwhile; look again and retry")
     logline.transitions(d, saved)
     for action in decision.actions:
         result = perform.perform(action, saved, rt)
-        if result.outcome is ActionOutcome.UNKNOWN:
-            saved = rt.store.save(rollback_unanswered(saved, now, result.message), now)
-        elif result.outcome is not ActionOutcome.DONE:
+        if result.outcome in (ActionOutcome.NOT_DONE, ActionOutcome.REFUSED):
             # The CNAMEs did not move: the deployment is succeeded again, and what a rollback may undo.
             refused = rollback_refused(saved, now, result.message)
-            rt.store.save(refused, now, LeaseChange(LeaseKind.RESTORE_SUCCESS))
+            rt.store.save(refused, now, LeaseChange(LeaseKind.ROLLBACK_UNDONE))
             logline.transitions(saved, refused)
             return Refused(409, f"Beanstalk refused the swap: {result.message}")
-    _announce_later(saved, rt)
-    return saved
-
-
-def _announce_later(d: Deployment, rt: Runtime) -> None:
-    """A tick tells people about the rollback (announce.py runs in ticks); without it, nobody is told."""
+    delay = decision.next.seconds if isinstance(decision.next, RequeueAfter) else 0
     try:
-        rt.enqueue(d.id, 0)
+        rt.enqueue(saved.id, delay, chain)
     except Exception as error:
         classified = aws_errors.classify(error, "SendMessage")
         if classified is None:
             raise
-        logline.emit("announce_unscheduled", deployment_id=d.id, error=str(classified))
+        unverified = rollback_unverified(saved, rt.clock(), str(classified))
+        with contextlib.suppress(StaleRecord, LeaseLost):  # a tick got there first: it verifies
+            saved = rt.store.release(unverified.deployment, now, succeeded=False)[0]
+            logline.transitions(unverified.deployment, saved)
+    return saved
 
 
 def promote(deployment_id: str, rt: Runtime) -> Deployment | Refused:

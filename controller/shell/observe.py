@@ -5,8 +5,11 @@ deadline (AWS calls ask it themselves, clients.py)."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
+from controller.core import reconcile
+from controller.core.analysis.checks import alarm_names
 from controller.core.decision import health_problem
 from controller.core.failure_events import EVENT_SKEW
 from controller.core.model import Deployment
@@ -21,14 +24,15 @@ from controller.core.observation import (
     VersionView,
 )
 from controller.core.steps.checks import SMOKE_PASSES, direct_url, public_url, smoke_url
-from controller.shell import aws_errors, bundle, deadline, http_check
+from controller.shell import aws_errors, bundle, cloudwatch, deadline, http_check
 from controller.shell.runtime import Runtime
 
 MAX_EVENTS = 50
 HISTORY_RECORDS = 10
 
 
-def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observed:
+def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime, now: datetime) -> Observed:
+    """`observed` with the observation `need` added, as the step deciding at `now` asks for it."""
     match need:
         case Need.LEASE:
             return dataclasses.replace(observed, lease=rt.store.lease(d.application))
@@ -52,6 +56,16 @@ def fetch(need: Need, d: Deployment, observed: Observed, rt: Runtime) -> Observe
         case Need.PUBLIC:
             deadline.require(http_check.TIMEOUT_S, "a check of the production name")
             return dataclasses.replace(observed, public=rt.http_get(public_url(d)))
+        case Need.LOAD_BALANCERS:
+            names = reconcile.wanted_load_balancers(d, observed, rt.config)
+            return dataclasses.replace(observed, load_balancers=cloudwatch.load_balancers(names, rt))
+        case Need.METRICS:
+            request = reconcile.metric_request(d, observed, now, rt.config)
+            assert request is not None, f"{need} asked with no request to make ({d.current_step})"
+            return dataclasses.replace(observed, metrics=cloudwatch.metrics(request, rt))
+        case Need.ALARMS:
+            names = alarm_names(rt.config.analysis_checks)
+            return dataclasses.replace(observed, alarms=cloudwatch.alarms(names, rt))
 
 
 def smoke_round(d: Deployment, rt: Runtime) -> tuple[HttpCheck, ...]:

@@ -83,7 +83,10 @@ def _done(action: str, d: Deployment) -> str:
         case "abort":
             return f"deployment {d.id}: abort requested; it ends failed with production untouched"
         case _:
-            return f"deployment {d.id} rolled back: production swapped back to {d.prod_env}"
+            return (
+                f"deployment {d.id}: production is swapping back to {d.prod_env} ({d.previous_label}); it "
+                "reads rolled_back once production answers that version"
+            )
 
 
 def _logged(method: str, outcome: Outcome) -> Outcome:

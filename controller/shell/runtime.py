@@ -59,6 +59,11 @@ class Runtime:
         return self.client("elasticbeanstalk", single_attempt=True)
 
     @property
+    def cloudwatch(self) -> Any:
+        """CloudWatch for reads (retried): the drain's and the analysis' metrics, the alarms."""
+        return self.client("cloudwatch")
+
+    @property
     def s3(self) -> Any:
         return self.client("s3")
 
@@ -104,7 +109,6 @@ class Runtime:
                 )
                 self._secret = str(answer["Parameter"]["Value"])
         return self._secret
-
 
     def github_token(self) -> str | None:
         """GitHub's token: the Secrets Manager secret GITHUB_TOKEN_SECRET (read once), or GITHUB_TOKEN for

@@ -46,8 +46,8 @@ class LeaseKind(StrEnum):
     ACQUIRE = "acquire"  # take the lease: free, expired or ours, and we are the newest notification
     RENEW = "renew"  # push the expiry on while we hold it
     RELEASE = "release"  # give it up (a success also becomes what a rollback may undo)
-    FORGET_SUCCESS = "forget_success"  # a rolled-back deployment is no longer what a rollback may undo
-    RESTORE_SUCCESS = "restore_success"  # ... unless Beanstalk refused that rollback's swap
+    ROLLBACK = "rollback"  # a rollback takes the free lease; its deployment is no longer what one may undo
+    ROLLBACK_UNDONE = "rollback_undone"  # ... unless Beanstalk refused its swap: both as they were
 
 
 @dataclass(frozen=True)
@@ -284,18 +284,21 @@ class DeploymentStore:
                     "ConditionExpression": "holder = :id",
                     "ExpressionAttributeValues": me,
                 }
-            case LeaseKind.FORGET_SUCCESS:
+            case LeaseKind.ROLLBACK:
                 return {
                     **key,
-                    "UpdateExpression": "REMOVE last_succeeded_id",
-                    "ConditionExpression": "last_succeeded_id = :id",
-                    "ExpressionAttributeValues": me,
+                    "UpdateExpression": "SET holder = :id, lease_expires_at = :exp REMOVE last_succeeded_id",
+                    "ConditionExpression": (
+                        "(attribute_not_exists(holder) OR lease_expires_at < :now)"
+                        " AND last_succeeded_id = :id"
+                    ),
+                    "ExpressionAttributeValues": {**me, **expires, ":now": {"N": str(int(now.timestamp()))}},
                 }
-            case LeaseKind.RESTORE_SUCCESS:
+            case LeaseKind.ROLLBACK_UNDONE:
                 return {
                     **key,
-                    "UpdateExpression": "SET last_succeeded_id = :id",
-                    "ConditionExpression": "attribute_not_exists(last_succeeded_id)",
+                    "UpdateExpression": "SET last_succeeded_id = :id REMOVE holder, lease_expires_at",
+                    "ConditionExpression": "holder = :id",
                     "ExpressionAttributeValues": me,
                 }
             case _:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Sequence
+from datetime import datetime
 
 from controller.core import announcements, digest, reconcile
 from controller.core.actions import WRITE_AHEAD, AcquireLease, Action, ReleaseLease
@@ -189,7 +190,7 @@ class _Tick:
                 return self._requeue(RequeueAfter(0))  # out of time: record, and the next tick goes on
             now = self.rt.clock()
             try:
-                decidable = self._observe_until_decidable()
+                decidable = self._observe_until_decidable(now)
             except OutOfTime:
                 return self._requeue(RequeueAfter(0))  # what was decided is saved; the next tick goes on
             if not decidable:
@@ -241,13 +242,13 @@ class _Tick:
             return
         logline.emit("recheck_queued", deployment_id=self.d.id, environment=later.recheck, delay_s=delay)
 
-    def _observe_until_decidable(self) -> bool:
-        """Fetch what the step needs; False when it needs a kind already fetched this tick."""
-        now = self.rt.clock()
+    def _observe_until_decidable(self, now: datetime) -> bool:
+        """Fetch what the step needs (as of `now`, the moment it decides at); False when it needs a kind
+        already fetched this tick."""
         while (need := reconcile.next_need(self.d, self.observed, now, self.rt.config)) is not None:
             if need in self.fetched:
                 return False
-            self.observed = observe.fetch(need, self.d, self.observed, self.rt)
+            self.observed = observe.fetch(need, self.d, self.observed, self.rt, now)
             self.fetched.add(need)
             if self.observed.smoke is not None:
                 self.last_smoke = self.observed.smoke

@@ -82,9 +82,12 @@ class Environment:
         self.tags = tags
         self.tier = tier
         self.cname = cname  # "" for a worker environment
+        # A web environment's Application Load Balancer (LoadBalancerType application): its name, its ARN's
+        # id and its DNS name, the EndpointURL, as Beanstalk makes them.
+        self.load_balancer_name = f"awseb-AWSEB-{random_id(12, string.ascii_uppercase + string.digits)}"
+        self.load_balancer_id = random_id(16, string.hexdigits[:16])
         self.endpoint_url = (
-            f"awseb-{self.environment_id}-AWSEBLoa-{random_id(12, string.ascii_uppercase + string.digits)}"
-            f"-{random_id(10, string.digits)}.{self.region}.elb.amazonaws.com"
+            f"{self.load_balancer_name}-{random_id(10, string.digits)}.{self.region}.elb.amazonaws.com"
             if self.is_web
             else ""
         )
@@ -98,6 +101,7 @@ class Environment:
         self.pending: Operation | None = None
         self.deployed_at: datetime | None = None  # when an update last landed on a new version
         self.failing = False  # fails-after-swap: its version fails /health until the next deployment
+        self.erroring = False  # errors-after-swap: its users meet 500s until the next deployment
         self.option_settings = dict(option_settings or {})  # its own and its template's (settings/options.py)
         self.operations_role = operations_role  # the role Beanstalk acts with downstream; None: the caller
         self.health_cause: str | None = None  # why health monitoring finds it Yellow or Red, when it says
@@ -125,6 +129,14 @@ class Environment:
         return texts.INCORRECT_VERSIONS.format(
             left=MIXED_LEFT, fleet=MIXED_FLEET, expected=expected, deployment=deployment
         )
+
+    @property
+    def load_balancer_arn(self) -> str:
+        """Its Application Load Balancer's ARN ("" for a worker environment: none)."""
+        if not self.is_web:
+            return ""
+        resource = f"loadbalancer/app/{self.load_balancer_name}/{self.load_balancer_id}"
+        return f"arn:aws:elasticloadbalancing:{self.region}:{self.account_id}:{resource}"
 
     @property
     def health_status(self) -> str:

@@ -4,8 +4,9 @@ A fault is switched on for the emulation (and a sandbox around it) until it is c
 `mutation-5xx` then hit the next matching call once and switch themselves off. The names are the same
 in-process (`backend.set_fault("busy")`), over HTTP (`/moto-api/beanstalk/faults`), in the pytest plugin
 (`--eb-fault busy`) and on this project's sandbox command line (`python -m sandbox up --fault busy`).
-`slow-register` and `dns-lag` are flags the emulation holds for whoever serves the environments' traffic
-(a sandbox's load balancer and DNS), with their timings; the emulation itself answers as usual.
+`slow-register`, `dns-lag` and `slow-drain` are flags the emulation holds for whoever serves the
+environments' traffic (a sandbox's load balancer and DNS), with their timings, and `errors-after-swap` marks
+the environment whose users meet errors; the emulation itself answers as usual.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Fault(enum.Enum):
     VERSION_QUOTA = "version-quota"  # the application version quota is reached: the next version is refused
     THROTTLE = "throttle"  # a share of Describe* calls answer Throttling
     FAILS_AFTER_SWAP = "fails-after-swap"  # the new version fails health once a swap gives it the other CNAME
+    ERRORS_AFTER_SWAP = "errors-after-swap"  # ... answers a share of its users' requests 500, health good
+    SLOW_DRAIN = "slow-drain"  # the sandbox: some callers keep the old environment `slow_drain_s` past a swap
     # an operation's end goes out on EventBridge at once; DescribeEnvironments shows it `state_lag_s` later
     EVENTS_BEFORE_STATE = "events-before-state"
     # an update to a new version fails partway (an abort stops one partway): some instances keep the new one
@@ -63,6 +66,8 @@ class Timings:
     health_recovery_s: float = 60.0  # transient-red: Red this long after Ready
     register_s: float = 30.0  # slow-register: 502/503 this long after Ready (the sandbox)
     dns_ttl_s: float = 60.0  # dns-lag: the old target this long after a swap (the sandbox)
+    slow_drain_s: float = 300.0  # slow-drain: some callers reach the old target this long after a swap
+    metrics_period_s: float = 60.0  # a load balancer publishes its metrics once per period (ELB: a minute)
     state_lag_s: float = 10.0  # events-before-state: DescribeEnvironments this long behind the events
 
     def with_values(self, values: dict[str, object]) -> Timings:
@@ -88,6 +93,8 @@ AWS_PACE = Timings(
     health_recovery_s=60.0,
     register_s=30.0,
     dns_ttl_s=60.0,
+    slow_drain_s=300.0,
+    metrics_period_s=60.0,
     state_lag_s=10.0,
 )
 
@@ -102,6 +109,8 @@ REALISTIC = Timings(
     health_recovery_s=3.0,
     register_s=2.0,
     dns_ttl_s=3.0,
+    slow_drain_s=8.0,
+    metrics_period_s=1.0,
     state_lag_s=1.0,
 )
 

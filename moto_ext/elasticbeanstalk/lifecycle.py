@@ -225,7 +225,7 @@ class LifeCycle:
         self._land(env, landing, at, operation.request_id)
         if landing.version_label == operation.version_label and operation.version_label is not None:
             env.deployed_at = at
-            env.failing = False
+            env.failing = env.erroring = False
             env.stray_version, env.expected_deployment = None, env.deployment_id
         elif partway:
             self.left_partway(env, operation.version_label, at)
@@ -258,10 +258,12 @@ class LifeCycle:
             env.status = "Ready"
             env.date_updated = at
             self._write(env, notes, at, operation.request_id)
+        newest = max((source, destination), key=lambda env: env.deployed_at or env.date_created)
         if self.controls.active(Fault.FAILS_AFTER_SWAP):
-            newest = max((source, destination), key=lambda env: env.deployed_at or env.date_created)
             newest.failing = True  # the sandbox's front answers its /health 503 from now on
             self._change_health_later(newest, "Red", 0.0, at)
+        if self.controls.active(Fault.ERRORS_AFTER_SWAP):
+            newest.erroring = True  # the sandbox's front answers some of its users 500; health stays
 
     def _complete_termination(self, operation: Operation, at: datetime) -> None:
         env = operation.environments[0]

@@ -478,6 +478,13 @@ class BeanstalkBackend(LifeCycle, ControlSurface, EBBackend):
             self.settle()
             return {env.environment_name for env in self._live_environments() if env.failing}
 
+    def erroring_environments(self) -> set[str]:
+        """Names of the environments whose users meet errors (errors-after-swap), for whoever serves the
+        environments' traffic (a sandbox's load balancer answers a share of their requests 500)."""
+        with self._lock:
+            self.settle()
+            return {env.environment_name for env in self._live_environments() if env.erroring}
+
     # ----- lookups ---------------------------------------------------------------------------------
 
     def application(self, name: str) -> Application:

@@ -102,7 +102,7 @@ def environment_resources(env: Environment) -> dict[str, Any]:
         "Queues": [],
     }
     if env.is_web:
-        described["LoadBalancers"] = [{"Name": env.endpoint_url.split(".")[0]}]
+        described["LoadBalancers"] = [{"Name": env.load_balancer_arn}]
     else:
         queue = f"awseb-{env.environment_id}-stack-AWSEBWorkerQueue"
         described["Queues"] = [

@@ -8,16 +8,23 @@ off. A front started with a fixed `host` (the production front) sends everything
 that CNAME, whatever the request names, so one loopback URL always reaches production.
 Bodies stream both ways; when no environment can answer, the client gets a JSON 502 (503 while the
 environment's instances register with its load balancer); an environment whose version fails its health
-check (the `fails-after-swap` fault) answers `/health` with a JSON 503 as the web app does when it fails.
+check (the `fails-after-swap` fault) answers `/health` with a JSON 503 as the web app does when it fails;
+one whose users meet errors (`errors-after-swap`) answers one counted request (`GET /`) in ERROR_EVERY with
+a JSON 500, without reaching the web app, while its `/health` stays 200.
+
+Each answer an environment's load balancer gave is handed to the front's observers (`Served`): who served
+it, its status, and whether a target answered (with its response time) or the load balancer itself did.
 """
 
 from __future__ import annotations
 
 import http.client
 import io
+import itertools
 import json
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -26,6 +33,7 @@ from sandbox.network.ports import LOOPBACK
 
 CHUNK = 64 * 1024
 UPSTREAM_TIMEOUT_S = 60.0
+ERROR_EVERY = 20  # errors-after-swap: one counted request in 20 (5%) answered 500
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -44,16 +52,32 @@ HOP_BY_HOP = frozenset(
 @dataclass(frozen=True)
 class Route:
     """Where a CNAME leads right now: a loopback port, or the reason there is none (and its status).
-    `failing_health`: the version there fails its health check (its /health answers 503)."""
+    `failing_health`: the version there fails its health check (its /health answers 503); `erroring`: its
+    users meet errors; `environment`: whose load balancer answers (None when no environment owns it)."""
 
     port: int | None
     reason: str = ""
     status: int = 502
     failing_health: bool = False
     strip_prefix: str = ""  # API Gateway's stage ("/api"): taken off the path before forwarding
+    environment: str | None = None
+    erroring: bool = False
+
+
+@dataclass(frozen=True)
+class Served:
+    """One answer of an environment's load balancer: `target_s` is the target's response time (None when
+    the load balancer answered itself: no instance, registering, the instance did not answer)."""
+
+    environment: str
+    host: str
+    status: int
+    target_s: float | None
+    at: float  # time.time()
 
 
 Router = Callable[[str], Route]
+Observer = Callable[[Served], None]
 
 
 def _never(_env_name: str) -> bool:
@@ -65,6 +89,7 @@ def cname_router(
     port_of: Callable[[str], int | None],
     registering: Callable[[str], bool] = _never,
     failing: Callable[[str], bool] = _never,
+    erroring: Callable[[str], bool] = _never,
 ) -> Router:
     """Route a host name through `owner_of(cname) -> env name` and `port_of(env name) -> port`;
     `registering(env name)`: its instance is not yet registered with the load balancer (503)."""
@@ -73,7 +98,8 @@ def cname_router(
         env_name = owner_of(host)
         if env_name is None:
             return Route(None, f"no environment owns the CNAME {host}")
-        return environment_route(env_name, port_of, registering, failing, shown=f"{env_name} ({host})")
+        shown = f"{env_name} ({host})"
+        return environment_route(env_name, port_of, registering, failing, shown=shown, erroring=erroring)
 
     return route
 
@@ -84,24 +110,29 @@ def environment_route(
     registering: Callable[[str], bool] = _never,
     failing: Callable[[str], bool] = _never,
     shown: str | None = None,
+    erroring: Callable[[str], bool] = _never,
 ) -> Route:
     """Where the load balancer of `env_name` sends a request right now (`shown` names it in reasons)."""
     port = port_of(env_name)
     if port is None:
-        return Route(None, f"environment {shown or env_name} has no running instance")
+        return Route(None, f"environment {shown or env_name} has no running instance", environment=env_name)
     if registering(env_name):
         reason = f"environment {shown or env_name}: its instance is registering with the load balancer"
-        return Route(None, reason, 503)
-    return Route(port, failing_health=failing(env_name))
+        return Route(None, reason, 503, environment=env_name)
+    return Route(port, failing_health=failing(env_name), environment=env_name, erroring=erroring(env_name))
 
 
 class Front:
     """A running front; `url` is its loopback address, `stop()` shuts it down."""
 
-    def __init__(self, router: Router, host: str | None = None, port: int = 0) -> None:
+    def __init__(
+        self, router: Router, host: str | None = None, port: int = 0, observers: Sequence[Observer] = ()
+    ) -> None:
         self._server = _FrontServer((LOOPBACK, port), _FrontHandler)
         self._server.router = router
         self._server.fixed_host = host
+        self._server.observers = tuple(observers)
+        self._server.counted = itertools.count(1)
         self._thread = threading.Thread(target=self._server.serve_forever, name="front", daemon=True)
         self._thread.start()
 
@@ -123,6 +154,8 @@ class _FrontServer(ThreadingHTTPServer):
     daemon_threads = True
     router: Router
     fixed_host: str | None
+    observers: tuple[Observer, ...]
+    counted: Iterator[int]  # errors-after-swap: every ERROR_EVERY-th counted request is a 500
 
 
 class _FrontHandler(BaseHTTPRequestHandler):
@@ -157,24 +190,45 @@ class _FrontHandler(BaseHTTPRequestHandler):
         route = self.server.router(host)
         if route.port is None:
             self._error(route.status, route.reason)
+            self._observe(route, host, route.status, None)
             return
         if route.strip_prefix and (path == route.strip_prefix or path.startswith(route.strip_prefix + "/")):
             path = path[len(route.strip_prefix) :] or "/"
-        if route.failing_health and path.split("?", 1)[0] == "/health":
+        resource = path.split("?", 1)[0]
+        if route.failing_health and resource == "/health":
             self._unhealthy(f"the version behind {host} fails its health check")
+            self._observe(route, host, 503, 0.0)
+            return
+        counted = self.command == "GET" and resource == "/"
+        if route.erroring and counted and next(self.server.counted) % ERROR_EVERY == 0:
+            self._error(500, f"errors-after-swap: the version behind {host} failed this request")
+            self._observe(route, host, 500, 0.0)
             return
         upstream = http.client.HTTPConnection(LOOPBACK, route.port, timeout=UPSTREAM_TIMEOUT_S)
         try:
-            self._relay(upstream, host, path, length)
+            status, target_s = self._relay(upstream, host, path, length)
+            self._observe(route, host, status, target_s)
         except (ConnectionError, TimeoutError, http.client.HTTPException) as error:
             if not self._started_reply:
                 self._error(502, f"the environment behind {host} did not answer: {error}")
+                self._observe(route, host, 502, None)
             else:
                 self.close_connection = True
         finally:
             upstream.close()
 
-    def _relay(self, upstream: http.client.HTTPConnection, host: str, path: str, length: int) -> None:
+    def _observe(self, route: Route, host: str, status: int, target_s: float | None) -> None:
+        if route.environment is None:
+            return  # no environment owns the name: no load balancer answered
+        served = Served(route.environment, host, status, target_s, time.time())
+        for observer in self.server.observers:
+            observer(served)
+
+    def _relay(
+        self, upstream: http.client.HTTPConnection, host: str, path: str, length: int
+    ) -> tuple[int, float]:
+        """Forward the request and stream the answer back; its status and the target's response time
+        (from the request sent to the answer's headers, as ELB's TargetResponseTime)."""
         upstream.putrequest(self.command, path, skip_host=True, skip_accept_encoding=True)
         upstream.putheader("Host", host)
         for name, value in self.headers.items():
@@ -190,7 +244,9 @@ class _FrontHandler(BaseHTTPRequestHandler):
         if chunked:
             upstream.send(b"0\r\n\r\n")
 
+        sent = time.perf_counter()
         response = upstream.getresponse()
+        target_s = time.perf_counter() - sent
         self._started_reply = True
         self.send_response_only(response.status, response.reason)
         declared_length = response.getheader("Content-Length")
@@ -202,10 +258,11 @@ class _FrontHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         if self.command == "HEAD":
-            return
+            return response.status, target_s
         while piece := response.read1(CHUNK):
             self.wfile.write(piece)
         self.wfile.flush()
+        return response.status, target_s
 
     def _unhealthy(self, message: str) -> None:
         self._answer(503, {"status": "unavailable", "error": message})

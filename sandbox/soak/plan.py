@@ -5,7 +5,7 @@ Faults are drawn from a bag holding each fault once and "none" once, refilled wh
 `len(Fault) + 1` rounds meets every fault. What a deployment that runs under a fault must end as is
 `EXPECTED`: real Beanstalk's rough edges are survived (succeeded), a persistent Red, a refused version or
 an update that fails partway (mixed-versions) fails before production is touched, a failure after the swap
-is swapped back (rolled_back).
+is swapped back (rolled_back), whether health shows it or only production's metrics do.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ EXPECTED: dict[Fault | None, str] = {
     Fault.VERSION_QUOTA: "failed",
     Fault.THROTTLE: "succeeded",
     Fault.FAILS_AFTER_SWAP: "rolled_back",
+    Fault.ERRORS_AFTER_SWAP: "rolled_back",  # health stays good: the metric analysis catches it
+    Fault.SLOW_DRAIN: "succeeded",  # the next deployment drains the old production first
     Fault.EVENTS_BEFORE_STATE: "succeeded",  # the quiet wake looks again
     Fault.MIXED_VERSIONS: "failed",  # the update fails partway, before production is touched
     Fault.SCANNER_4XX: "succeeded",  # both environments ignore HTTP 4xx in their health (infra/pipeline.yaml)

@@ -37,7 +37,15 @@ from botocore.config import Config
 from moto_ext import ControlClient, ControlError
 from sandbox import pipeline_api
 from sandbox.pipeline_api import PipelineError
-from sandbox.soak.checks import History, RollbackAnswer, RoundResult, check_round, outcomes
+from sandbox.soak.checks import (
+    INJECTED_ERROR,
+    History,
+    RollbackAnswer,
+    RoundResult,
+    UpdateSeen,
+    check_round,
+    outcomes,
+)
 from sandbox.soak.plan import Kind, Round, plan
 from sandbox.stack import CONTROLLER_LOG, FAKE_CREDENTIALS, INSTANCE_LOGS, Stack
 from sandbox.traffic import Background, Production
@@ -50,6 +58,12 @@ POLL_S = 0.5
 CALLERS = 2
 CALL_INTERVAL_S = 0.05
 SWAP_COMPLETED = "Completed swapping CNAMEs"
+UPDATE_STARTING = "Environment update is starting."
+UPDATE_ENDED = (  # how Beanstalk's events say an update is over (succeeded, failed, aborted)
+    "Environment update completed successfully.",
+    "Failed to deploy application.",
+    "Environment update was aborted.",
+)
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 20})  # `throttle` answers a share Throttling
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -68,6 +82,7 @@ class Summary:
     swaps: int = 0
     prod_calls: int = 0
     prod_failed_calls: int = 0
+    prod_injected_errors: int = 0  # of those, the 500s errors-after-swap had the new version answer
     counts_exact: bool = False
     violations: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -80,6 +95,7 @@ class Summary:
             "swaps": self.swaps,
             "prod_calls": self.prod_calls,
             "prod_failed_calls": self.prod_failed_calls,
+            "prod_injected_errors": self.prod_injected_errors,
             "counts_exact": self.counts_exact,
             "violations": self.violations,
             "seed": self.seed,
@@ -122,6 +138,7 @@ class Soak:
     def __init__(self, stack: Stack, report: Report, seed: int = 0) -> None:
         assert stack.info is not None, "start the stack first"
         self.info = stack.info
+        self.stack = stack
         self.names = stack.options.names
         self.image = stack.options.image_repository
         self.report = report
@@ -179,6 +196,7 @@ class Soak:
         summary = self.summary
         answered, failures, _ = self.tally.snapshot()
         summary.prod_failed_calls = len(failures)
+        summary.prod_injected_errors = sum(1 for failure in failures if INJECTED_ERROR in failure)
         summary.prod_calls = sum(answered.values()) + len(failures)
         summary.counts_exact, problem = self._counts_exact(answered)
         if problem is not None:
@@ -209,6 +227,8 @@ class Soak:
                 rollbacks += self._concurrently(
                     [lambda: self._rollback(self._record(ids[-1])) for _ in range(2)]
                 )
+            # a rollback runs until production answers the previous version
+            unfinished += self._await_finished(sorted({a.deployment_id for a in rollbacks if a.accepted}))
             quiet = self._await_quiet()
         finally:
             if switched and chosen.fault is not None:
@@ -228,6 +248,7 @@ class Soak:
             first_seen={v: at for v, at in seen.items() if v not in seen_before},
             dead_letters=self._messages(self.dead_letter_url),
             quiet=quiet,
+            updates=self.updates_since(since),
         )
 
     def _notify(self, chosen: Round) -> tuple[list[str], list[RollbackAnswer]]:
@@ -285,12 +306,14 @@ class Soak:
             time.sleep(POLL_S)
 
     def _await_quiet(self) -> bool:
-        """Wait until Beanstalk has no update, swap or launch in progress and every environment is Ready."""
+        """Wait until Beanstalk has no update, swap or launch in progress and every environment is Ready, and
+        no caller of production's name lingers on the environment that lost it (slow-drain)."""
         deadline = time.monotonic() + QUIET_TIMEOUT_S
         while time.monotonic() < deadline:
             state = self.controls.state()
             busy = [op for op in state["pending_operations"] if op["kind"] != "health"]
-            if not busy and all(env["status"] == "Ready" for env in state["environments"].values()):
+            settled = not busy and all(env["status"] == "Ready" for env in state["environments"].values())
+            if settled and self.stack.lingering_until() is None:
                 return True
             time.sleep(POLL_S)
         return False
@@ -323,6 +346,39 @@ class Soak:
             ApplicationName=self.info.application, EnvironmentName=self.names.blue, StartTime=since
         )
         return sum(1 for page in pages for e in page["Events"] if e["Message"].startswith(SWAP_COMPLETED))
+
+    def deploy_and_wait(self) -> dict[str, Any]:
+        """Deploy the next tag alone and wait until it has finished; its record."""
+        deployment_id = self._deploy(next(self.tags))
+        self.ids.append(deployment_id)
+        problems = self._await_finished([deployment_id])
+        if problems:
+            raise SoakError("; ".join(problems))
+        return self._record(deployment_id)
+
+    def updates_since(self, since: datetime) -> tuple[UpdateSeen, ...]:
+        """The updates Beanstalk ran on either environment since `since`, from its events, with the
+        production requests the front sent to that environment meanwhile."""
+        found = []
+        for env_name in (self.names.blue, self.names.green):
+            pages = self.eb.get_paginator("describe_events").paginate(
+                ApplicationName=self.info.application, EnvironmentName=env_name, StartTime=since
+            )
+            events = sorted((e["EventDate"], e["Message"]) for page in pages for e in page["Events"])
+            started: datetime | None = None
+            for moment, message in events:
+                if message == UPDATE_STARTING:
+                    started = moment
+                elif started is not None and message.startswith(UPDATE_ENDED):
+                    found.append(self._update(env_name, started, moment))
+                    started = None
+            if started is not None:
+                found.append(self._update(env_name, started, datetime.now(UTC)))
+        return tuple(found)
+
+    def _update(self, env_name: str, started: datetime, ended: datetime) -> UpdateSeen:
+        reached = self.stack.traffic_log.reached(env_name, started.timestamp(), ended.timestamp())
+        return UpdateSeen(env_name, started, ended, len(reached))
 
     def _messages(self, queue_url: str, in_flight: bool = False) -> int:
         names = ["ApproximateNumberOfMessages"]

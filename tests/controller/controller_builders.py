@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+from controller.core.analysis.metrics import MetricRequest, MetricsView
 from controller.core.config import Config
 from controller.core.model import STEP_ORDER, Deployment, Status, StepName, StepStatus, new_deployment
 from controller.core.observation import EnvironmentView, EventView, HttpCheck, LeaseView, Observed
@@ -133,3 +134,33 @@ def health(status: int | None = 200, version: str | None = TAG, error: str | Non
 
 def unreachable() -> HttpCheck:
     return health(None, None, "unreachable (connection refused)")
+
+
+# --- the load balancers and their CloudWatch metrics -------------------------------------------------------
+
+LOAD_BALANCERS = {
+    "shop-blue": "app/awseb-AWSEB-1BLUE0000000/0123456789abcdef",
+    "shop-green": "app/awseb-AWSEB-1GREEN000000/fedcba9876543210",
+}
+
+
+def known_load_balancers(d: Deployment, **changes: str) -> Deployment:
+    """The deployment with both environments' load balancers looked up (`changes`: env name -> dimension)."""
+    found = {**LOAD_BALANCERS, **{name.replace("_", "-"): value for name, value in changes.items()}}
+    return dataclasses.replace(d, load_balancers=tuple(sorted(found.items())))
+
+
+def load_balancers_seen(**changes: str) -> tuple[tuple[str, str], ...]:
+    """What DescribeEnvironmentResources answered for both environments."""
+    found = {**LOAD_BALANCERS, **{name.replace("_", "-"): value for name, value in changes.items()}}
+    return tuple(sorted(found.items()))
+
+
+def answered(request: MetricRequest | None, **points: dict[float, float]) -> MetricsView:
+    """CloudWatch's answer to `request`: each query id's datapoints, by seconds after T0."""
+    assert request is not None, "no request to answer"
+    series = tuple(
+        (query.id, tuple(sorted((at(s), v) for s, v in points.get(query.id, {}).items())))
+        for query in request.queries
+    )
+    return MetricsView(request, series)

@@ -40,6 +40,7 @@ from controller.core.observation import HttpCheck
 from controller.shell import beanstalk_events, clients, runtime
 from controller.shell.store import DeploymentStore
 from controller.shell.tick_queue import SqsTickQueue, TickMessage, TickQueue
+from moto_ext import cloudwatch
 from sandbox.network.dns_cache import DnsCache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,11 +187,23 @@ class SimQueue:
             return [m for m in self.pending if m.recheck is not None]
 
 
+@dataclass
+class Users:
+    """Production's users (World.publish_traffic): none unless a test says how many."""
+
+    per_minute: int = 0
+    latency_s: float = 0.05
+    errors: dict[str, float] = field(default_factory=dict)  # version label -> share answered 500
+    stale_per_minute: int = 0  # after a swap, users whose resolver keeps the old environment ...
+    stale_minutes: int = 0  # ... for this long
+
+
 class World:
     """Provisioned AWS (inside an active mock_aws), the app, and the simulation around it."""
 
     def __init__(self, real_sqs: bool = False) -> None:
         """`real_sqs`: every tick is also sent to the (emulated) SQS queue, as the Lambda would send it."""
+        cloudwatch.install()
         self.clock = SimClock()
         self.queue = SimQueue(self.clock)
         self.be = moto_ext.backend(ACCOUNT, REGION)
@@ -212,7 +225,7 @@ class World:
             queue=self.queue,
         )
         runtime.install(self.rt)
-        for name in ("dynamodb", "elasticbeanstalk", "s3", "sqs", "ssm", "secretsmanager"):
+        for name in ("cloudwatch", "dynamodb", "elasticbeanstalk", "s3", "sqs", "ssm", "secretsmanager"):
             self.rt.client(name).meta.events.register("before-call.*.*", self._count)
         self.rt.eb_once.meta.events.register("before-call.*.*", self._count)
         for eb in (self.rt.eb, self.rt.eb_once):
@@ -221,6 +234,10 @@ class World:
             self.queue.also = SqsTickQueue(self.rt.client("sqs"), self.rt.config.reconcile_queue)
         self.client = Client(app, stage_name="dev", project_dir=str(ROOT))
         self.handler_seconds = 0.0
+        self.users = Users()
+        self._published_until = self.clock.now.replace(second=0)
+        self._owners: list[tuple[datetime, str | None]] = [(self._published_until, self.prod_owner())]
+        self._stale: list[tuple[str, datetime, datetime]] = []  # (environment, from, until)
         self._signed: set[tuple[int, str, str, bytes]] = set()
 
     # --- AWS arrangement ---------------------------------------------------------------------------
@@ -312,6 +329,56 @@ class World:
         controls = self.be.controls
         return controls.timings.dns_ttl_s if controls.active(moto_ext.Fault.DNS_LAG) else 0.0
 
+    # --- production's users, as the load balancers' CloudWatch metrics show them ---------------------
+
+    def publish_traffic(self) -> None:
+        """Each whole minute since the last publication: `users.per_minute` requests reached the environment
+        that owned the production name when the minute began, and after a swap `users.stale_per_minute` kept
+        reaching the one that lost it for `users.stale_minutes` (resolvers that ignore the TTL); each load
+        balancer puts its minute into CloudWatch as ELB does (nothing for a minute without requests). A
+        version in `users.errors` answers that share of its requests with 500. A change of owner is seen at
+        the delivery that follows it."""
+        now = self.clock.now
+        owner, (_, before) = self.prod_owner(), self._owners[-1]
+        if owner != before:
+            if before is not None and self.users.stale_minutes:
+                self._stale.append((before, now, now + timedelta(minutes=self.users.stale_minutes)))
+            self._owners.append((now, owner))
+        cloudwatch = aws_client("cloudwatch")
+        while self._published_until + timedelta(minutes=1) <= now:
+            minute = self._published_until
+            counts: Counter[str] = Counter()
+            owner_then = next(
+                o for since, o in reversed(self._owners) if since <= minute or since == self._owners[0][0]
+            )
+            if owner_then is not None:
+                counts[owner_then] += self.users.per_minute
+            for env_name, since, until in self._stale:
+                if since <= minute < until:
+                    counts[env_name] += self.users.stale_per_minute
+            for env_name, requests in counts.items():
+                if requests:
+                    cloudwatch.put_metric_data(
+                        Namespace="AWS/ApplicationELB", MetricData=self._minute(env_name, minute, requests)
+                    )
+            self._published_until = minute + timedelta(minutes=1)
+
+    def stale_until(self) -> datetime | None:
+        """When the stale users of the last swap stop (None: there are none)."""
+        return self._stale[-1][2] if self._stale else None
+
+    def _minute(self, env_name: str, minute: datetime, requests: int) -> list[dict[str, Any]]:
+        env = self.environments()[env_name]
+        dimensions = [{"Name": "LoadBalancer", "Value": env.load_balancer_arn.split(":loadbalancer/")[1]}]
+        errors = round(requests * self.users.errors.get(env.version_label or "", 0.0))
+        data: list[dict[str, Any]] = [
+            {"MetricName": "RequestCount", "Value": requests, "Unit": "Count"},
+            {"MetricName": "TargetResponseTime", "Values": [self.users.latency_s], "Counts": [requests]},
+        ]
+        if errors:
+            data.append({"MetricName": "HTTPCode_Target_5XX_Count", "Value": errors, "Unit": "Count"})
+        return [{**datum, "Dimensions": dimensions, "Timestamp": minute} for datum in data]
+
     # --- HTTP through chalice.test.Client ----------------------------------------------------------
 
     def request(
@@ -351,7 +418,9 @@ class World:
     # --- the reconcile loop in simulated time -------------------------------------------------------
 
     def deliver(self, target: str | Message) -> None:
-        """Invoke reconcile_tick with one SQS record: a queued message, or a new chain for a deployment id."""
+        """Invoke reconcile_tick with one SQS record: a queued message, or a new chain for a deployment id.
+        The load balancers publish the minutes of production's users that have passed before it."""
+        self.publish_traffic()
         body = target.body() if isinstance(target, Message) else json.dumps({"deployment_id": target})
         event = self.client.events.generate_sqs_event(
             message_bodies=[body], queue_name=ENV["RECONCILE_QUEUE"]

@@ -114,11 +114,18 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     ),
     # --- verify: the new environment directly, the production name with DNS tolerance ---
     (
-        "both answer the new version -> verified, bake next",
+        "both answer the new version, no analysis checks -> verified, bake next",
         verifying(),
         observed(direct=health(), public=health()),
         30,
-        {"step": (S.VERIFY, StepStatus.SUCCEEDED), "next": CONTINUE},
+        {"step": (S.VERIFY, StepStatus.SUCCEEDED), "next": CONTINUE, "config": {"analysis_checks": ()}},
+    ),
+    (
+        "both answer the new version -> the analysis measures once a metrics period has passed",
+        verifying(),
+        observed(direct=health(), public=health()),
+        30,
+        {"step": (S.VERIFY, StepStatus.RUNNING), "next": RequeueAfter(30)},
     ),
     (
         "production name still on the previous environment (DNS) -> waits, no swap back",
@@ -314,8 +321,9 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
     ("deployment", "seen", "seconds", "expect"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
 def test_checks_and_swap_back(deployment: Any, seen: Any, seconds: float, expect: dict[str, Any]) -> None:
-    decision = reconcile(deployment, seen, at(seconds), CONFIG)
-    own = ("failures", "back_requested", "warned")
+    config = dataclasses.replace(CONFIG, **expect.get("config", {}))
+    decision = reconcile(deployment, seen, at(seconds), config)
+    own = ("failures", "back_requested", "warned", "config")
     check_decision(decision, seconds, {k: v for k, v in expect.items() if k not in own})
     d = decision.deployment
     if "warned" in expect:

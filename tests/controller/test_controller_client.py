@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from chalice.config import Config
 from chalice.local import create_local_server
-from controller_harness import GREEN, ROOT, SECRET, World
+from controller_harness import BLUE, GREEN, ROOT, SECRET, World
 from webdriver import chromium
 
 import moto_ext
@@ -80,12 +80,79 @@ def test_deploy_wait_prints_each_step_and_exits_0_on_success(served: tuple[World
     assert status.returncode == 0 and json.loads(status.stdout)["status"] == "succeeded"
     listed = _cli(url, "list")
     assert listed.returncode == 0 and deployment_id in listed.stdout
-    rolled = _cli(url, "rollback", deployment_id)
-    assert rolled.returncode == 0 and "rolled_back" in rolled.stdout
+    rolled = _cli(url, "rollback", deployment_id, "--wait", "--interval", "0.05")
+    assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+    assert rolled.stdout.splitlines()[0].startswith(
+        f"deployment {deployment_id} running: swapping production"
+    )
+    assert "  swap: rolled_back (production is back on " in rolled.stdout, "followed like deploy --wait"
+    ended = f"deployment {deployment_id} rolled_back: rolled back by request: production swapped back to"
+    assert any(line.startswith(ended) for line in rolled.stdout.splitlines()), rolled.stdout
     refused = _cli(url, "rollback", deployment_id)
     assert refused.returncode == 1
     reason = f"deployment {deployment_id} was rolled back; only a succeeded deployment can be rolled back"
     assert f"HTTP 409: {reason}" in refused.stderr
+
+
+def test_environments_shows_production_the_standby_and_whether_a_rollback_could_run(
+    served: tuple[World, str],
+) -> None:
+    _, url = served
+    before = _cli(url, "environments")
+    assert before.returncode == 1, "no deployment has succeeded yet: nothing to roll back to"
+    assert "rollback NOT ready: no succeeded deployment to roll back" in before.stdout
+    deployed = _cli(
+        url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.3", "--wait", "--interval", "0.05"
+    )
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    deployment_id = deployed.stdout.split()[1].rstrip(":")
+
+    shown = _cli(url, "environments")
+
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].split() == ["ENVIRONMENT", "VERSION", "STATUS", "HEALTH", "URL"]
+    assert lines[1].split()[:5] == ["production", GREEN, "2.0.3", "Ready", "Green"]
+    assert lines[2].split()[:2] == ["standby", BLUE]
+    assert lines[1].index(GREEN) == lines[2].index(BLUE), "columns line up"
+    command = f"python -m controller.client rollback {deployment_id}"
+    assert lines[-1] == f"rollback ready: `{command}` swaps production back to {BLUE}"
+
+
+def test_rollback_of_a_standby_that_is_not_ready_is_refused_with_why_unless_forced(
+    served: tuple[World, str],
+) -> None:
+    world, url = served
+    deployed = _cli(
+        url, "deploy", "--image", "docker.io/acme/app", "--tag", "2.0.4", "--wait", "--interval", "0.05"
+    )
+    deployment_id = deployed.stdout.split()[1].rstrip(":")
+    world.be.set_outcome(BLUE, moto_ext.Outcome.RED)
+    broken = _cli(
+        url,
+        "deploy",
+        "--image",
+        "docker.io/acme/app",
+        "--tag",
+        "2.0.5-broken",
+        "--wait",
+        "--interval",
+        "0.05",
+    )
+    assert broken.returncode == 1 and world.environments()[BLUE].health == "Red"
+
+    not_ready = _cli(url, "environments")
+    refused = _cli(url, "rollback", deployment_id)
+    forced = _cli(url, "rollback", deployment_id, "--force", "--wait", "--interval", "0.05")
+
+    assert not_ready.returncode == 1
+    assert f"rollback NOT ready: {BLUE} health is Red (ACCEPTED_HEALTH=Green)" in not_ready.stdout
+    assert refused.returncode == 1
+    assert f"the standby is not rollback_ready: {BLUE} health is Red" in refused.stderr
+    assert '"force": true' in refused.stderr
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert "(forced)" in forced.stdout
+    assert world.prod_owner() == BLUE
 
 
 def test_deploy_wait_exits_1_when_the_deployment_fails(served: tuple[World, str]) -> None:
@@ -281,7 +348,7 @@ def test_the_dashboard_in_a_browser_shows_progress_and_a_click_on_promote_promot
 
         browser.go(link)
         browser.wait_for("swap: succeeded", timeout_s=60)  # the page refreshes by itself as it goes
-        browser.wait_for("<span class=\"status succeeded\">succeeded</span>", timeout_s=60)
+        browser.wait_for('<span class="status succeeded">succeeded</span>', timeout_s=60)
     assert world.record(deployment_id).status.value == "succeeded"
     assert world.prod_owner() == GREEN
 

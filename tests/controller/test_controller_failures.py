@@ -86,7 +86,7 @@ def test_no_environment_with_the_production_cname_fails(world: World) -> None:
     world.be.advance()
     view = _deploy_and_drain(world)
     assert view["status"] == "failed"
-    assert _failed_step(view)["name"] == "deploy_preprod"
+    assert _failed_step(view)["name"] == "drain", "the first step that looks for the pair"
     assert "no live web-server environment owns the production CNAME" in view["error"]
     assert world.calls["elasticbeanstalk.UpdateEnvironment"] == 0
 
@@ -112,7 +112,8 @@ def test_preproduction_busy_at_first_makes_the_deployment_wait_then_proceed(worl
     world.deliver(json.loads(response.body)["id"])
     waiting = world.get_deployment(json.loads(response.body)["id"])
     assert waiting["status"] == "running"
-    assert next(s for s in waiting["steps"] if s["name"] == "deploy_preprod")["status"] == "running"
+    drain = next(s for s in waiting["steps"] if s["name"] == "drain")
+    assert drain["status"] == "running" and "DNS_TTL_S" in drain["detail"], "it just changed: the TTL first"
     assert world.calls["elasticbeanstalk.UpdateEnvironment"] == 0
     world.be.settle_after_s = 5
     world.drain()

@@ -32,11 +32,18 @@ def test_an_environment_is_mixed_when_an_instance_runs_another_version_than_its_
 
 def test_a_mixed_previous_environment_is_no_rollback_target() -> None:
     d = _succeeded()
-    clean = decide_rollback(d, _lease(d), after_swap(), at(100), CONFIG, _instances(OLD, OLD))
+    clean = decide_rollback(
+        d, _lease(d), after_swap(), at(100), CONFIG, previous_instances=_instances(OLD, OLD)
+    )
     assert not isinstance(clean, str)
-    refused = decide_rollback(d, _lease(d), after_swap(), at(100), CONFIG, _instances(OLD, "1.0.43"))
+    mixed = _instances(OLD, "1.0.43")
+    refused = decide_rollback(d, _lease(d), after_swap(), at(100), CONFIG, previous_instances=mixed)
     assert isinstance(refused, str)
-    assert refused.startswith("shop-blue is no rollback target: 1 of 2 instances of shop-blue run 1.0.43")
+    assert "shop-blue is no rollback target: 1 of 2 instances of shop-blue run 1.0.43" in refused
+    forced = decide_rollback(
+        d, _lease(d), after_swap(), at(100), CONFIG, force=True, previous_instances=mixed
+    )
+    assert not isinstance(forced, str)
 
 
 def _failed_update(**changes: Any) -> Any:

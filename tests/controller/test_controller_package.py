@@ -14,7 +14,9 @@ import pytest
 from controller_harness import ROOT
 
 BIN = Path(sys.executable).parent
-MAX_ZIP_BYTES = 128 * 1024  # 87 KiB before GitHub, chat, one-click links and the dashboard; 112 KiB with them
+# 87 KiB before GitHub, chat, one-click links and the dashboard (112 KiB with them); the drain, the metric
+# analysis and the standby's readiness (issue 21) add about 25 KiB.
+MAX_ZIP_BYTES = 160 * 1024
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])

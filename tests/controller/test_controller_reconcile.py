@@ -1,7 +1,8 @@
 """The pure reconcile step, table-driven: every status and step against the observations it can meet.
 
-The steps with their own tables: wait_ready (test_controller_wait_ready.py), the smoke test, verify and the
-swap back (test_controller_checks.py), rollback (test_controller_rollback.py).
+The steps with their own tables: the drain (test_controller_drain.py), wait_ready
+(test_controller_wait_ready.py), the smoke test, verify and the swap back (test_controller_checks.py), the
+analysis (test_controller_analysis.py), rollback (test_controller_rollback.py).
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         running_at(S.CREATE_VERSION),
         observed(version=VersionView(True, f"{IMAGE}:{TAG}")),
         1,
-        {"step": (S.DEPLOY_PREPROD, StepStatus.RUNNING), "actions": [], "next": CONTINUE},
+        {"step": (S.DRAIN, StepStatus.RUNNING), "actions": [], "next": CONTINUE},
     ),
     (
         "version exists for another image -> failed",
@@ -124,7 +125,7 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         running_at(S.CREATE_VERSION),
         result(act.CreateVersion(TAG, IMAGE, TAG), ActionOutcome.DONE),
         1,
-        {"step": (S.DEPLOY_PREPROD, StepStatus.RUNNING), "next": CONTINUE},
+        {"step": (S.DRAIN, StepStatus.RUNNING), "next": CONTINUE},
     ),
     (
         "CreateApplicationVersion's answer lost -> look again",
@@ -168,20 +169,9 @@ CASES: list[tuple[str, Any, Any, float, dict[str, Any]]] = [
         },
     ),
     (
-        "pre-production changed 10 s ago (a swap): DNS may still send users to it -> waits out DNS_TTL_S",
+        "pre-production changed a moment ago (the drain judged its traffic) -> update it at once",
         running_at(S.DEPLOY_PREPROD),
-        observed(environments=changed_at(-10, before_swap(green_label="1.0.40"))),
-        0,
-        {
-            "step": (S.DEPLOY_PREPROD, StepStatus.RUNNING),
-            "actions": [],
-            "next": RequeueAfter(CONFIG.dns_ttl_s - 10),
-        },
-    ),
-    (
-        "pre-production changed DNS_TTL_S ago -> update it",
-        running_at(S.DEPLOY_PREPROD),
-        observed(environments=changed_at(-CONFIG.dns_ttl_s, before_swap(green_label="1.0.40")), history=()),
+        observed(environments=changed_at(-10, before_swap(green_label="1.0.40")), history=()),
         0,
         {"step": (S.WAIT_READY, StepStatus.RUNNING), "actions": [act.UpdateEnvironment]},
     ),

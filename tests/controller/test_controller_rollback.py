@@ -1,4 +1,5 @@
-"""`POST /deployments/{id}/rollback`: decided purely, then through the app against the emulation."""
+"""`POST /deployments/{id}/rollback`: decided purely (the standby's readiness, `force`), followed by ticks
+until production answers the previous version, then through the app against the emulation."""
 
 from __future__ import annotations
 
@@ -7,21 +8,23 @@ import json
 from typing import Any
 
 import pytest
-from controller_builders import CONFIG, after_swap, at, before_swap, env, health, observed, running_at
+from controller_builders import CONFIG, OLD, after_swap, at, before_swap, env, health, observed, running_at
 from controller_harness import BLUE, GREEN, World
 
 from controller.core import actions as act
-from controller.core.model import Status, StepName
+from controller.core.model import Status, StepName, StepStatus
 from controller.core.observation import LeaseView
 from controller.core.reconcile import reconcile
 from controller.core.rollback import decide_rollback
 from moto_ext import Fault
 
+NO_ANALYSIS = dataclasses.replace(CONFIG, analysis_checks=())
+
 
 def _succeeded() -> Any:
     d = running_at(StepName.VERIFY, swap_requested_at=at(0))
     for _ in range(3):  # verify, bake (skipped), succeed
-        d = reconcile(d, observed(direct=health(), public=health()), at(30), CONFIG).deployment
+        d = reconcile(d, observed(direct=health(), public=health()), at(30), NO_ANALYSIS).deployment
     assert d.status is Status.SUCCEEDED
     return d
 
@@ -32,13 +35,51 @@ def _lease(d: Any, holder: str | None = None, last: str | None = None, expires_i
     )
 
 
-def test_rollback_swaps_back_when_the_previous_environment_still_runs_the_previous_version() -> None:
+def test_a_rollback_onto_a_ready_standby_swaps_back_and_runs_until_verified() -> None:
     d = _succeeded()
     decision = decide_rollback(d, _lease(d), after_swap(), at(100), CONFIG)
     assert not isinstance(decision, str)
-    assert decision.deployment.status is Status.ROLLED_BACK
-    assert "rolled back by request" in (decision.deployment.error or "")
+    rolling = decision.deployment
+    assert rolling.status is Status.RUNNING, "not rolled_back before production answers the previous version"
+    assert rolling.swap_back is not None and rolling.swap_back.by_request
+    assert rolling.swap_back.requested_at == at(100)
     assert decision.actions == (act.SwapCNAMEs("shop-blue", "shop-green"),)
+
+
+def test_a_rollback_reads_rolled_back_only_once_production_answers_the_previous_version() -> None:
+    d = _succeeded()
+    decision = decide_rollback(d, _lease(d), after_swap(), at(100), CONFIG)
+    assert not isinstance(decision, str)
+    rolling = decision.deployment
+
+    not_yet = reconcile(rolling, observed(environments=after_swap()), at(101), CONFIG)
+    assert not_yet.deployment.status is Status.RUNNING and not not_yet.actions
+    back = observed(environments=before_swap(), direct=health(200, OLD), public=health(200, OLD))
+    still_dns = dataclasses.replace(back, public=health())  # the production name still leads to green
+    waiting = reconcile(rolling, still_dns, at(103), CONFIG)
+    assert waiting.deployment.status is Status.RUNNING
+    done = reconcile(waiting.deployment, back, at(105), CONFIG)
+
+    assert done.deployment.status is Status.ROLLED_BACK
+    assert done.deployment.error is not None
+    assert done.deployment.error.startswith("rolled back by request: production swapped back to shop-blue")
+    assert done.deployment.step(StepName.SWAP).status is StepStatus.ROLLED_BACK
+    assert done.actions == (act.ReleaseLease(d.id, succeeded=False),)
+
+
+def test_a_rollback_whose_swap_never_takes_effect_is_succeeded_again_and_still_undoable() -> None:
+    d = _succeeded()
+    decision = decide_rollback(d, _lease(d), after_swap(), at(100), CONFIG)
+    assert not isinstance(decision, str)
+
+    gave_up = reconcile(
+        decision.deployment, observed(environments=after_swap()), at(101 + CONFIG.deploy_timeout_s), CONFIG
+    )
+
+    assert gave_up.deployment.status is Status.SUCCEEDED
+    assert "rollback did not complete" in (gave_up.deployment.error or "")
+    assert gave_up.deployment.swap_back is None
+    assert gave_up.actions == (act.ReleaseLease(d.id, succeeded=True),), "what a rollback may undo again"
 
 
 @pytest.mark.parametrize(
@@ -46,8 +87,15 @@ def test_rollback_swaps_back_when_the_previous_environment_still_runs_the_previo
     [
         ("not latest", "only the latest succeeded"),
         ("another runs", "is running"),
-        ("previous redeployed", "not the previous version"),
-        ("previous not ready", "both must be Ready"),
+        (
+            "previous redeployed",
+            "not rollback_ready: shop-blue runs 9.9.9, not 1.0.41, the version production",
+        ),
+        ("previous updating", "not rollback_ready: shop-blue is Updating: an operation is under way"),
+        (
+            "previous red",
+            'not rollback_ready: shop-blue health is Red (ACCEPTED_HEALTH=Green) (send {"force"',
+        ),
         ("not succeeded", "only a succeeded deployment"),
         ("already swapped back", "not on shop-green"),
     ],
@@ -62,14 +110,36 @@ def test_rollback_is_refused_with_the_reason(case: str, reason: str) -> None:
         lease = _lease(d, holder="d-newer")
     elif case == "previous redeployed":
         views = (env("shop-blue", views[0].cname, label="9.9.9"), views[1])
-    elif case == "previous not ready":
+    elif case == "previous updating":
         views = (env("shop-blue", views[0].cname, "Updating"), views[1])
+    elif case == "previous red":
+        views = (env("shop-blue", views[0].cname, health="Red"), views[1])
     elif case == "not succeeded":
         d = dataclasses.replace(d, status=Status.FAILED)
     elif case == "already swapped back":
         views = before_swap()
     refused = decide_rollback(d, lease, views, at(100), CONFIG)
-    assert isinstance(refused, str) and reason in refused
+    assert isinstance(refused, str) and reason in refused, refused
+
+
+def test_force_rolls_back_onto_a_standby_that_is_not_rollback_ready() -> None:
+    d = _succeeded()
+    red = (env("shop-blue", after_swap()[0].cname, health="Red", label="9.9.9"), after_swap()[1])
+
+    forced = decide_rollback(d, _lease(d), red, at(100), CONFIG, force=True)
+
+    assert not isinstance(forced, str)
+    assert forced.actions == (act.SwapCNAMEs("shop-blue", "shop-green"),)
+    assert forced.deployment.swap_back is not None and "(forced)" in forced.deployment.swap_back.reason
+
+
+def test_force_still_needs_both_environments_ready_for_beanstalk_to_swap() -> None:
+    d = _succeeded()
+    updating = (env("shop-blue", after_swap()[0].cname, "Updating"), after_swap()[1])
+
+    refused = decide_rollback(d, _lease(d), updating, at(100), CONFIG, force=True)
+
+    assert isinstance(refused, str) and "both must be Ready" in refused
 
 
 def test_a_refusal_reads_as_a_sentence_and_never_names_none() -> None:
@@ -105,8 +175,39 @@ def _deployed(world: World, tag: str) -> str:
     return deployment_id
 
 
-def _rollback(world: World, deployment_id: str) -> Any:
-    return world.request("POST", f"/deployments/{deployment_id}/rollback", b"")
+def _rollback(world: World, deployment_id: str, body: bytes = b"") -> Any:
+    return world.request("POST", f"/deployments/{deployment_id}/rollback", body)
+
+
+def test_a_rollback_is_rolled_back_once_production_answers_the_previous_version(world: World) -> None:
+    deployed = _deployed(world, "1.0.42")
+
+    response = _rollback(world, deployed)
+    assert response.status_code == 202, response.body
+    assert json.loads(response.body)["status"] == "running"
+    assert world.record(deployed).status is Status.RUNNING
+
+    world.drain()
+
+    record = world.record(deployed)
+    assert record.status is Status.ROLLED_BACK
+    assert (record.error or "").startswith("rolled back by request")
+    assert "verified" in (record.error or "")
+    assert world.prod_owner() == BLUE
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 2, "the deployment's and the rollback's"
+    again = _rollback(world, deployed)
+    assert again.status_code == 409
+
+
+def test_a_rollback_body_other_than_force_is_refused_before_anything_happens(world: World) -> None:
+    deployed = _deployed(world, "1.0.42")
+
+    for body in (b"[]", b'{"force": "yes"}', b'{"forse": true}', b"not json"):
+        refused = _rollback(world, deployed, body)
+        assert refused.status_code == 400, body
+        assert "force" in json.loads(refused.body)["error"]
+    assert world.record(deployed).status is Status.SUCCEEDED
+    assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
 
 
 def test_a_rollback_beanstalk_refused_can_be_asked_again(world: World) -> None:
@@ -122,8 +223,9 @@ def test_a_rollback_beanstalk_refused_can_be_asked_again(world: World) -> None:
 
     again = _rollback(world, deployed)
     assert again.status_code == 202, again.body
-    world.be.advance()
+    world.drain()
     assert world.prod_owner() == BLUE
+    assert world.record(deployed).status is Status.ROLLED_BACK
 
 
 def test_a_rollback_while_another_deployment_holds_the_lease_is_refused(world: World) -> None:
@@ -138,19 +240,37 @@ def test_a_rollback_while_another_deployment_holds_the_lease_is_refused(world: W
     assert world.calls["elasticbeanstalk.SwapEnvironmentCNAMEs"] == 1
 
 
-def test_a_rollback_whose_answer_is_lost_stays_rolled_back_and_says_so(world: World) -> None:
+def test_a_deployment_waits_while_a_rollback_holds_the_lease(world: World) -> None:
+    deployed = _deployed(world, "1.0.42")
+    assert _rollback(world, deployed).status_code == 202
+    newer = json.loads(world.post_deployment("1.0.43").body)["id"]
+
+    world.drain()
+
+    assert world.record(deployed).status is Status.ROLLED_BACK
+    assert world.record(newer).status is Status.SUCCEEDED
+    swap = world.record(newer).step(StepName.SWAP)
+    rolled = world.record(deployed).step(StepName.SWAP)
+    assert swap.started_at is not None and rolled.finished_at is not None
+    assert swap.started_at >= rolled.finished_at, "the next deployment swapped only after the rollback ended"
+
+
+def test_a_rollback_whose_answer_is_lost_is_followed_until_production_moved(world: World) -> None:
     deployed = _deployed(world, "1.0.42")
     world.be.set_fault(Fault.MUTATION_5XX)  # the rollback's swap takes effect, then answers 500
     swaps_before = world.attempts["SwapEnvironmentCNAMEs"]
     response = _rollback(world, deployed)
     assert response.status_code == 202, response.body
-    view = json.loads(response.body)
-    assert view["status"] == "rolled_back" and "answer to the swap was lost" in view["error"]
+    assert json.loads(response.body)["status"] == "running"
     assert world.attempts["SwapEnvironmentCNAMEs"] == swaps_before + 1, (
         "the swap is never re-sent by botocore"
     )
-    world.be.advance()
+
+    world.drain()
+
     assert world.prod_owner() == BLUE
+    assert world.record(deployed).status is Status.ROLLED_BACK
+    assert world.attempts["SwapEnvironmentCNAMEs"] == swaps_before + 1, "nor by the ticks that followed it"
 
 
 def test_an_update_that_failed_partway_leaves_no_rollback_target_until_a_full_deployment(

@@ -110,8 +110,10 @@ def test_rollback_swaps_production_back_once(world: World) -> None:
 
     response = world.request("POST", f"/deployments/{deployed}/rollback", b"")
     assert response.status_code == 202, response.body
-    assert json.loads(response.body)["status"] == "rolled_back"
-    world.be.advance()
+    assert json.loads(response.body)["status"] == "running"
+    during = world.request("POST", f"/deployments/{deployed}/rollback", b"")
+    assert during.status_code == 409, "a rollback under way is not asked twice"
+    world.drain()
     assert world.prod_owner() == BLUE
 
     again = world.request("POST", f"/deployments/{deployed}/rollback", b"")

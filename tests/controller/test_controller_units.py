@@ -43,6 +43,10 @@ def test_configuration_defaults_follow_the_contract() -> None:
     assert load({**BASE, "ACCEPTED_HEALTH": "Green, Yellow"}).accepted_health == {"Green", "Yellow"}
     assert load({**BASE, "ACCEPTED_HEALTH": "Yellow,Green"}).accepted_health == {"Green", "Yellow"}
     assert load({**BASE, "HEALTH_GRACE_S": "0", "PREPROD_CNAME_PREFIX": "shop-staging"}).health_grace_s == 0
+    assert [c.name for c in config.analysis_checks] == ["5xx-rate", "p99-latency"]
+    assert (config.drain_max_requests, config.drain_window_s, config.drain_timeout_s) == (0, 120, 1800)
+    assert config.metrics_period_s == 60  # ALB metrics are per minute
+    assert config.lease_ttl_s >= config.drain_timeout_s, "the lease outlives the longest drain"
 
 
 @pytest.mark.parametrize(
@@ -67,6 +71,36 @@ def test_configuration_defaults_follow_the_contract() -> None:
         ({"SIGNING_SECRET": None}, "SIGNING_SECRET_PARAM"),
         ({"REGISTRY_AUTH_KEY": "dockercfg.json"}, "REGISTRY_AUTH_KEY"),
         ({"REGISTRY_AUTH_KEY": "registry/../deployments.json"}, "REGISTRY_AUTH_KEY"),
+        ({"DRAIN_MAX_REQUESTS": "-1"}, "DRAIN_MAX_REQUESTS"),
+        ({"DRAIN_MAX_REQUESTS": "a few"}, "DRAIN_MAX_REQUESTS"),
+        ({"DRAIN_WINDOW_S": "60"}, "DRAIN_WINDOW_S=60 must be at least twice METRICS_PERIOD_S=60"),
+        ({"DRAIN_TIMEOUT_S": "100"}, "DRAIN_TIMEOUT_S=100 must be at least DRAIN_WINDOW_S=120"),
+        ({"METRICS_PERIOD_S": "45"}, "METRICS_PERIOD_S='45' must be one of 1, 5, 10, 30, 60"),
+        ({"ANALYSIS_CHECKS": "5xx<1%"}, r"ANALYSIS_CHECKS: not JSON"),
+        ({"ANALYSIS_CHECKS": '{"name": "5xx-rate"}'}, "ANALYSIS_CHECKS: expected a JSON list of checks"),
+        (
+            {"ANALYSIS_CHECKS": '[{"name": "5xx-rate", "max_pct": 2}]'},
+            r"check 1 \(5xx-rate\): unknown key 'max_pct'",
+        ),
+        ({"ANALYSIS_CHECKS": '[{"name": "x", "alarm": ""}]'}, r"check 1 \(x\): \"alarm\" must be"),
+        ({"ANALYSIS_CHECKS": '[{"name": "x"}]'}, r"check 1 \(x\): a new check needs \"metric\" or \"alarm\""),
+        (
+            {"ANALYSIS_CHECKS": '[{"name": "x", "metric": {"namespace": "N", "name": "M"}}]'},
+            r"check 1 \(x\): give \"max\" and/or \"min\"",
+        ),
+        (
+            {
+                "ANALYSIS_CHECKS": '[{"name": "x", "max": 1, '
+                '"metric": {"namespace": "N", "name": "M", "stat": "p1000"}}]'
+            },
+            r"\"stat\" must be one of",
+        ),
+        (
+            {"ANALYSIS_CHECKS": '[{"name": "p99-latency", "percentile": "99"}]'},
+            r"\"percentile\" must look like p99",
+        ),
+        ({"ANALYSIS_CHECKS": '[{"name": "a", "alarm": "x"}, {"name": "a", "alarm": "y"}]'}, "used twice"),
+        ({"ANALYSIS_CHECKS": '[{"name": "mine", "enabled": false}]'}, "turns off a default check"),
     ],
 )
 def test_a_bad_configuration_names_the_variable(change: dict[str, str | None], variable: str) -> None:

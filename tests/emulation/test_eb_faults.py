@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from moto_ext import Fault, Timings
+
 from .harness import APP, Aws
 
 
@@ -155,6 +157,41 @@ def test_fails_after_swap_turns_the_new_version_red_once_it_has_the_other_cname(
     assert pair.describe("green-env")["CNAME"] == "app-prod.us-east-1.elasticbeanstalk.com"
     assert health(pair, "green-env") == ("Ready", "Red", "v2")
     assert health(pair, "blue-env") == ("Ready", "Green", "v1")
+
+
+def test_errors_after_swap_marks_the_new_version_erroring_once_production_and_health_stays_green(
+    pair: Aws,
+) -> None:
+    """The new version answers a share of its users' requests with 500 (the sandbox's load balancer serves
+    them) while /health and Beanstalk's health stay good: only its metrics tell; the next update ends it."""
+    pair.be.set_fault("errors-after-swap")
+    pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v2")
+    pair.be.advance()
+    assert pair.be.erroring_environments() == set()
+
+    pair.eb.swap_environment_cnames(SourceEnvironmentName="green-env", DestinationEnvironmentName="blue-env")
+    pair.be.advance()
+
+    assert pair.be.erroring_environments() == {"green-env"}
+    assert health(pair, "green-env") == ("Ready", "Green", "v2")
+    assert pair.be.failing_environments() == set()
+    pair.be.clear_faults("errors-after-swap")
+    pair.version("v3")
+    pair.eb.update_environment(EnvironmentName="green-env", VersionLabel="v3")
+    pair.be.advance()
+    assert pair.be.erroring_environments() == set()
+
+
+def test_slow_drain_is_a_flag_for_the_load_balancer_with_its_timing(pair: Aws) -> None:
+    """Whoever serves the environments' traffic (a sandbox's DNS) keeps a share of production's callers on
+    the environment that lost the name for `slow_drain_s` after a swap; the emulation answers as usual."""
+    pair.be.set_fault("slow-drain")
+    pair.be.set_timings(slow_drain_s=8, metrics_period_s=1)
+
+    assert pair.be.controls.active(Fault.SLOW_DRAIN)
+    assert (pair.be.controls.timings.slow_drain_s, pair.be.controls.timings.metrics_period_s) == (8.0, 1.0)
+    assert Timings().slow_drain_s > Timings().dns_ttl_s, "well past the TTL"
+    assert Timings().metrics_period_s == 60.0, "ELB publishes its metrics every minute"
 
 
 def test_unknown_fault_names_are_refused_with_the_known_ones(pair: Aws) -> None:

@@ -148,6 +148,39 @@ def test_a_worker_environment_has_no_cname_and_its_queue(aws: Aws) -> None:
     assert resources["LoadBalancers"] == []
 
 
+# An Application Load Balancer environment's resources name the ALB by its ARN (as Beanstalk's own events do:
+# "Created load balancer named: arn:aws:elasticloadbalancing:...:loadbalancer/app/awseb-AWSEB-.../<id>"),
+# and the EB CLI tells an ALB from a Classic one by that "arn:aws:elasticloadbalancing" (ebcli/lib/elb.py).
+# Its CloudWatch metrics carry the dimension LoadBalancer = the ARN's last part, "app/<name>/<id>"
+# (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html);
+# the EndpointURL is the ALB's DNS name, "<name>-<digits>.<region>.elb.amazonaws.com".
+ALB_ARN = re.compile(
+    r"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/(awseb-AWSEB-[A-Z0-9]{12})/[0-9a-f]{16}"
+)
+
+
+def test_a_web_environment_names_its_application_load_balancer_by_arn(aws: Aws) -> None:
+    blue = aws.environment("blue-env", "app-prod")
+    green = aws.environment("green-env", "app-green")
+
+    named = {
+        env["EnvironmentName"]: aws.eb.describe_environment_resources(EnvironmentName=env["EnvironmentName"])[
+            "EnvironmentResources"
+        ]["LoadBalancers"]
+        for env in (blue, green)
+    }
+
+    found = {name: ALB_ARN.fullmatch(balancers[0]["Name"]) for name, balancers in named.items()}
+    assert all(found.values()), named
+    assert found["blue-env"] != found["green-env"]
+    for env in (blue, green):
+        match = found[env["EnvironmentName"]]
+        assert match is not None
+        assert re.fullmatch(
+            rf"{match.group(1)}-[0-9]{{10}}\.us-east-1\.elb\.amazonaws\.com", env["EndpointURL"]
+        )
+
+
 def test_a_worker_environment_cannot_take_part_in_a_swap(aws: Aws) -> None:
     aws.environment("blue-env", "app-prod")
     aws.eb.create_environment(

@@ -182,6 +182,18 @@ def _eb_create_version(call: Call) -> list[Request]:
     return [Request("elasticbeanstalk:CreateApplicationVersion", resource, _in_application(call))]
 
 
+def _cloudwatch_get_metric_data(call: Call) -> list[Request]:
+    """GetMetricData has no resource-level permissions: "*"."""
+    return [Request("cloudwatch:GetMetricData", "*")]
+
+
+def _cloudwatch_describe_alarms(call: Call) -> list[Request]:
+    """DescribeAlarms is authorized on each alarm named (alarm:<name>), "*" when it names none."""
+    names = call.params.get("AlarmNames") or []
+    resources = [_arn(call, "cloudwatch", f"alarm:{name}") for name in names] or ["*"]
+    return [Request("cloudwatch:DescribeAlarms", resource) for resource in resources]
+
+
 def _always_allowed(call: Call) -> list[Request]:
     """sts:GetCallerIdentity needs no permission."""
     return []
@@ -215,6 +227,9 @@ _RULES: dict[tuple[str, str], Callable[[Call], list[Request]]] = {
         "DescribeEnvironments", "EnvironmentNames", "environment"
     ),
     ("elasticbeanstalk", "DescribeEvents"): _eb_describe_events,
+    ("elasticbeanstalk", "DescribeEnvironmentResources"): _eb_environment_action(
+        "DescribeEnvironmentResources", "EnvironmentName"
+    ),
     ("elasticbeanstalk", "DescribeEnvironmentHealth"): _eb_environment_action(
         "DescribeEnvironmentHealth", "EnvironmentName"
     ),
@@ -228,6 +243,8 @@ _RULES: dict[tuple[str, str], Callable[[Call], list[Request]]] = {
     ("elasticbeanstalk", "SwapEnvironmentCNAMEs"): _eb_environment_action(
         "SwapEnvironmentCNAMEs", "SourceEnvironmentName", "DestinationEnvironmentName"
     ),
+    ("cloudwatch", "GetMetricData"): _cloudwatch_get_metric_data,
+    ("cloudwatch", "DescribeAlarms"): _cloudwatch_describe_alarms,
     ("sts", "GetCallerIdentity"): _always_allowed,
 }
 

@@ -59,6 +59,7 @@ def processes() -> SimpleNamespace:
 
 # ----- progress: the long end-to-end tests say what they wait for, live, with output captured --------------
 
+
 @pytest.fixture(scope="module")
 def progress(request: pytest.FixtureRequest) -> Iterator[Progress]:
     """`progress(line)` shows the line in pytest's output at once, even while output is captured (no `-s`

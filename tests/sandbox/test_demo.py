@@ -18,7 +18,7 @@ DEMO_TIMEOUT_S = 240
 pytestmark = pytest.mark.slow
 
 
-def test_the_demo_deploys_promotes_a_held_release_survives_a_broken_one_rolls_back_and_leaves_nothing(
+def test_the_demo_deploys_promotes_rolls_back_catches_a_bad_release_survives_a_broken_one_and_leaves_nothing(
     processes: SimpleNamespace, progress: Progress
 ) -> None:
     demo = subprocess.Popen(
@@ -43,13 +43,24 @@ def test_the_demo_deploys_promotes_a_held_release_survives_a_broken_one_rolls_ba
     held = r"deploy 2\.1\.0 --hold +d-\S+ +awaiting_promotion +2\.0\.0 .* 0 failed .*as expected"
     assert re.search(held, summary)
     assert re.search(r"promote d-\S+ +d-\S+ +succeeded +2\.1\.0 .* 0 failed .*as expected", summary)
-    assert re.search(r"deploy 3\.0\.0-broken +d-\S+ +failed +2\.1\.0 .* 0 failed .*as expected", summary)
+    assert re.search(r"environments +- +rollback ready +2\.1\.0 .*as expected", summary)
     assert re.search(r"roll back d-\S+ +d-\S+ +rolled_back +2\.0\.0 .* 0 failed .*as expected", summary)
+    # health alone would have kept 2.2.0: the analysis of production's metrics swapped it back
+    assert re.search(r"deploy 2\.2\.0 +d-\S+ +rolled_back +2\.0\.0 .*as expected", summary)
+    assert re.search(
+        r"rolled back by the controller: analysis failed: 5xx-rate \d+\.\d% > 1\.0% over \d+ requests", output
+    )
+    assert re.search(r"deploy 3\.0\.0-broken +d-\S+ +failed +2\.0\.0 .* 0 failed .*as expected", summary)
+    # the standby the broken release left Red is not a rollback target; production is not on it
+    assert re.search(r"environments +- +not ready +2\.0\.0 .*as expected", summary)
+    assert re.search(r"\| production +\S+-green +2\.0\.0 +Ready +Green", output)
+    assert re.search(r"rollback NOT ready: \S+-blue health is Red", output)
     # people look at the held version on pre-production's own URL while production stays on 2.0.0
     assert re.search(r"GET http://\S+-staging\S+/health -> version 2\.1\.0", output)
     assert re.search(r"GET http://\S+-prod\S+/health -> version 2\.0\.0", output)
     # the client's live steps, the app's own reason for the failed start, and the count carrying on
     assert "verify: succeeded" in output
+    assert re.search(r"drain: succeeded \(requests/min on \S+ since", output)
     assert "PORT: must be an integer, got 'broken'" in output
     assert re.search(r"production now: version 2\.0\.0, calls \d+ \(1\.0\.0: \d+, 2\.0\.0: \d+\)", output)
     assert "sandbox: stopped" in output

@@ -31,7 +31,7 @@ def soak(progress: Progress) -> Iterator[Soak]:
             yield soak
             summary = soak.finish()
         assert summary.counts_exact, summary.violations
-        assert summary.prod_failed_calls == 0
+        assert summary.prod_failed_calls == summary.prod_injected_errors, "only errors-after-swap's 500s"
 
 
 def _step(record: dict[str, Any], name: str) -> dict[str, Any]:
@@ -66,8 +66,54 @@ def test_the_deployment_survives_the_fault_and_production_never_notices(soak: So
 
 def test_every_fault_is_tested_here_or_through_up_fault() -> None:
     through_up = {Fault.STAYS_RED, Fault.FAILS_AFTER_SWAP}
-    here = {*SURVIVED, Fault.MUTATION_5XX, Fault.VERSION_QUOTA, Fault.MIXED_VERSIONS}
+    here = {
+        *SURVIVED,
+        Fault.MUTATION_5XX,
+        Fault.VERSION_QUOTA,
+        Fault.MIXED_VERSIONS,
+        Fault.ERRORS_AFTER_SWAP,
+        Fault.SLOW_DRAIN,
+    }
     assert here | through_up == set(Fault)
+
+
+def test_a_release_whose_users_meet_500s_is_swapped_back_by_the_analysis(soak: Soak) -> None:
+    """errors-after-swap: /health and Beanstalk's health stay good; the load balancer's 5xx rate does not."""
+    result, violations = soak.play(Round(1, Kind.SINGLE, Fault.ERRORS_AFTER_SWAP))
+    [record] = result.records
+    assert violations == []
+    assert record["status"] == EXPECTED[Fault.ERRORS_AFTER_SWAP] == "rolled_back"
+    assert record["error"].startswith("rolled back by the controller: analysis failed: 5xx-rate ")
+    assert (
+        "5xx-rate" in _step(record, "verify")["detail"] and "p99-latency" in _step(record, "verify")["detail"]
+    )
+    assert result.swaps == 2 and result.served_after == result.served_before
+    assert result.failed_calls and all("errors-after-swap" in call for call in result.failed_calls)
+
+
+def test_the_old_production_is_redeployed_only_once_its_lingering_users_have_left(soak: Soak) -> None:
+    """slow-drain: after a swap some of production's callers keep reaching the old environment well past
+    the TTL; the next deployment, started at once, drains it before redeploying it."""
+    soak.controls.arm(Fault.SLOW_DRAIN)
+    since = datetime.now(UTC)
+    try:
+        first = soak.deploy_and_wait()
+        second = soak.deploy_and_wait()
+    finally:
+        soak.controls.clear(Fault.SLOW_DRAIN)
+
+    assert (first["status"], second["status"]) == ("succeeded", "succeeded"), second["error"]
+    drain = _step(second, "drain")["detail"]
+    assert drain.startswith(f"requests/min on {first['prod_env']} since ") and drain.endswith(
+        "drained (at most 0/min for DRAIN_WINDOW_S=3 s)"
+    )
+    rates = [float(n) for n in drain.split(": ", 1)[1].split(";")[0].split()]
+    assert max(rates) > 0, "the lingering users were measured"
+    updates = soak.updates_since(since)
+    assert len(updates) == 2 and all(u.user_requests == 0 for u in updates), updates
+    assert soak.stack.traffic_log.reached(
+        first["prod_env"], since.timestamp(), updates[-1].started.timestamp()
+    )
 
 
 def test_a_mutation_answered_500_is_never_sent_again(soak: Soak) -> None:

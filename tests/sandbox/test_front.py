@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sandbox.network.front import Front, Route, cname_router
+from sandbox.network.front import ERROR_EVERY, Front, Route, Served, cname_router
 from sandbox.network.ports import free_port
 
 PROD = "app-prod.us-east-1.elasticbeanstalk.com"
@@ -159,7 +159,9 @@ def test_an_environment_without_an_instance_is_a_json_502(front: Front, owners: 
 def test_route_reports_why_there_is_no_port() -> None:
     route = cname_router({PROD: "blue"}.get, {}.get)
 
-    assert route(PROD) == Route(None, f"environment blue ({PROD}) has no running instance")
+    assert route(PROD) == Route(
+        None, f"environment blue ({PROD}) has no running instance", environment="blue"
+    )
 
 
 def test_an_environment_whose_instance_registers_answers_a_json_503(
@@ -192,6 +194,55 @@ def test_a_failing_version_answers_health_503_and_everything_else_as_usual(
     assert (status, body["status"]) == (503, "unavailable")
     assert page["env"] == "blue"
     assert other["env"] == "green"
+
+
+def test_every_answer_of_a_load_balancer_is_observed_with_who_answered_it(
+    envs: dict[str, int], owners: dict[str, str]
+) -> None:
+    seen: list[Served] = []
+    registering: set[str] = set()
+    front = Front(
+        cname_router(owners.get, envs.get, registering.__contains__, failing={"green"}.__contains__),
+        observers=[seen.append],
+    )
+    try:
+        _via_proxy(front, f"http://{PROD}/")
+        _error_of(front, f"http://{STAGING}/health")  # green fails its health check: the target answers 503
+        registering.add("blue")
+        _error_of(front, f"http://{PROD}/")  # the load balancer answers 503 itself
+        _error_of(front, "http://nobody.example.com/")  # no environment: no load balancer answered
+    finally:
+        front.stop()
+
+    assert [(s.environment, s.host, s.status, s.target_s is not None) for s in seen] == [
+        ("blue", PROD, 200, True),
+        ("green", STAGING, 503, True),
+        ("blue", PROD, 503, False),
+    ]
+    assert seen[0].target_s is not None and 0 <= seen[0].target_s < 10
+
+
+def test_an_erroring_version_answers_one_counted_request_in_20_with_500_and_health_stays_200(
+    envs: dict[str, int], owners: dict[str, str]
+) -> None:
+    seen: list[Served] = []
+    front = Front(cname_router(owners.get, envs.get, erroring={"blue"}.__contains__), observers=[seen.append])
+    statuses = []
+    try:
+        for _ in range(2 * ERROR_EVERY):
+            try:
+                statuses.append(200 if _via_proxy(front, f"http://{PROD}/")["env"] == "blue" else 0)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+                assert "errors-after-swap" in json.loads(error.read())["error"]
+        health = [_via_proxy(front, f"http://{PROD}/health")["env"] for _ in range(ERROR_EVERY)]
+        staging = [_via_proxy(front, f"http://{STAGING}/")["env"] for _ in range(ERROR_EVERY)]
+    finally:
+        front.stop()
+
+    assert statuses.count(500) == 2 and statuses.count(200) == 2 * ERROR_EVERY - 2
+    assert set(health) == {"blue"} and set(staging) == {"green"}
+    assert sum(1 for s in seen if s.status == 500 and s.target_s is not None) == 2, "the target's 5xx"
 
 
 def test_a_route_with_a_prefix_takes_it_off_the_path_as_api_gateway_takes_its_stage(

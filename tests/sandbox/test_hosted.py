@@ -110,6 +110,45 @@ def test_an_environment_runs_its_versions_and_stops_when_terminated(
     assert "sandbox host: hosted-blue appeared; starting docker.io/acme/deliverypipeline:1.0.0" in said
 
 
+def test_an_environments_load_balancer_publishes_what_the_front_served_into_cloudwatch(
+    host: tuple[HostInfo, list[str]],
+) -> None:
+    """As ELB does: RequestCount with the dimension LoadBalancer = the last part of the ALB's ARN, which
+    DescribeEnvironmentResources names (what the hosted controller's drain and analysis read)."""
+    info, _ = host
+    eb = _client(info, "elasticbeanstalk")
+    _client(info, "s3").create_bucket(Bucket="bundles")
+    eb.create_application(ApplicationName="hosted")
+    _version(info, "1.0.0")
+    eb.create_environment(
+        ApplicationName="hosted",
+        EnvironmentName="hosted-blue",
+        CNAMEPrefix="hosted-app",
+        VersionLabel="1.0.0",
+        SolutionStackName=SOLUTION_STACK,
+    )
+    _until(lambda: _health(info)[1].get("version") == "1.0.0", "the new environment serves 1.0.0")
+    for _ in range(4):
+        assert _health(info)[0] == 200
+    resources = eb.describe_environment_resources(EnvironmentName="hosted-blue")["EnvironmentResources"]
+    dimension = resources["LoadBalancers"][0]["Name"].split(":loadbalancer/", 1)[1]
+
+    def requests() -> float:
+        now = time.time()
+        answered = _client(info, "cloudwatch").get_metric_statistics(
+            Namespace="AWS/ApplicationELB",
+            MetricName="RequestCount",
+            Dimensions=[{"Name": "LoadBalancer", "Value": dimension}],
+            StartTime=now - 600,
+            EndTime=now + 60,
+            Period=60,
+            Statistics=["Sum"],
+        )
+        return sum(point["Sum"] for point in answered["Datapoints"])
+
+    _until(lambda: requests() >= 5, "the load balancer's RequestCount counts the 5 answers", timeout_s=30)
+
+
 def test_sigterm_stops_the_host_and_everything_it_started(processes: Any) -> None:
     """`python -m sandbox host` as a user runs it: SIGTERM ends its wait (exit 0) and leaves no process."""
     host = subprocess.Popen(

@@ -27,8 +27,11 @@ def queue_url(sqs: Any) -> str:
 
 
 def _counts(sqs: Any, queue_url: str) -> tuple[int, int, int]:
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-             "ApproximateNumberOfMessagesDelayed"]
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
     return tuple(int(attributes[name]) for name in names)  # type: ignore[return-value]
 

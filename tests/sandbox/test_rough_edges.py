@@ -7,9 +7,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -218,6 +220,53 @@ def test_up_realistic_with_a_fault_never_leaves_production_on_the_new_version(
         assert swaps == 0  # production was never touched
     else:
         assert swaps == 2 and record["error"].endswith("verified")  # the swap and its swap back
+
+
+@contextlib.contextmanager
+def users(url: str, per_second: float = 20.0) -> Iterator[list[int]]:
+    """One client calling `url` about `per_second` times a second in the block; its answers' statuses."""
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def call() -> None:
+        while not stop.is_set():
+            statuses.append(direct(url)[0])
+            stop.wait(1 / per_second)
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    try:
+        yield statuses
+    finally:
+        stop.set()
+        caller.join(timeout=15)
+
+
+def test_up_realistic_one_client_at_20_per_second_gives_the_analysis_enough_to_judge(
+    progress: Progress,
+) -> None:
+    """The load balancers publish what they serve into the emulated CloudWatch; with one client at about 20
+    requests a second on prod_url, both default checks judge within the compressed verify window: a good
+    release passes them, one whose users meet 500s (errors-after-swap) is swapped back by them."""
+    with up(progress, "--realistic") as info, users(f"{info['prod_url']}/") as statuses:
+        time.sleep(5)  # the previous version's latency: the baseline p99-latency compares with
+        good = deploy(info, "2.0.0", progress)
+        moto_ext.ControlClient(info["aws_endpoint"]).arm(moto_ext.Fault.ERRORS_AFTER_SWAP)
+        bad = deploy(info, "2.1.0", progress)
+        served = direct(f"{info['prod_url']}/health")[1]
+        metrics = client(info, "cloudwatch").list_metrics(Namespace="AWS/ApplicationELB")["Metrics"]
+
+    assert good.returncode == 0, good.stdout + good.stderr
+    verified = next(line for line in good.stdout.splitlines() if "verify: succeeded" in line)
+    assert re.search(r"5xx-rate \d+\.\d% <= 1\.0% over \d+ requests", verified), verified
+    assert re.search(r"p99-latency \d\.\d{3} s <= \d\.\d{3} s", verified), verified
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "rolled_back: rolled back by the controller: analysis failed: 5xx-rate" in bad.stdout
+    assert served == {"status": "ok", "version": "2.0.0"}
+    assert 500 in statuses and statuses.count(200) > 100
+    names = {m["MetricName"] for m in metrics}
+    assert {"RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime"} <= names
+    assert {d["Name"] for m in metrics for d in m["Dimensions"]} == {"LoadBalancer"}
 
 
 def completed_swaps(info: dict[str, Any]) -> int:

@@ -12,10 +12,12 @@ import pytest
 from followed_process import Progress, run_followed, sandbox_progress
 
 REPO = Path(__file__).resolve().parents[2]
-# Seed 595's five deployments: a notification racing a rollback of the last success while Beanstalk is busy,
-# two rollbacks at once of a success under the scanners' 404s, then a burst of three whose events arrive
-# before the state: each round starts right after the last one's swap.
-SEED, DEPLOYMENTS = 595, 5
+# Seed 1458's five deployments: one under a persistent Red, one under the scanners' 404s, a release whose
+# users meet 500s (health stays good: the analysis swaps it back), a notification racing a rollback of the
+# last success while some of production's callers linger on the old environment (the standby runs the
+# release swapped back: the rollback is refused), then one whose events arrive before the state, draining
+# the callers that lingered. Each round starts right after the last one's swap.
+SEED, DEPLOYMENTS = 1458, 5
 KEYS = {
     "deployments",
     "outcomes",
@@ -47,11 +49,19 @@ def test_a_short_soak_holds_every_invariant(progress: Progress) -> None:
     assert summary["violations"] == [], soak.stderr[-3000:]
     assert soak.returncode == 0
     assert summary["deployments"] == DEPLOYMENTS == sum(summary["outcomes"].values())
-    assert summary["faults"] == {"busy": 1, "scanner-4xx": 1, "events-before-state": 3}
+    assert summary["faults"] == {
+        "stays-red": 1,
+        "scanner-4xx": 1,
+        "errors-after-swap": 1,
+        "slow-drain": 1,
+        "events-before-state": 1,
+    }
     assert summary["counts_exact"] is True
-    assert summary["prod_failed_calls"] == 0 and summary["prod_calls"] > 100
-    assert summary["swaps"] >= 3  # the second deployment and its rollback, and the burst's last
-    assert "soak: round 2 (rollback, fault scanner-4xx)" in soak.stderr  # progress on stderr
+    assert summary["outcomes"]["rolled_back"] >= 1  # the analysis' swap back
+    assert summary["prod_calls"] > 100
+    assert summary["prod_failed_calls"] == summary["prod_injected_errors"] > 0  # the 500s it injected
+    assert summary["swaps"] >= 5  # the bad release and back, and one for each success
+    assert "soak: round 3 (rollback, fault errors-after-swap)" in soak.stderr  # progress on stderr
 
 
 def test_the_soak_refuses_a_bad_count_before_starting_anything() -> None:

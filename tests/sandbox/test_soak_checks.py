@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from moto_ext import Fault
-from sandbox.soak.checks import History, RollbackAnswer, RoundResult, check_round, expected_production
+from sandbox.soak.checks import (
+    History,
+    RollbackAnswer,
+    RoundResult,
+    UpdateSeen,
+    check_round,
+    expected_production,
+)
 from sandbox.soak.plan import EXPECTED, Kind, Round, plan
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -188,6 +195,34 @@ def test_stuck_records_failed_calls_and_dead_letters_are_violations() -> None:
     assert len(found) == 4
     assert "stuck" in found[0] and "1 production calls failed: HTTP Error 502" in found[1]
     assert "dead-letter" in found[2] and "still had operations in progress" in found[3]
+
+
+def test_an_environment_redeployed_while_users_still_reached_it_is_a_violation() -> None:
+    users_met_the_update = UpdateSeen("deliverypipeline-blue", at(30), at(34), user_requests=12)
+    drained_first = UpdateSeen("deliverypipeline-green", at(60), at(64), user_requests=0)
+
+    found = check_round(
+        result([record("2.0.0", "succeeded")], updates=(users_met_the_update, drained_first)), history()
+    )
+
+    assert len(found) == 1
+    assert "12 of production's requests reached deliverypipeline-blue while it was redeployed" in found[0]
+
+
+def test_the_500s_of_errors_after_swap_are_expected_in_its_round_and_only_there() -> None:
+    injected = "HTTP 500: errors-after-swap: the version behind app.example.com failed this request"
+    rolled = record(
+        "2.0.0", "rolled_back", error="rolled back by the controller: analysis failed: 5xx-rate 5.0% > 1.0%"
+    )
+
+    expected = check_round(
+        result([rolled], fault=Fault.ERRORS_AFTER_SWAP, swaps=2, after="1.0.0", failed_calls=(injected,)),
+        history(),
+    )
+    elsewhere = check_round(result([record("2.0.0", "succeeded")], failed_calls=(injected,)), history())
+
+    assert expected == []
+    assert len(elsewhere) == 1 and "1 production calls failed: HTTP 500: errors-after-swap" in elsewhere[0]
 
 
 def test_a_controller_rollback_accounts_for_two_swaps_and_leaves_production_as_it_was() -> None:

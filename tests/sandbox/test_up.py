@@ -20,7 +20,13 @@ from followed_process import Followed, Progress, sandbox_progress
 
 REPO = Path(__file__).resolve().parents[2]
 KEYS = {
-    "controller_url", "aws_endpoint", "region", "application", "prod_url", "signing_secret", "environments",
+    "controller_url",
+    "aws_endpoint",
+    "region",
+    "application",
+    "prod_url",
+    "signing_secret",
+    "environments",
 }
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

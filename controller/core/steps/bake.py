@@ -4,8 +4,10 @@ Each check looks at Beanstalk's health of the new production environment (it mus
 and its `/health` through its own EndpointURL (200 and the new version). BAKE_FAILURES checks in a row that
 find production degraded start the swap back (steps.swap), and the deployment ends `rolled_back` with the
 reason. Checks are POLL_INTERVAL_S apart, and a health change Beanstalk announces on EventBridge wakes the
-deployment for one at once. The previous environment is left as it is (still on the previous version, the
-one a swap back returns to) until the bake ends; only then is the deployment `succeeded`.
+deployment for one at once. The metric analysis (steps.analysis) measures again once per metrics period and
+when the bake ends: a failed check swaps back at once (it judges the whole time since the swap). The
+previous environment is left as it is (still on the previous version, the one a swap back returns to) until
+the bake ends; only then is the deployment `succeeded`.
 """
 
 from __future__ import annotations
@@ -28,13 +30,19 @@ from controller.core.decision import (
 )
 from controller.core.model import Deployment, StepName
 from controller.core.observation import EnvironmentView, HttpCheck, Need, Observed
+from controller.core.steps import analysis
 from controller.core.steps.swap import start_swap_back
 
 BAKE_FAILURES = 3
 
 
-def needs(config: Config) -> tuple[Need, ...]:
-    return (Need.ENVIRONMENTS, Need.DIRECT) if config.bake_s > 0 else ()
+def needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> tuple[Need, ...]:
+    if config.bake_s == 0:
+        return ()
+    watch = (Need.ENVIRONMENTS, Need.DIRECT)
+    if _analysis_due(d, now, config):
+        return watch + analysis.needs(d, observed, now, config)
+    return watch
 
 
 def bake(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
@@ -63,16 +71,25 @@ def bake(d: Deployment, observed: Observed, now: datetime, config: Config) -> De
         return wait(note(counted, now, StepName.BAKE, detail), config.poll_interval_s)
     healthy = d if d.bake_failures == 0 else dataclasses.replace(d, bake_failures=0, updated_at=now)
     waited = elapsed(d.step(StepName.BAKE).started_at, now)
+    measured = ""
+    if _analysis_due(d, now, config):
+        judged = analysis.judge_now(healthy, observed, now, config)
+        healthy, measured = judged.deployment, f"; {judged.text}"
+        if judged.failed:
+            reason = "analysis failed during the bake: " + "; ".join(r.text for r in judged.failed)
+            return start_swap_back(healthy, now, reason, detail=judged.text)
     if waited >= config.bake_s:
         detail = (
             f"production {production.name} healthy on {d.version_label} for BAKE_S={config.bake_s} s "
-            f"({direct.url}, health {production.health})"
+            f"({direct.url}, health {production.health}){measured}"
         )
         return advance(healthy, now, StepName.BAKE, detail)
     detail = (
         f"watching production {production.name} (health, {direct.url}) for BAKE_S={config.bake_s} s; "
         f"{d.prod_env} stays on {d.previous_label} until then"
     )
+    shown = d.step(StepName.BAKE).detail or ""
+    detail = detail + measured if measured or not shown.startswith(detail) else shown
     remaining = int(config.bake_s - waited) + 1
     return wait(note(healthy, now, StepName.BAKE, detail), max(1, min(config.poll_interval_s, remaining)))
 
@@ -82,3 +99,9 @@ def _degradation(production: EnvironmentView, direct: HttpCheck, d: Deployment, 
         accepted = ",".join(sorted(config.accepted_health, key=len))
         return f"{production.name} health is {production.health} (accepted: {accepted})"
     return health_problem(direct, d.version_label)
+
+
+def _analysis_due(d: Deployment, now: datetime, config: Config) -> bool:
+    if not analysis.enabled(config) or not analysis.measurable(d, now, config):
+        return False
+    return analysis.due_in_bake(d, now, elapsed(d.step(StepName.BAKE).started_at, now), config)

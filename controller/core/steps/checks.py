@@ -12,15 +12,19 @@ When the window ends that way (the new environment answering the new version dir
 DescribeEnvironments showing production's CNAME on it), resolvers still hold the old target: that is no
 evidence of a failure, so the deployment succeeds with a warning in its record. The new environment failing
 VERIFY_DIRECT_FAILURES checks in a row, or the window ending with anything else wrong, is a failure in
-production: the controller swaps back.
+production: the controller swaps back. Once production serves the new version (or the window ends that
+way), the metric analysis (steps.analysis) judges what production's users met; a failed check swaps back
+too.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from controller.core import topology
+from controller.core.analysis.window import first_window_end
 from controller.core.config import Config
 from controller.core.decision import (
     Decision,
@@ -35,6 +39,7 @@ from controller.core.decision import (
 )
 from controller.core.model import Deployment, StepName
 from controller.core.observation import HttpCheck, Need, Observed
+from controller.core.steps import analysis
 from controller.core.steps.swap import start_swap_back
 
 SMOKE_PASSES = 3
@@ -75,11 +80,21 @@ def smoke_test(d: Deployment, observed: Observed, now: datetime, config: Config)
 
 
 def verify_needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> tuple[Need, ...]:
-    """The checks; and, once the window has ended with only the production name behind (it answers another
-    version), where DescribeEnvironments puts production's CNAME."""
-    if observed.direct is not None and observed.public is not None and _name_behind(d, observed, now, config):
-        return (Need.DIRECT, Need.PUBLIC, Need.ENVIRONMENTS)
-    return (Need.DIRECT, Need.PUBLIC)
+    """The HTTP checks; once the window has ended with only the production name behind (it answers another
+    version), where DescribeEnvironments puts production's CNAME; once production serves the new version,
+    what the analysis needs."""
+    http = (Need.DIRECT, Need.PUBLIC)
+    if observed.direct is None or observed.public is None:
+        return http
+    if _name_behind(d, observed, now, config):
+        behind = (*http, Need.ENVIRONMENTS)
+        if not _owns_production(d, observed, config):
+            return behind
+        return behind + _analysis_needs(d, observed, now, config)
+    label = d.version_label
+    if health_problem(observed.direct, label) or health_problem(observed.public, label):
+        return http
+    return http + _analysis_needs(d, observed, now, config)
 
 
 def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
@@ -88,13 +103,15 @@ def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
     label = d.version_label
     direct_problem, public_problem = health_problem(direct, label), health_problem(public, label)
     if direct_problem is None and public_problem is None:
-        detail = f"{d.preprod_env} ({direct.url}) and production ({public.url}) answer {label}"
-        return advance(dataclasses.replace(d, verify_failures=0), now, StepName.VERIFY, detail)
+        serving = f"{d.preprod_env} ({direct.url}) and production ({public.url}) answer {label}"
+        answered = dataclasses.replace(d, verify_failures=0)
+        if not analysis.enabled(config):
+            return advance(answered, now, StepName.VERIFY, serving)
+        return _analyse(answered, observed, now, config, serving)
     if _name_behind(d, observed, now, config):
-        environments = require(observed.environments, Need.ENVIRONMENTS)
-        owner = topology.production_owner(environments, config.prod_cname_prefix, config.region)
-        if owner is not None and owner.name == d.preprod_env:
-            return _verified_despite_dns(d, direct, public, now, config)
+        require(observed.environments, Need.ENVIRONMENTS)
+        if _owns_production(d, observed, config):
+            return _verified_despite_dns(d, direct, public, observed, now, config)
     failures = d.verify_failures + 1 if direct_problem is not None else 0
     counted = dataclasses.replace(d, verify_failures=failures, updated_at=now)
     if direct_problem is not None and failures >= VERIFY_DIRECT_FAILURES:
@@ -115,6 +132,33 @@ def verify(d: Deployment, observed: Observed, now: datetime, config: Config) -> 
     return wait(note(counted, now, StepName.VERIFY, detail), max(1, min(config.poll_interval_s, remaining)))
 
 
+def _analyse(d: Deployment, observed: Observed, now: datetime, config: Config, serving: str) -> Decision:
+    """Production serves the new version: what did its users meet?"""
+    window_end = (d.step(StepName.VERIFY).started_at or now) + timedelta(seconds=config.verify_window_s)
+    if not analysis.measurable(d, now, config):
+        first = first_window_end(d, config)
+        if first is None or first > window_end:
+            window = f"VERIFY_WINDOW_S={config.verify_window_s} s"
+            detail = f"{serving}; analysis: no whole metrics period within {window}"
+            return advance(d, now, StepName.VERIFY, detail)
+        detail = (
+            f"{serving}; measuring production's metrics once a whole period has passed ({first:%H:%M:%S})"
+        )
+        return wait(note(d, now, StepName.VERIFY, detail), max(1, math.ceil((first - now).total_seconds())))
+    judged = analysis.judge_now(d, observed, now, config)
+    detail = f"{serving}; {judged.text}"
+    if judged.failed:
+        reason = "analysis failed: " + "; ".join(r.text for r in judged.failed)
+        return start_swap_back(judged.deployment, now, reason, detail=detail)
+    if judged.short_of == 0:
+        return advance(judged.deployment, now, StepName.VERIFY, detail)
+    look = analysis.next_look(judged, now, window_end, config)
+    if look is None:
+        detail += f"; too little traffic to judge within VERIFY_WINDOW_S={config.verify_window_s} s"
+        return advance(judged.deployment, now, StepName.VERIFY, detail)
+    return wait(note(judged.deployment, now, StepName.VERIFY, f"{detail}; measuring again in {look} s"), look)
+
+
 def _name_behind(d: Deployment, observed: Observed, now: datetime, config: Config) -> bool:
     """The window has ended; the new environment answers the new version directly, and the production
     name answers, but another version: resolvers still lead it to the previous environment."""
@@ -130,7 +174,7 @@ def _name_behind(d: Deployment, observed: Observed, now: datetime, config: Confi
 
 
 def _verified_despite_dns(
-    d: Deployment, direct: HttpCheck, public: HttpCheck, now: datetime, config: Config
+    d: Deployment, direct: HttpCheck, public: HttpCheck, observed: Observed, now: datetime, config: Config
 ) -> Decision:
     warning = (
         f"verify: when VERIFY_WINDOW_S={config.verify_window_s} s ended, the production name "
@@ -143,4 +187,20 @@ def _verified_despite_dns(
         f"the production name still led to {public.version} (DNS)"
     )
     warned = warn(dataclasses.replace(d, verify_failures=0), now, warning)
-    return advance(warned, now, StepName.VERIFY, detail)
+    if not analysis.enabled(config):
+        return advance(warned, now, StepName.VERIFY, detail)
+    return _analyse(warned, observed, now, config, detail)
+
+
+def _owns_production(d: Deployment, observed: Observed, config: Config) -> bool:
+    """DescribeEnvironments puts production's CNAME on the new environment."""
+    if observed.environments is None:
+        return False
+    owner = topology.production_owner(observed.environments, config.prod_cname_prefix, config.region)
+    return owner is not None and owner.name == d.preprod_env
+
+
+def _analysis_needs(d: Deployment, observed: Observed, now: datetime, config: Config) -> tuple[Need, ...]:
+    if not analysis.enabled(config) or not analysis.measurable(d, now, config):
+        return ()
+    return analysis.needs(d, observed, now, config)

@@ -6,11 +6,8 @@ tick looks), refused for now (busy, throttled: sent again once pre-production is
 A request that never reached Beanstalk (pre-production untouched since) is sent again, at most
 MAX_UPDATE_REQUESTS times in all.
 
-Pre-production is not updated within DNS_TTL_S of its last change: after a swap (a deployment's, its swap
-back, a rollback) resolvers keep sending some of production's users to the environment that lost the
-production name until their cached record expires, and they would meet the new version before its smoke
-test, or its instances restarting. Nor is it updated once it owns the production name (a rollback swapped
-the pair while the update waited to be sent again).
+Pre-production is only updated once production's users have left it (the drain step, before this one), and
+never once it owns the production name (a swap while the update waited to be sent again).
 
 Health outside ACCEPTED_HEALTH on the new version, Red included, is waited out for HEALTH_GRACE_S from the
 first time the controller sees it Ready on that version: instances still registering read Red or Yellow.
@@ -26,7 +23,6 @@ took.
 from __future__ import annotations
 
 import dataclasses
-import math
 from datetime import datetime
 
 from controller.core import topology
@@ -50,6 +46,7 @@ from controller.core.mixed_versions import mixed_versions
 from controller.core.model import Deployment, StepName
 from controller.core.observation import ActionOutcome, ActionResult, EnvironmentView, Need, Observed
 from controller.core.steps import update_polls
+from controller.core.steps.drain import dns_wait
 
 MAX_UPDATE_REQUESTS = 3
 
@@ -62,8 +59,6 @@ def deploy_needs(d: Deployment, observed: Observed, now: datetime, config: Confi
         observed.environments, config.prod_cname_prefix, config.region, config.preprod_cname_prefix
     )
     if isinstance(pair, str) or pair.preproduction.status != "Ready":
-        return (Need.ENVIRONMENTS,)
-    if _dns_may_lead_to(pair.preproduction, now, config) > 0:
         return (Need.ENVIRONMENTS,)
     return (Need.ENVIRONMENTS, Need.HISTORY)
 
@@ -81,14 +76,6 @@ def deploy_preprod(d: Deployment, observed: Observed, now: datetime, config: Con
         waiting = note(d, now, StepName.DEPLOY_PREPROD, f"waiting for {pre.name} to be Ready ({pre.status})")
         reason = f"pre-production {pre.name} did not become Ready (still {pre.status})"
         return await_beanstalk(waiting, now, waited, config.deploy_timeout_s, reason, config)
-    cached = _dns_may_lead_to(pre, now, config)
-    if cached > 0:
-        ago = int(elapsed(pre.date_updated, now))
-        detail = (
-            f"{pre.name} changed {ago} s ago: DNS may still send production's users to it "
-            f"(DNS_TTL_S={config.dns_ttl_s}); waiting {cached} s"
-        )
-        return wait(note(d, now, StepName.DEPLOY_PREPROD, detail), cached)
     expected = update_polls.expected_update_s(require(observed.history, Need.HISTORY), pre.name)
     placed = dataclasses.replace(
         d,
@@ -217,8 +204,8 @@ def _request_when_ready(
     config: Config,
 ) -> Decision:
     """The last UpdateEnvironment was refused for now: send it once pre-production is Ready, unless it has
-    become production meanwhile (a rollback swapped the pair), or DNS may still lead production's users to
-    it."""
+    become production meanwhile (a swap), and not within DNS_TTL_S of its last change (a swap and back
+    meanwhile would have sent it users again; the drain was before)."""
     owner = topology.production_owner(environments, config.prod_cname_prefix, config.region)
     if owner is not None and owner.name == env.name:
         return fail(
@@ -227,7 +214,7 @@ def _request_when_ready(
             f"{env.name} owns the production CNAME now (swapped since it was chosen as pre-production); "
             f"{d.version_label} was not deployed to it",
         )
-    cached = _dns_may_lead_to(env, now, config)
+    cached = dns_wait(env, now, config)
     if env.status == "Ready" and cached > 0:
         return wait(d, cached)
     if env.status == "Ready":
@@ -278,14 +265,6 @@ def _timed(d: Deployment, env: EnvironmentView, now: datetime) -> Deployment:
     if landed < d.deploy_requested_at:
         landed = now
     return dataclasses.replace(d, update_s=(landed - d.deploy_requested_at).total_seconds(), updated_at=now)
-
-
-def _dns_may_lead_to(env: EnvironmentView, now: datetime, config: Config) -> int:
-    """Seconds until resolvers have dropped any record that led to `env` before its last change (0: none)."""
-    if env.date_updated is None:
-        return 0
-    left = config.dns_ttl_s - elapsed(env.date_updated, now)
-    return max(0, min(config.dns_ttl_s, math.ceil(left)))
 
 
 def _not_clean(d: Deployment, env: EnvironmentView, observed: Observed, now: datetime) -> Deployment:

@@ -6,10 +6,16 @@ lost to a 5xx or a timeout is settled by watching where the CNAME goes). Only a 
 changed nothing (busy, throttled) lets it be asked again. The swap is done when production's CNAME is on
 the new environment and both are Ready.
 
+Before the swap is requested, the analysis' alarms (ANALYSIS_CHECKS) are looked at: one already in ALARM
+fails the deployment with production untouched (a release swapped in under a firing alarm could only be
+judged failed, and swapped back).
+
 A failure from the swap on (the swap never settling, the verification failing) starts the swap back: the
 same request in the other direction, once, then a check that the previous environment serves the previous
 version again, directly and through the production name. The deployment ends `rolled_back` with the reason.
-A failed bake (issue 12) is meant to end the same way through `start_swap_back`.
+A failed bake ends the same way through `start_swap_back`. A rollback by request (core.rollback) is the
+same swap back, already requested: it reads `rolled_back` once the previous version answers, and is
+succeeded again when the swap cannot happen.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import datetime
 
 from controller.core import topology
 from controller.core.actions import ReleaseLease, SwapCNAMEs
+from controller.core.analysis.checks import alarm_names
 from controller.core.config import Config
 from controller.core.decision import (
     CONTINUE,
@@ -45,8 +52,24 @@ from controller.core.observation import (
 )
 
 
+def swap_needs(d: Deployment, config: Config) -> tuple[Need, ...]:
+    if d.swap_requested_at is None and alarm_names(config.analysis_checks):
+        return (Need.ENVIRONMENTS, Need.ALARMS)
+    return (Need.ENVIRONMENTS,)
+
+
 def swap(d: Deployment, observed: Observed, now: datetime, config: Config) -> Decision:
     environments = require(observed.environments, Need.ENVIRONMENTS)
+    if d.swap_requested_at is None and alarm_names(config.analysis_checks):
+        firing = [a for a in require(observed.alarms, Need.ALARMS) if a.state == "ALARM"]
+        if firing:
+            names = ", ".join(a.name for a in firing)
+            return fail(
+                d,
+                now,
+                f"alarm {names} in ALARM before the swap (ANALYSIS_CHECKS): production untouched "
+                f"({d.prod_env} still runs {d.previous_label})",
+            )
     new, old = topology.find(environments, d.preprod_env), topology.find(environments, d.prod_env)
     if new is None or old is None:
         gone = d.preprod_env if new is None else d.prod_env
@@ -102,12 +125,13 @@ def absorb_swap(d: Deployment, result: ActionResult, now: datetime, config: Conf
     return fail(d, now, f"SwapEnvironmentCNAMEs was refused: {result.message}")
 
 
-def start_swap_back(d: Deployment, now: datetime, reason: str) -> Decision:
-    """Production failed after the swap: record why (on the failing step) and swap back."""
+def start_swap_back(d: Deployment, now: datetime, reason: str, detail: str | None = None) -> Decision:
+    """Production failed after the swap: record why (on the failing step, with `detail` when the step has
+    more to show than the reason) and swap back."""
     step = d.current_step
     failing = d
     if step is not None:
-        failing = d.with_step(step.name, status=StepStatus.FAILED, finished_at=now, detail=reason)
+        failing = d.with_step(step.name, status=StepStatus.FAILED, finished_at=now, detail=detail or reason)
     back = dataclasses.replace(failing, swap_back=SwapBack(reason=reason, started_at=now), updated_at=now)
     return Decision(back, next=CONTINUE)
 
@@ -128,7 +152,7 @@ def swap_back(d: Deployment, observed: Observed, now: datetime, config: Config) 
     new, old = topology.find(environments, d.preprod_env), topology.find(environments, d.prod_env)
     if new is None or old is None:
         gone = d.preprod_env if new is None else d.prod_env
-        return fail(d, now, f"{back.reason}; cannot swap back: environment {gone} is gone")
+        return _unswapped(d, now, f"{back.reason}; cannot swap back: environment {gone} is gone")
     owner = topology.production_owner(environments, config.prod_cname_prefix, config.region)
     where = owner.name if owner is not None else "no single environment"
     if back.requested_at is None:
@@ -147,12 +171,33 @@ def swap_back(d: Deployment, observed: Observed, now: datetime, config: Config) 
             f"{back.reason}; could not swap back within {config.deploy_timeout_s} s: {new.name} is "
             f"{new.status}, {old.name} is {old.status}; production is on {where}"
         )
-        return wait_or_fail(d, now, elapsed(back.started_at, now), config.deploy_timeout_s, reason, config)
+        return _wait_or_unswapped(d, now, elapsed(back.started_at, now), reason, config)
     reason = (
         f"{back.reason}; the swap back did not take effect within {config.deploy_timeout_s} s; "
         f"production is on {where}"
     )
-    return wait_or_fail(d, now, elapsed(back.requested_at, now), config.deploy_timeout_s, reason, config)
+    return _wait_or_unswapped(d, now, elapsed(back.requested_at, now), reason, config)
+
+
+def _wait_or_unswapped(d: Deployment, now: datetime, waited: float, reason: str, config: Config) -> Decision:
+    if waited > config.deploy_timeout_s:
+        return _unswapped(d, now, reason)
+    return wait(d, backoff(waited, config))
+
+
+def _unswapped(d: Deployment, now: datetime, reason: str) -> Decision:
+    """The swap back cannot be made, or did not take effect: the deployment fails (the controller's own
+    swap back) or, for a rollback by request, is succeeded again, production where it was."""
+    if d.swap_back is not None and d.swap_back.by_request:
+        restored = dataclasses.replace(
+            d,
+            status=Status.SUCCEEDED,
+            swap_back=None,
+            updated_at=now,
+            error=f"rollback did not complete: {reason}",
+        )
+        return Decision(restored, (ReleaseLease(d.id, succeeded=True),))
+    return fail(d, now, reason)
 
 
 def _verify_previous(
@@ -183,11 +228,12 @@ def _verify_previous(
 def _rolled_back(d: Deployment, now: datetime, outcome: str) -> Decision:
     assert d.swap_back is not None
     swapped = d.with_step(StepName.SWAP, status=StepStatus.ROLLED_BACK, finished_at=now, detail=outcome)
+    by = "request" if d.swap_back.by_request else "the controller"
     done = dataclasses.replace(
         swapped,
         status=Status.ROLLED_BACK,
         updated_at=now,
-        error=f"rolled back by the controller: {d.swap_back.reason}; {outcome}",
+        error=f"rolled back by {by}: {d.swap_back.reason}; {outcome}",
     )
     return Decision(done, (ReleaseLease(d.id, succeeded=False),))
 

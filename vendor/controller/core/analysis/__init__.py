@@ -1,0 +1,1 @@
+../../../../controller/core/analysis/__init__.py

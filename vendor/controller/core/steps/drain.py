@@ -1,0 +1,1 @@
+../../../../controller/core/steps/drain.py

@@ -1,0 +1,1 @@
+../../../../controller/core/steps/load_balancers.py
