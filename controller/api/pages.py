@@ -12,8 +12,8 @@ from html import escape
 from controller.client.capability import Capability
 from controller.core import chat_message
 from controller.core.model import Deployment, Status, StepStatus
-from controller.shell.dashboard_data import Dashboard
-from controller.shell.one_click import Outcome
+from controller.shell.people.dashboard_data import Dashboard
+from controller.shell.people.one_click import Outcome
 
 REFRESH_S = 5
 _STYLE = " ".join(

@@ -70,7 +70,8 @@ def html(status: int, body: str) -> Response:
 
 def look_at_action(token: str) -> Response:
     from controller.api import pages
-    from controller.shell import one_click, runtime
+    from controller.shell import runtime
+    from controller.shell.people import one_click
 
     try:
         outcome = one_click.look(token[:TOKEN_MAX], runtime.current())
@@ -83,7 +84,8 @@ def look_at_action(token: str) -> Response:
 
 def use_action(token: str) -> Response:
     from controller.api import pages
-    from controller.shell import one_click, runtime
+    from controller.shell import runtime
+    from controller.shell.people import one_click
 
     if len(routes._body()) > FORM_BODY_MAX:
         return html(413, pages.page("Too large", "<h1>Too large</h1>"))
@@ -97,7 +99,8 @@ def use_action(token: str) -> Response:
 def dashboard() -> Response:
     from controller.api import pages
     from controller.client import capability
-    from controller.shell import announce, dashboard_data, runtime
+    from controller.shell import runtime
+    from controller.shell.people import announce, dashboard_data
 
     token = str(dict(routes._request().query_params or {}).get("token", ""))[:TOKEN_MAX]
     rt = runtime.current()

@@ -42,10 +42,11 @@ from controller.core.announcements import Event
 from controller.core.decision import DONE, ContinueNow, Decision, Done, Next, RequeueAfter
 from controller.core.model import Deployment, Status
 from controller.core.observation import HttpCheck, Need, Observed
-from controller.shell import announce, aws_errors, deadline, logline, observe, perform
+from controller.shell import aws_errors, deadline, logline, observe, perform
 from controller.shell.aws_errors import AwsError, ErrorKind
 from controller.shell.beanstalk_events import BeanstalkEvent
 from controller.shell.deadline import OutOfTime
+from controller.shell.people import announce
 from controller.shell.runtime import Runtime
 from controller.shell.store import LeaseChange, LeaseKind, LeaseLost, StaleRecord
 from controller.shell.tick_queue import TickMessage, new_chain

@@ -18,7 +18,8 @@ from receiver import GITHUB_TOKEN, Receiver
 from controller.client import capability
 from controller.core.actions import CreateVersion
 from controller.core.model import Status
-from controller.shell import announce, beanstalk_events, perform, runtime, tick, tick_queue, webhook
+from controller.shell import beanstalk_events, perform, runtime, tick, tick_queue
+from controller.shell.people import announce, webhook
 
 TAG = "1.0.42-3f2a1bc"
 COMMIT = "3f2a1bc0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6"

@@ -17,7 +17,7 @@ from controller.core.announcements import Event
 from controller.core.decision import fail
 from controller.core.links import Links
 from controller.core.model import Status, StepName
-from controller.shell import webhook
+from controller.shell.people import webhook
 
 
 def test_each_state_change_is_due_once() -> None:

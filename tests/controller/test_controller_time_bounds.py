@@ -246,7 +246,8 @@ def test_a_beanstalk_answering_just_before_the_read_timeout_cuts_ticks_short_and
 def test_notifications_get_what_the_deadline_leaves_after_the_save_and_the_requeue() -> None:
     """announce.py's deliveries (GitHub, chat) have NOTIFY_BUDGET_S, less when the tick's deadline leaves
     less once the announcement's save and the next tick's queueing have their attempt each."""
-    from controller.shell import announce, deadline
+    from controller.shell import deadline
+    from controller.shell.people import announce
 
     assert announce.notify_budget_s() == announce.NOTIFY_BUDGET_S  # outside a handler: no deadline
     now = [0.0]

@@ -10,7 +10,7 @@ transaction (the deployment holds the lease: taking it, renewing it, releasing i
 nothing is told about (no GitHub token, no chat webhook) is only claimed when it ends the deployment, for
 its metrics line. Then, within NOTIFY_BUDGET_S (the reconcile function's timeout leaves room for it
 and the saves): the GitHub deployment and its status, the chat message, and, for the first way it
-finished, one metrics line. A delivery that still fails after its retries (controller.shell.webhook) becomes
+finished, one metrics line. A delivery that still fails after its retries (`people.webhook`) becomes
 a warning in the record, and nothing else: no notification changes a deployment's outcome, and an error of
 ours here is logged, never raised into the tick.
 """
@@ -27,7 +27,8 @@ from controller.core.config import DEFAULT_GITHUB_API_URL
 from controller.core.links import Links
 from controller.core.model import Deployment, Status
 from controller.core.observation import HttpCheck
-from controller.shell import aws_errors, clients, deadline, links, logline, metrics, webhook
+from controller.shell import aws_errors, clients, deadline, logline
+from controller.shell.people import links, metrics, webhook
 from controller.shell.runtime import Runtime
 from controller.shell.store import StaleRecord
 

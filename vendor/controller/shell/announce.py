@@ -1,1 +1,0 @@
-../../../controller/shell/announce.py

@@ -1,1 +1,0 @@
-../../../controller/shell/dashboard_data.py

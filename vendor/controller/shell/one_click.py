@@ -1,1 +1,0 @@
-../../../controller/shell/one_click.py

@@ -1,0 +1,1 @@
+../../../../controller/shell/people/__init__.py
