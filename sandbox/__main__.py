@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 
 from moto_ext import Fault
+from sandbox import interruptions
 from sandbox.demo import DEMO_TAGS, Demo
 from sandbox.lifetime import run_until_signalled
 from sandbox.network.inbox import Inbox
@@ -148,8 +149,9 @@ def _positive(text: str) -> int:
 
 
 def _print_info(stack: Stack) -> int:
-    assert stack.info is not None
-    print(json.dumps(stack.info.as_json()), flush=True)
+    info = stack.info
+    assert info is not None
+    interruptions.announce_wait(lambda: print(json.dumps(info.as_json()), flush=True))
     return 0
 
 

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import boto3
 
 import moto_ext
+from sandbox import interruptions
 from sandbox.beanstalk_clock import BeanstalkClock
 from sandbox.live.dockerrun import BundleError, ImageRef, read_image
 from sandbox.live.environments import Environments, EnvironmentStartError
@@ -343,6 +344,7 @@ def _clients(endpoint: str) -> Any:
 
 
 def print_info(host: HostedAccount) -> int:
-    assert host.info is not None
-    print(json.dumps(host.info.as_json()), flush=True)
+    info = host.info
+    assert info is not None
+    interruptions.announce_wait(lambda: print(json.dumps(info.as_json()), flush=True))
     return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -33,6 +33,7 @@ class _State:
         self.shields = 0  # shielded() blocks the main thread is in
         self.pending: int | None = None  # a signal that arrived inside one, raised when the last ends
         self.raising = False  # raise on a signal (off once the command is stopping anyway)
+        self.waiting = False  # the command announced that it waits for a signal (announce_wait)
 
 
 _state = _State()
@@ -55,6 +56,20 @@ def uninstall(previous: dict[int, object]) -> None:
 def stopping() -> None:
     """The command is stopping everything now: later signals only wait their turn."""
     _state.raising = False
+
+
+def announce_wait(announce: Callable[[], object]) -> None:
+    """`announce` prints the line that says the command is ready (`up`'s JSON), and the command waits for a
+    signal from then on. The two are one step: a signal that arrives once the line is out, even before
+    `announce` returned, ends that wait (`waiting()`) instead of interrupting the start."""
+    with shielded():
+        announce()
+        _state.waiting = True
+
+
+def waiting() -> bool:
+    """Whether the command announced its wait (a signal now ends it)."""
+    return _state.waiting
 
 
 def received() -> int | None:

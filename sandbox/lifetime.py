@@ -5,8 +5,9 @@ the stack is stopped in a `finally`, and once more at exit should anything bypas
 stack starts is recorded for the stop before a signal can interrupt (sandbox.interruptions), so a signal at
 any moment of the start leaves nothing running and no file behind.
 
-Exit codes: SIGINT 130. SIGTERM 0 when it ends a wait (`up`, `demo --keep`: the way to stop them), 143 when
-it interrupts the work (the start, the demo, the soak). A part that cannot start: 1.
+Exit codes: SIGINT 130. SIGTERM 0 when it ends a wait (`up` from the moment its line is out, `demo --keep`:
+the way to stop them), 143 when it interrupts the work (the start, the demo, the soak). A part that cannot
+start: 1.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def run_until_signalled(stack: R, body: Callable[[R], int], *, wait: bool) -> in
         interruptions.stopping()
         name = signal.Signals(interrupted.signum).name
         print(f"\nsandbox: {name} received, stopping everything", file=sys.stderr, flush=True)
-        return _exit_code(interrupted.signum, ended_a_wait=waiting)
+        return _exit_code(interrupted.signum, ended_a_wait=waiting or interruptions.waiting())
     except StackError as error:
         interruptions.stopping()
         print(f"sandbox: {error}", file=sys.stderr, flush=True)

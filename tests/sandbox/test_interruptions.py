@@ -11,6 +11,7 @@ import pytest
 
 from sandbox import interruptions
 from sandbox.interruptions import Interrupted
+from sandbox.lifetime import run_until_signalled
 
 
 @pytest.fixture
@@ -57,3 +58,39 @@ def test_once_stopping_signals_only_wait_their_turn(handled: None) -> None:
     for _ in range(1000):
         pass
     assert interruptions.received() == signal.SIGINT
+
+
+class _Quiet:
+    """A stack with nothing to start or stop: run_until_signalled's own rules alone."""
+
+    def start(self) -> object:
+        return None
+
+    def stop(self) -> None:
+        pass
+
+
+def test_a_sigterm_just_after_the_ready_line_ends_the_wait_with_0(capsys: pytest.CaptureFixture[str]) -> None:
+    """`up` prints its JSON line and then waits; whoever reads that line may SIGTERM it at once, while the
+    main thread is still on its way back from printing. That ends the wait (0), it does not interrupt the
+    start (143): CI once saw 143 after 'sandbox: stopped' (test_up's --keep-logs case)."""
+
+    def ready(_stack: _Quiet) -> int:
+        def announce() -> None:
+            print('{"ready": true}', flush=True)
+            _signal(signal.SIGTERM)  # the reader's signal, handled before the announcing call returns
+
+        interruptions.announce_wait(announce)
+        return 0
+
+    assert run_until_signalled(_Quiet(), ready, wait=True) == 0
+    assert '{"ready": true}' in capsys.readouterr().out
+
+
+def test_a_sigterm_before_the_ready_line_interrupts_the_start_143() -> None:
+    def starting(_stack: _Quiet) -> int:
+        _signal(signal.SIGTERM)
+        interruptions.announce_wait(lambda: print("never", flush=True))
+        return 0
+
+    assert run_until_signalled(_Quiet(), starting, wait=True) == 143
