@@ -3,9 +3,10 @@
 The digest is composed when the deployment fails or is rolled back, from what the record and the shell
 know then: the error (the step that failed and why: a smoke test, a verification, an analysis, a timeout,
 a request), the failing step's detail when it adds to it, the failure events of its update (matched by
-RequestId), the instance health causes Beanstalk gives for the environment it deployed to
-(DescribeInstancesHealth), and the smoke test's last response (status and first 200 bytes). Its first
-sentence (`headline`) stands alone: GitHub's status description, a chat message's headline.
+RequestId) that the error does not quote already, the instance health causes Beanstalk gives for the
+environment it deployed to (DescribeInstancesHealth), and the smoke test's last response (status and first
+200 bytes). Its first sentence (`headline`) stands alone: GitHub's status description, a chat message's
+headline.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ def compose(d: Deployment, causes: tuple[str, ...] = (), last_response: str | No
     parts = [headline(d)]
     if failed is not None and failed.detail and failed.detail not in (d.error or ""):
         parts.append(f"{failed.name.value}: {_sentence(failed.detail)}")
-    if d.failure_events:
-        shown = "; ".join(d.failure_events[:MAX_EVENTS])
-        extra = len(d.failure_events) - MAX_EVENTS
+    events = [event for event in d.failure_events if event not in (d.error or "")]  # not said twice
+    if events:
+        shown = "; ".join(events[:MAX_EVENTS])
+        extra = len(events) - MAX_EVENTS
         more = f" (and {extra} more)" if extra > 0 else ""
         parts.append(f"Beanstalk reported: {_sentence(shown + more)}")
     if causes:

@@ -307,8 +307,10 @@ def test_deploy_wait_prints_the_digest_of_a_failure(served: tuple[World, str]) -
     assert done.returncode == 1
     why = [line for line in done.stdout.splitlines() if line.startswith("why: ")]
     assert len(why) == 1 and why[0].startswith("why: 2.0.5 failed at wait_ready:")
-    # Beanstalk's ERROR events in the order AWS writes them (tests/parity), the last one the summary
-    assert "Beanstalk reported: Instance deployment failed." in why[0]
+    # Beanstalk's ERROR events in the order AWS writes them (tests/parity), the last one the summary; the
+    # first is the error itself, quoted once
+    assert why[0].count("Instance deployment failed.") == 1
+    assert "Beanstalk reported: Unsuccessful command execution" in why[0]
     assert "Failed to deploy application." in why[0]
 
 

@@ -119,3 +119,16 @@ def test_bad_notification_settings_name_their_variable(variable: str, value: str
     with pytest.raises(config.ConfigError, match=variable):
         config.load(env)
     assert CONFIG.github_api_url == "https://api.github.com"
+
+
+def test_the_digest_does_not_repeat_the_beanstalk_event_its_error_already_quotes() -> None:
+    event = "Instance deployment failed. The container for shop:2.0.0-broken did not start: exit code 2."
+    d = dataclasses.replace(
+        running_at(StepName.WAIT_READY), failure_events=(event, "Failed to deploy application.")
+    )
+    failed = fail(d, T0, f"shop-green reported a failure: {event}").deployment
+    text = digest.compose(failed)
+
+    assert text is not None
+    assert text.count("did not start") == 1
+    assert text.endswith("Beanstalk reported: Failed to deploy application.")
