@@ -498,3 +498,19 @@ def test_reconcile_is_deterministic_so_a_duplicate_tick_decides_the_same() -> No
 def test_each_step_asks_for_what_it_needs(deployment: Any, partial: Any, expected: Need | None) -> None:
     """A quiet poll of a healthy update reads no events: one DescribeEnvironments is the whole tick."""
     assert next_need(deployment, partial, at(30), CONFIG) == expected
+
+
+def test_a_production_launched_without_an_application_version_is_said_so_not_none() -> None:
+    """An environment launched without a version (the rehearsal's fresh stacks) has no VersionLabel: the
+    deploy step's detail said "runs None"."""
+    unversioned = tuple(
+        dataclasses.replace(e, version_label=None) if e.name == "shop-blue" else e
+        for e in before_swap(green_label="1.0.40")
+    )
+
+    decision = reconcile(
+        running_at(S.DEPLOY_PREPROD), observed(environments=unversioned, history=()), at(1), CONFIG
+    )
+
+    detail = decision.deployment.step(S.DEPLOY_PREPROD).detail or ""
+    assert detail.endswith("(production shop-blue runs no application version)"), detail

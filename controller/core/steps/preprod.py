@@ -89,7 +89,8 @@ def deploy_preprod(d: Deployment, observed: Observed, now: datetime, config: Con
         expected_update_s=None if expected is None else expected[0],
         update_spread_s=0.0 if expected is None else expected[1],
     )
-    detail = f"{pre.name} -> {d.version_label} (production {prod.name} runs {prod.version_label})"
+    running = prod.version_label or "no application version"  # an environment launched without one
+    detail = f"{pre.name} -> {d.version_label} (production {prod.name} runs {running})"
     advanced = advance(placed, now, StepName.DEPLOY_PREPROD, detail)
     return request_update(advanced.deployment, now, config)
 
