@@ -95,6 +95,13 @@ def _event(
 ) -> None:
     if stack.status == "CREATE_PENDING" and not _begun(stack):
         stack._add_stack_event("CREATE_IN_PROGRESS", resource_status_reason="User Initiated")
+    append_resource_event(stack, logical_id, resource_type, physical, status, reason)
+
+
+def append_resource_event(
+    stack: Stack, logical_id: str, resource_type: str, physical: str | None, status: str, reason: str | None
+) -> None:
+    """One resource's event in the stack's list (a resource without a physical id yet shows an empty one)."""
     stack.events.append(
         Event(
             stack_id=stack.stack_id,

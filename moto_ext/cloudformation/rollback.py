@@ -33,6 +33,8 @@ from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.cloudformation.parsing import OutputMap
 
+from moto_ext.cloudformation.resource_events import append_resource_event
+
 RETAINED_ON_DELETE = frozenset({"Retain", "RetainExceptOnCreate"})
 RETAINED_ON_ROLLBACK = frozenset({"Retain"})
 _CREATED = "_emulation_created"  # the ResourceMap's logical ids in the order they were created
@@ -116,7 +118,9 @@ def _rolling_back_create(original: Callable[[Stack], None]) -> Callable[[Stack],
 def roll_back(stack: Stack, failure: ResourceFailed) -> None:
     """CREATE_FAILED for the resource, then every resource this create made is deleted in reverse order,
     unless its DeletionPolicy is Retain; the stack ends ROLLBACK_COMPLETE."""
-    _resource_event(stack, failure.logical_id, failure.resource_type, None, "CREATE_FAILED", failure.reason)
+    append_resource_event(
+        stack, failure.logical_id, failure.resource_type, None, "CREATE_FAILED", failure.reason
+    )
     stack.status = "CREATE_FAILED"
     stack._add_stack_event(
         "ROLLBACK_IN_PROGRESS",
@@ -137,17 +141,17 @@ def roll_back(stack: Stack, failure: ResourceFailed) -> None:
         physical = str(getattr(created, "physical_resource_id", logical_id))
         if resource_json.get("DeletionPolicy") in RETAINED_ON_ROLLBACK:
             retained[logical_id] = resource_json
-            _resource_event(stack, logical_id, resource_type, physical, "DELETE_SKIPPED", None)
+            append_resource_event(stack, logical_id, resource_type, physical, "DELETE_SKIPPED", None)
             continue
         try:
             resources._delete_resource(created, resource_json)
         except Exception as error:  # reported as CloudFormation reports it: DELETE_FAILED
             failed = reason_for(error, resource_type, physical)
             retained[logical_id] = resource_json
-            _resource_event(stack, logical_id, resource_type, physical, "DELETE_FAILED", failed)
+            append_resource_event(stack, logical_id, resource_type, physical, "DELETE_FAILED", failed)
             continue
         resources._parsed_resources.pop(logical_id, None)
-        _resource_event(stack, logical_id, resource_type, physical, "DELETE_COMPLETE", None)
+        append_resource_event(stack, logical_id, resource_type, physical, "DELETE_COMPLETE", None)
     resources.__dict__[_CREATED] = []
     # moto's maps create a resource the moment something names it (DescribeStacks' outputs,
     # ListStackResources): a rolled-back stack has no outputs and holds only what it retained.
@@ -160,24 +164,6 @@ def roll_back(stack: Stack, failure: ResourceFailed) -> None:
     )
     stack._add_stack_event(ended)
     stack.status = ended
-
-
-def _resource_event(
-    stack: Stack, logical_id: str, resource_type: str, physical: str | None, status: str, reason: str | None
-) -> None:
-    from moto.cloudformation.models import Event
-
-    event = Event(
-        stack_id=stack.stack_id,
-        stack_name=stack.name,
-        logical_resource_id=logical_id,
-        physical_resource_id=physical or "",
-        resource_type=resource_type,
-        resource_status=status,
-        resource_status_reason=reason,
-        resource_properties=None,
-    )
-    stack.events.append(event)
 
 
 def _creating_with_rollback(original: Callable[..., Stack]) -> Callable[..., Stack]:
